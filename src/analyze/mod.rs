@@ -1,0 +1,1 @@
+//! analyze stage (being built).

@@ -1,0 +1,9 @@
+//! `hkaudit diff`.
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    super::not_built("diff")
+}

@@ -1,0 +1,132 @@
+//! Command-line interface: one file per subcommand, dispatched by one `match`.
+//!
+//! This is the binary edge: errors are `anyhow` here and nowhere else. Subcommands return an
+//! [`Outcome`]; `main` turns it into the documented exit code.
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod analyze;
+mod demo;
+mod diff;
+mod extract;
+mod report;
+mod run;
+mod sandbox;
+
+/// Exit codes, documented in `--help`. Kept in one place so tests and docs agree.
+pub mod code {
+    pub const OK: u8 = 0;
+    /// Bad input, an API or I/O failure: nothing half-written was left behind.
+    pub const ERROR: u8 = 2;
+    /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
+    pub const INCOMPLETE: u8 = 3;
+    /// Interrupted by Ctrl-C.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  2    error: bad input, API or I/O failure (nothing half-written is left behind)
+  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json)
+  130  interrupted";
+
+#[derive(Debug, Parser)]
+#[command(name = "hkaudit", version, about = "Audit who can reach what on Heroku, and what that access costs", after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). Tokens are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Snapshot a Heroku organisation into Parquet tables and a manifest.
+    Extract(extract::Args),
+    /// Run the audit rules over a snapshot and write findings.
+    Analyze(analyze::Args),
+    /// Render cost, risk and access-certification reports for a snapshot.
+    Report(report::Args),
+    /// Extract, analyze and report in one go.
+    Run(run::Args),
+    /// Compare two snapshots.
+    Diff(diff::Args),
+    /// Run the whole pipeline against the built-in sandbox and fixture organisation: no token needed.
+    Demo(demo::Args),
+    /// Serve a fixture organisation over a loopback imitation of the Heroku Platform API.
+    Sandbox(sandbox::Args),
+}
+
+/// What a subcommand asks `main` to exit with, when it did not fail outright.
+pub struct Outcome(pub u8);
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Extract(args) => extract::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
+    };
+    match result {
+        Ok(Outcome(code)) => ExitCode::from(code),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::from(code::OK);
+            }
+            // `{:#}` prints the whole context chain on one line, without a backtrace.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("hkaudit: error: {err:#}");
+            }
+            ExitCode::from(code::ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "hkaudit=info,warn",
+        2 => "hkaudit=debug,info",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("HKAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// Write one line to stdout: the machine-readable channel (paths, URLs, JSON).
+pub fn print_line(line: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A subcommand whose stage a later issue builds. It fails loudly rather than pretending.
+fn not_built(what: &str) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`hkaudit {what}` is not built yet in this version; see the README's roadmap")
+}

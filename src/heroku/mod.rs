@@ -1,0 +1,1 @@
+//! Heroku Platform API client and models.
