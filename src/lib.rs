@@ -8,6 +8,7 @@
 //! on it; only the base URL changes.
 pub mod analyze;
 pub mod extract;
+pub mod fsutil;
 pub mod heroku;
 pub mod report;
 pub mod sandbox;

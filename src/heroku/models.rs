@@ -1,0 +1,413 @@
+//! The resources hkaudit reads, with only the fields the audit uses.
+//!
+//! Unknown fields are ignored (most team and enterprise resources are `development` stability and
+//! grow fields). Fields that hold secrets are simply not declared: `access_token.token`,
+//! `refresh_token.token` and `grant.code` of an OAuth authorization are dropped while the JSON is
+//! being read, so no later code can store or print them.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+pub type Timestamp = DateTime<Utc>;
+
+/// `{id, name}` references (team, enterprise account, app).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct NamedRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `{id, email}` references to a user.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct UserRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default, alias = "full_name")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub federated: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub federated: Option<bool>,
+    #[serde(default)]
+    pub two_factor_authentication: Option<bool>,
+    #[serde(default)]
+    pub last_login: Option<Timestamp>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentityProviderRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnterpriseAccount {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub trial: Option<bool>,
+    #[serde(default)]
+    pub identity_provider: Option<IdentityProviderRef>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+/// Enterprise member permissions arrive as `[{name, description}]`; older payloads use strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionNames(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for PermissionNames {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Item {
+            Named { name: String },
+            Plain(String),
+        }
+        let items = Option::<Vec<Item>>::deserialize(d)?.unwrap_or_default();
+        Ok(PermissionNames(
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Item::Named { name } | Item::Plain(name) => name,
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Default for PermissionNames {
+    fn default() -> Self {
+        PermissionNames(Vec::new())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnterpriseMember {
+    pub id: String,
+    pub user: UserRef,
+    #[serde(default)]
+    pub permissions: PermissionNames,
+    #[serde(default)]
+    pub two_factor_authentication: Option<bool>,
+    #[serde(default)]
+    pub identity_provider: Option<IdentityProviderRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub enterprise_account: Option<NamedRef>,
+    #[serde(default)]
+    pub identity_provider: Option<IdentityProviderRef>,
+    /// The caller's role in this team.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub membership_limit: Option<f64>,
+    #[serde(default)]
+    pub default: Option<bool>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TeamMember {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub email: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub federated: Option<bool>,
+    #[serde(default)]
+    pub two_factor_authentication: Option<bool>,
+    #[serde(default)]
+    pub identity_provider: Option<IdentityProviderRef>,
+    #[serde(default)]
+    pub user: Option<UserRef>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TeamInvitation {
+    pub id: String,
+    pub user: UserRef,
+    #[serde(default)]
+    pub invited_by: Option<UserRef>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentityProvider {
+    pub id: String,
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    #[serde(default)]
+    pub sso_target_url: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub team: Option<NamedRef>,
+    #[serde(default)]
+    pub owner: Option<UserRef>,
+    #[serde(default)]
+    pub locked: Option<bool>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+    #[serde(default)]
+    pub released_at: Option<Timestamp>,
+}
+
+/// `GET /teams/{team}/permissions`: one entry per team app, with each user's permissions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PermissionEntity {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub team_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub users: Vec<PermissionEntityUser>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PermissionEntityUser {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub email: String,
+    #[serde(default)]
+    pub permissions: PermissionNames,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Collaborator {
+    pub id: String,
+    #[serde(default)]
+    pub app: Option<NamedRef>,
+    pub user: UserRef,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub permissions: PermissionNames,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Release {
+    pub id: String,
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub user: Option<UserRef>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Build {
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub user: Option<UserRef>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Archive {
+    pub year: serde_json::Value,
+    pub month: serde_json::Value,
+    pub url: String,
+    pub checksum: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+}
+
+impl Archive {
+    /// `(year, month)` whether the API sent them as numbers or strings ("01".."12").
+    pub fn period(&self) -> Option<(i32, u32)> {
+        fn num(v: &serde_json::Value) -> Option<i64> {
+            v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        }
+        let year = i32::try_from(num(&self.year)?).ok()?;
+        let month = u32::try_from(num(&self.month)?).ok().filter(|m| (1..=12).contains(m))?;
+        Some((year, month))
+    }
+}
+
+/// An Enterprise Audit Trail event. `data` is undocumented and kept as raw JSON.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub created_at: Timestamp,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub action: String,
+    #[serde(default)]
+    pub actor: Option<UserRef>,
+    #[serde(default)]
+    pub app: Option<NamedRef>,
+    #[serde(default)]
+    pub owner: Option<UserRef>,
+    #[serde(default)]
+    pub enterprise_account: Option<NamedRef>,
+    #[serde(default)]
+    pub team: Option<NamedRef>,
+    #[serde(default)]
+    pub request: Option<AuditRequest>,
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditRequest {
+    #[serde(default)]
+    pub ip_address: Option<String>,
+}
+
+/// An archive file: `{"entries": [...]}`, or a bare array in older exports.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ArchiveFile {
+    Wrapped { entries: Vec<AuditEvent> },
+    Bare(Vec<AuditEvent>),
+}
+
+impl ArchiveFile {
+    pub fn into_entries(self) -> Vec<AuditEvent> {
+        match self {
+            ArchiveFile::Wrapped { entries } | ArchiveFile::Bare(entries) => entries,
+        }
+    }
+}
+
+/// An OAuth authorization, secrets dropped: see the module docs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Authorization {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub scope: Vec<String>,
+    #[serde(default)]
+    pub client: Option<OAuthClientRef>,
+    #[serde(default)]
+    pub user: Option<UserRef>,
+    #[serde(default)]
+    pub access_token: Option<TokenMeta>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthClientRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `access_token` without its `token`: only when it expires.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenMeta {
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Seconds from `updated_at` (when the token was last issued) until it expires; null = never.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+}
+
+impl Authorization {
+    /// When the access token stops working, if it ever does.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        let seconds = self.access_token.as_ref()?.expires_in?;
+        let issued = self.updated_at.or(self.created_at)?;
+        issued.checked_add_signed(chrono::Duration::seconds(seconds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_secrets_are_dropped_while_reading() {
+        let json = r#"{"id":"a1","description":"ci","scope":["global"],
+            "access_token":{"id":"t1","expires_in":3600,"token":"HRKU-SECRET-A"},
+            "refresh_token":{"id":"r1","expires_in":null,"token":"SECRET-R"},
+            "grant":{"code":"SECRET-G","expires_in":60,"id":"g1"},
+            "created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-02T00:00:00Z"}"#;
+        let auth: Authorization = serde_json::from_str(json).expect("parses");
+        let shown = format!("{auth:?}");
+        for secret in ["HRKU-SECRET-A", "SECRET-R", "SECRET-G"] {
+            assert!(!shown.contains(secret), "{secret} survived: {shown}");
+        }
+        assert_eq!(auth.expires_at().map(|t| t.to_rfc3339()), Some("2026-01-02T01:00:00+00:00".into()));
+    }
+
+    #[test]
+    fn permissions_read_as_objects_or_strings() {
+        let m: EnterpriseMember = serde_json::from_str(
+            r#"{"id":"m","user":{"id":"u","email":"a@b.c"},"permissions":[{"name":"view","description":"x"},"manage"]}"#,
+        )
+        .expect("parses");
+        assert_eq!(m.permissions.0, vec!["view", "manage"]);
+    }
+
+    #[test]
+    fn archive_period_accepts_strings_and_numbers() {
+        let a: Archive = serde_json::from_str(r#"{"year":2026,"month":"09","url":"u","checksum":"c"}"#).expect("parses");
+        assert_eq!(a.period(), Some((2026, 9)));
+    }
+}
