@@ -22,16 +22,13 @@ pub mod code {
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
     pub const INCOMPLETE: u8 = 3;
-    /// Interrupted by Ctrl-C.
-    pub const INTERRUPTED: u8 = 130;
 }
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
-  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json)
-  130  interrupted";
+  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json)";
 
 #[derive(Debug, Parser)]
 #[command(name = "hkaudit", version, about = "Audit who can reach what on Heroku, and what that access costs", after_help = EXIT_CODES)]
@@ -124,6 +121,11 @@ pub fn print_line(line: &str) -> anyhow::Result<()> {
     writeln!(out, "{line}")?;
     out.flush()?;
     Ok(())
+}
+
+/// The async runtime for subcommands that talk HTTP.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 /// A subcommand whose stage a later issue builds. It fails loudly rather than pretending.

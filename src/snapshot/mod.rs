@@ -1,1 +1,56 @@
-//! snapshot stage (being built).
+//! A snapshot: one folder of Parquet tables plus `manifest.json`, which says exactly what was and
+//! was not read. It is the contract between `extract` and everything after it (and outside tools
+//! such as DuckDB or pandas); `docs/snapshot.md` documents every table and column.
+//!
+//! Snapshots are written into a temporary folder beside the target and renamed into place at the
+//! end, so a killed run never leaves a folder that looks like a snapshot; `latest` moves only
+//! after the rename.
+mod frame;
+mod manifest;
+mod read;
+mod write;
+
+pub use frame::TableBuilder;
+pub use manifest::{ActivityWindow, Gap, Manifest, TableInfo, FORMAT_VERSION};
+pub use read::Snapshot;
+pub use write::{SnapshotWriter, LATEST};
+
+/// Every table a snapshot holds, in the order they are documented.
+pub const TABLES: &[&str] = &[
+    "account",
+    "enterprise_accounts",
+    "enterprise_members",
+    "teams",
+    "team_members",
+    "team_invitations",
+    "identity_providers",
+    "apps",
+    "app_permissions",
+    "activity",
+    "audit_events",
+    "authorizations",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+
+    #[error("{path}: not a snapshot folder (no manifest.json): pass a folder written by `hkaudit extract`, or `snapshots/latest`")]
+    NotASnapshot { path: String },
+
+    #[error("{path}: manifest.json is not valid: {detail}")]
+    BadManifest { path: String, detail: String },
+
+    #[error("{path}: snapshot format version {found} is not one this hkaudit reads (it reads version {FORMAT_VERSION}); use an hkaudit release of the same format, or extract again")]
+    UnknownFormat { path: String, found: u32 },
+
+    #[error("table {table}: {detail}")]
+    Table { table: String, detail: String },
+}
+
+impl SnapshotError {
+    pub(crate) fn io(path: &std::path::Path, err: impl std::fmt::Display) -> Self {
+        SnapshotError::Io { path: path.display().to_string(), detail: err.to_string() }
+    }
+}

@@ -1,0 +1,71 @@
+//! `manifest.json`: what a snapshot holds and, as importantly, what it does not.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::heroku::EndpointStats;
+
+/// Bumped when a table or column changes meaning; readers refuse versions they do not know.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub snapshot_id: String,
+    /// When the extract finished (wall clock).
+    pub taken_at: DateTime<Utc>,
+    /// The instant the activity window is measured from (`--as-of`, else the start of the run).
+    pub as_of: DateTime<Utc>,
+    pub api_url: String,
+    pub account_email: Option<String>,
+    pub hkaudit_version: String,
+    pub activity_window: ActivityWindow,
+    /// False when any read failed for good: see `gaps`.
+    pub complete: bool,
+    pub tables: BTreeMap<String, TableInfo>,
+    pub endpoints: BTreeMap<String, EndpointStats>,
+    pub gaps: Vec<Gap>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityWindow {
+    pub days: u32,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub file: String,
+    pub rows: u64,
+    pub columns: Vec<String>,
+    pub sha256: String,
+}
+
+/// A read that failed for good. Its scope (enterprise account, team, app) and the tables it left
+/// incomplete let the analysis skip exactly what was not read instead of treating it as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// Endpoint template, e.g. `GET /teams/{team}/members`.
+    pub endpoint: String,
+    /// The request path that failed.
+    pub path: String,
+    /// Tables that lack rows because of this gap.
+    pub tables: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// HTTP status, when the API answered.
+    pub status: Option<u16>,
+    /// Heroku's error id (`forbidden`, `not_found`, ...) or hkaudit's (`pagination_loop`).
+    pub error_id: Option<String>,
+    pub message: String,
+}
