@@ -1,0 +1,199 @@
+//! Findings: what a reviewer must act on, with the evidence that shows it.
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The exit code `analyze` uses when this is the highest severity at or above `--fail-on`.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Severity::Info => 10,
+            Severity::Low => 11,
+            Severity::Medium => 12,
+            Severity::High => 13,
+            Severity::Critical => 14,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown severity `{s}`: use one of info, low, medium, high, critical"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl FromStr for Confidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            other => Err(format!("unknown confidence `{other}`: use low, medium or high")),
+        }
+    }
+}
+
+/// Who or what a finding is about. Every part is optional; rules fill what applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subject {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl Subject {
+    /// `enterprise / team / app / email`, the parts that apply.
+    pub fn display(&self) -> String {
+        [&self.enterprise_account, &self.team, &self.app, &self.email]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub title: String,
+    pub subject: Subject,
+    pub message: String,
+    /// Every other column the rule returned, as text, in column order.
+    pub evidence: BTreeMap<String, String>,
+    pub remediation: String,
+    /// Monthly cost of the access this finding is about, in cents, where a seat is involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_cost_cents: Option<i64>,
+    /// Stable across snapshots for the same rule and subject: how `diff` tells new from persisting.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    pub fn fingerprint_of(rule_id: &str, subject: &Subject) -> String {
+        let mut h = Sha256::new();
+        for part in [Some(rule_id.to_owned()), subject.enterprise_account.clone(), subject.team.clone(), subject.app.clone(), subject.email.as_ref().map(|e| e.to_lowercase())] {
+            h.update(part.unwrap_or_default().as_bytes());
+            h.update([0u8]);
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+}
+
+/// What happened to one rule in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    /// Ran over everything it needs: its findings are the whole truth.
+    Ok,
+    /// Ran, but some scopes were not read: findings there were withheld (see `skipped`).
+    Partial,
+    /// Did not run: what it needs was not read or not given.
+    Skipped,
+    Disabled,
+    /// The query failed.
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedScope {
+    /// `all`, or `team:<name>` / `enterprise_account:<id>` / `app:<name>`.
+    pub scope: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: RuleStatus,
+    pub findings: usize,
+    /// Findings matched by an `ignore` entry of the config (with a reason), not reported.
+    pub ignored: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skipped: Vec<SkippedScope>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+/// `findings.json`: the frozen, versioned output of `analyze`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingSet {
+    pub format_version: u32,
+    pub snapshot_id: String,
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    /// False when the snapshot had gaps or a rule was skipped for missing data: the findings
+    /// are then a lower bound, not the whole truth.
+    pub complete: bool,
+    pub inputs: Vec<String>,
+    pub rules: Vec<RuleResult>,
+    pub findings: Vec<Finding>,
+}
+
+impl FindingSet {
+    pub const FORMAT_VERSION: u32 = 1;
+
+    pub fn highest_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    pub fn count_by_severity(&self) -> BTreeMap<Severity, usize> {
+        let mut counts = BTreeMap::new();
+        for f in &self.findings {
+            *counts.entry(f.severity).or_insert(0) += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,267 @@
+//! Audit rules: one SQL file each in `queries/`, the file stem is the rule's stable id and the
+//! `--` header is its documentation.
+//!
+//! ```sql
+//! -- title: Paid seat with no recent activity
+//! -- severity: medium
+//! -- confidence: high
+//! -- description: One paragraph; continuation lines start with `--` and two spaces.
+//! -- remediation: What to do about a finding.
+//! -- tables: team_members, activity
+//! -- params: as_of_epoch, inactive_days
+//! -- gap_scope: team
+//! SELECT ...
+//! ```
+//! `gap_scope: team` means a finding only depends on data of its own team, so a gap on one team
+//! withholds that team's findings; `global` means the rule reasons over everything (absence from
+//! a list, say), so any gap on a table it reads skips the rule. `requires: idp` skips the rule
+//! when no identity-provider export is given. `exempt: service_accounts` drops findings about
+//! allow-listed service accounts.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::finding::{Confidence, Severity};
+use super::AnalyzeError;
+
+/// Rules shipped in the binary (every `queries/*.sql` at build time).
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Parameters a rule may use as `${name}`; values are formatted by hkaudit, never by the user.
+pub const PARAMS: &[&str] = &["as_of_epoch", "inactive_days", "invite_stale_days", "seat_price_cents", "window_since_epoch"];
+
+/// Tables a rule may read besides the snapshot's.
+pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapScope {
+    Team,
+    Global,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub description: String,
+    pub remediation: String,
+    pub tables: Vec<String>,
+    pub params: Vec<String>,
+    pub gap_scope: GapScope,
+    pub requires_idp: bool,
+    pub exempt_service_accounts: bool,
+    pub sql: String,
+    /// Where it came from, for error messages.
+    pub origin: String,
+}
+
+impl Rule {
+    /// Parse a rule from its file text. `origin` names the file in errors.
+    pub fn parse(id: &str, text: &str, origin: &str) -> Result<Rule, AnalyzeError> {
+        let bad = |line: usize, detail: String| AnalyzeError::Rule { path: origin.to_owned(), line, detail };
+        if !is_kebab(id) {
+            return Err(bad(0, format!("rule id `{id}` (the file stem) must be kebab-case: lower-case letters, digits and `-`")));
+        }
+        let mut fields: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        let mut last: Option<String> = None;
+        let mut body_start = None;
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            let Some(rest) = line.strip_prefix("--") else {
+                if line.trim().is_empty() && body_start.is_none() {
+                    last = None;
+                    continue;
+                }
+                body_start = Some(i);
+                break;
+            };
+            if rest.starts_with("  ") || rest.starts_with("\t") {
+                // A continuation of the previous field.
+                match &last {
+                    Some(key) => {
+                        if let Some((_, value)) = fields.get_mut(key) {
+                            value.push(' ');
+                            value.push_str(rest.trim());
+                        }
+                    }
+                    None => return Err(bad(n, "an indented header line continues no field".into())),
+                }
+                continue;
+            }
+            let Some((key, value)) = rest.trim().split_once(':') else {
+                last = None;
+                continue;
+            };
+            let key = key.trim().to_owned();
+            if fields.insert(key.clone(), (n, value.trim().to_owned())).is_some() {
+                return Err(bad(n, format!("header field `{key}` appears twice")));
+            }
+            last = Some(key);
+        }
+        let sql = body_start.map(|s| text.lines().skip(s).collect::<Vec<_>>().join("\n")).unwrap_or_default();
+        if sql.trim().is_empty() {
+            return Err(bad(0, "no SQL after the header".into()));
+        }
+        let mut take = |key: &str| -> Result<(usize, String), AnalyzeError> {
+            fields.remove(key).filter(|(_, v)| !v.is_empty()).ok_or_else(|| bad(0, format!("the header lacks `-- {key}: ...`")))
+        };
+        let title = take("title")?.1;
+        let (line, severity) = take("severity")?;
+        let severity = severity.parse().map_err(|e| bad(line, e))?;
+        let (line, confidence) = take("confidence")?;
+        let confidence = confidence.parse().map_err(|e| bad(line, e))?;
+        let description = take("description")?.1;
+        let remediation = take("remediation")?.1;
+        let (line, tables) = take("tables")?;
+        let tables = list(&tables);
+        for t in &tables {
+            if !crate::snapshot::TABLES.contains(&t.as_str()) && !INPUT_TABLES.contains(&t.as_str()) {
+                return Err(bad(line, format!("unknown table `{t}` in `tables`")));
+            }
+        }
+        let params = match fields.remove("params") {
+            Some((line, v)) => {
+                let params = list(&v);
+                if let Some(p) = params.iter().find(|p| !PARAMS.contains(&p.as_str())) {
+                    return Err(bad(line, format!("unknown parameter `{p}`: known are {}", PARAMS.join(", "))));
+                }
+                params
+            }
+            None => Vec::new(),
+        };
+        let gap_scope = match fields.remove("gap_scope") {
+            Some((_, v)) if v == "team" => GapScope::Team,
+            Some((_, v)) if v == "global" => GapScope::Global,
+            Some((line, v)) => return Err(bad(line, format!("gap_scope `{v}`: use `team` or `global`"))),
+            None => GapScope::Global,
+        };
+        let requires_idp = match fields.remove("requires") {
+            Some((_, v)) if v == "idp" => true,
+            Some((line, v)) => return Err(bad(line, format!("requires `{v}`: only `idp` is known"))),
+            None => false,
+        };
+        let exempt_service_accounts = match fields.remove("exempt") {
+            Some((_, v)) if v == "service_accounts" => true,
+            Some((line, v)) => return Err(bad(line, format!("exempt `{v}`: only `service_accounts` is known"))),
+            None => false,
+        };
+        if let Some((key, (line, _))) = fields.into_iter().next() {
+            return Err(bad(line, format!("unknown header field `{key}`")));
+        }
+        // Every placeholder used must be declared, so the header stays the truth.
+        for used in placeholders(&sql) {
+            if !params.contains(&used) {
+                return Err(bad(0, format!("the SQL uses ${{{used}}} but `params` does not declare it")));
+            }
+        }
+        Ok(Rule {
+            id: id.to_owned(),
+            title,
+            severity,
+            confidence,
+            description,
+            remediation,
+            tables,
+            params,
+            gap_scope,
+            requires_idp,
+            exempt_service_accounts,
+            sql,
+            origin: origin.to_owned(),
+        })
+    }
+
+    /// The rule's SQL with `${name}` replaced by the values given.
+    pub fn bind(&self, values: &BTreeMap<&str, String>) -> Result<String, AnalyzeError> {
+        let mut sql = self.sql.clone();
+        for p in &self.params {
+            let value = values.get(p.as_str()).ok_or_else(|| AnalyzeError::Rule {
+                path: self.origin.clone(),
+                line: 0,
+                detail: format!("no value for parameter `{p}`"),
+            })?;
+            sql = sql.replace(&format!("${{{p}}}"), value);
+        }
+        Ok(sql)
+    }
+}
+
+fn list(value: &str) -> Vec<String> {
+    value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty() && !id.starts_with('-') && !id.ends_with('-') && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn placeholders(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = sql;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(after[..end].to_owned());
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The rules shipped with hkaudit, sorted by id.
+pub fn builtin_rules() -> Result<Vec<Rule>, AnalyzeError> {
+    BUILTIN
+        .iter()
+        .map(|(file, text)| Rule::parse(file.trim_end_matches(".sql"), text, &format!("queries/{file}")))
+        .collect()
+}
+
+/// Rules from a folder (`--queries DIR`), sorted by id.
+pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, AnalyzeError> {
+    let io = |e: std::io::Error| AnalyzeError::Input { path: dir.display().to_string(), detail: format!("cannot read the rules folder: {e}") };
+    let mut paths: Vec<_> = std::fs::read_dir(dir).map_err(io)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(AnalyzeError::Input { path: dir.display().to_string(), detail: "no .sql rules in this folder".into() });
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| AnalyzeError::Input { path: p.display().to_string(), detail: e.to_string() })?;
+            let id = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            Rule::parse(id, &text, &p.display().to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "-- title: T\n-- severity: high\n-- confidence: medium\n-- description: first\n--   second\n-- remediation: fix it\n-- tables: team_members\n-- params: inactive_days\n-- gap_scope: team\nSELECT ${inactive_days} AS x, 'm' AS message FROM team_members\n";
+
+    #[test]
+    fn a_complete_header_parses() {
+        let rule = Rule::parse("some-rule", GOOD, "x.sql").expect("parses");
+        assert_eq!(rule.description, "first second");
+        assert_eq!(rule.severity, Severity::High);
+        assert_eq!(rule.gap_scope, GapScope::Team);
+        let sql = rule.bind(&BTreeMap::from([("inactive_days", "90".to_owned())])).expect("binds");
+        assert!(sql.starts_with("SELECT 90 AS x"), "{sql}");
+    }
+
+    #[test]
+    fn header_problems_name_the_file_and_line() {
+        let err = Rule::parse("some-rule", &GOOD.replace("severity: high", "severity: severe"), "queries/some-rule.sql").unwrap_err();
+        assert_eq!(err.to_string(), "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical");
+        let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql").unwrap_err();
+        assert!(err.to_string().contains("lacks `-- remediation"), "{err}");
+        let err = Rule::parse("some-rule", &GOOD.replace("-- params: inactive_days\n", ""), "r.sql").unwrap_err();
+        assert!(err.to_string().contains("does not declare it"), "{err}");
+        let err = Rule::parse("Some_Rule", GOOD, "r.sql").unwrap_err();
+        assert!(err.to_string().contains("kebab-case"), "{err}");
+    }
+}
