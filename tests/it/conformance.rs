@@ -245,6 +245,46 @@ fn every_acme_object_conforms_to_its_definition() {
     assert!(checked > 300, "only {checked} objects checked: is fixtures/acme complete?");
 }
 
+fn keys_sorted(value: &Value, at: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<&String> = map.keys().collect();
+            if keys.windows(2).any(|w| w[0] > w[1]) {
+                out.push(format!("{at}: keys not sorted"));
+            }
+            for (k, v) in map {
+                keys_sorted(v, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                keys_sorted(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Diff-readable files: pretty-printed with two spaces, keys sorted, one trailing newline.
+#[test]
+fn acme_files_are_canonical_json() {
+    let acme = acme_dir();
+    let mut files = Vec::new();
+    json_files(&acme, &mut files);
+    let mut problems = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let value: Value = serde_json::from_str(&text).expect("JSON");
+        let rel = path.strip_prefix(&acme).expect("under acme").display().to_string();
+        keys_sorted(&value, &rel, &mut problems);
+        let pretty = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
+        if pretty != text {
+            problems.push(format!("{rel}: not pretty-printed (2 spaces, trailing newline)"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn sandbox_json_has_the_documented_shape() {
     let sandbox = read_json(&acme_dir().join("sandbox.json"));
