@@ -70,7 +70,8 @@ fn adapt(value: &mut Value) {
         Value::Object(map) => {
             map.remove("$schema");
             let strict = map.get("strictProperties") == Some(&Value::Bool(true));
-            if strict && map.contains_key("properties") && !map.contains_key("additionalProperties") {
+            if strict && map.contains_key("properties") && !map.contains_key("additionalProperties")
+            {
                 map.insert("additionalProperties".into(), Value::Bool(false));
             }
             for child in map.values_mut() {
@@ -205,7 +206,9 @@ fn definitions_for(rel: &str, object: &Value, team_apps: &[String]) -> Option<Ve
         ["oauth-authorizations.json"] => vec!["oauth-authorization"],
         // `heroku authorizations --json` exports: the CLI prints the API's objects as they are.
         ["inputs", _] => vec!["oauth-authorization"],
-        _ => panic!("fixtures/acme/{rel}: not a file of docs/fixtures.md; classify it in conformance.rs"),
+        _ => panic!(
+            "fixtures/acme/{rel}: not a file of docs/fixtures.md; classify it in conformance.rs"
+        ),
     };
     Some(defs)
 }
@@ -232,17 +235,30 @@ fn every_acme_object_conforms_to_its_definition() {
             .as_array()
             .unwrap_or_else(|| panic!("fixtures/acme/{rel}: every resource file is a JSON array"));
         for (i, item) in items.iter().enumerate() {
-            let Some(defs) = definitions_for(&rel, item, &team_apps) else { continue };
+            let Some(defs) = definitions_for(&rel, item, &team_apps) else {
+                continue;
+            };
             for def in defs {
                 checked += 1;
                 if let Err(errors) = validate(def, item) {
-                    failures.push(format!("{rel}[{i}] as {def}:\n    {}", errors.join("\n    ")));
+                    failures.push(format!(
+                        "{rel}[{i}] as {def}:\n    {}",
+                        errors.join("\n    ")
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} non-conforming objects:\n{}", failures.len(), failures.join("\n"));
-    assert!(checked > 300, "only {checked} objects checked: is fixtures/acme complete?");
+    assert!(
+        failures.is_empty(),
+        "{} non-conforming objects:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        checked > 300,
+        "only {checked} objects checked: is fixtures/acme complete?"
+    );
 }
 
 fn keys_sorted(value: &Value, at: &str, out: &mut Vec<String>) {
@@ -275,11 +291,17 @@ fn acme_files_are_canonical_json() {
     for path in &files {
         let text = std::fs::read_to_string(path).expect("readable");
         let value: Value = serde_json::from_str(&text).expect("JSON");
-        let rel = path.strip_prefix(&acme).expect("under acme").display().to_string();
+        let rel = path
+            .strip_prefix(&acme)
+            .expect("under acme")
+            .display()
+            .to_string();
         keys_sorted(&value, &rel, &mut problems);
         let pretty = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
         if pretty != text {
-            problems.push(format!("{rel}: not pretty-printed (2 spaces, trailing newline)"));
+            problems.push(format!(
+                "{rel}: not pretty-printed (2 spaces, trailing newline)"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -294,10 +316,17 @@ fn sandbox_json_has_the_documented_shape() {
     let accounts = read_json(&acme_dir().join("accounts.json"));
     for token in tokens {
         let token_value = token["token"].as_str().expect("token is a string");
-        assert!(token_value.contains("PLANTED-SECRET"), "tokens are greppable planted secrets");
+        assert!(
+            token_value.contains("PLANTED-SECRET"),
+            "tokens are greppable planted secrets"
+        );
         let email = token["account"].as_str().expect("account is an email");
         assert!(
-            accounts.as_array().expect("array").iter().any(|a| a["email"] == email),
+            accounts
+                .as_array()
+                .expect("array")
+                .iter()
+                .any(|a| a["email"] == email),
             "token account {email} has an entry in accounts.json"
         );
     }
@@ -345,7 +374,10 @@ fn drifted_objects_are_rejected() {
     // Extra key on a strict resource.
     let mut extra = team.clone();
     extra["last_login"] = json!("2024-01-01T12:00:00Z");
-    assert!(validate("team", &extra).is_err(), "extra key accepted on strict team");
+    assert!(
+        validate("team", &extra).is_err(),
+        "extra key accepted on strict team"
+    );
     // Extra key inside a strict nested object.
     let invitation = json!({
         "id": "01234567-89ab-cdef-0123-456789abcdef",
@@ -359,28 +391,47 @@ fn drifted_objects_are_rejected() {
     assert_eq!(validate("team-invitation", &invitation), Ok(()));
     let mut nested = invitation.clone();
     nested["user"]["two_factor_authentication"] = json!(true);
-    assert!(validate("team-invitation", &nested).is_err(), "extra nested key accepted");
+    assert!(
+        validate("team-invitation", &nested).is_err(),
+        "extra nested key accepted"
+    );
     // Wrong type.
     let mut wrong_type = team.clone();
     wrong_type["default"] = json!("false");
-    assert!(validate("team", &wrong_type).is_err(), "string accepted for a boolean");
+    assert!(
+        validate("team", &wrong_type).is_err(),
+        "string accepted for a boolean"
+    );
     // Bad enum, and the one named exception.
     let mut bad_enum = team.clone();
     bad_enum["role"] = json!("superuser");
-    assert!(validate("team", &bad_enum).is_err(), "role superuser accepted");
+    assert!(
+        validate("team", &bad_enum).is_err(),
+        "role superuser accepted"
+    );
     let mut viewer = team.clone();
     viewer["role"] = json!("viewer");
-    assert_eq!(validate("team", &viewer), Ok(()), "viewer is the named exception");
+    assert_eq!(
+        validate("team", &viewer),
+        Ok(()),
+        "viewer is the named exception"
+    );
     let mut bad_type = team.clone();
     bad_type["type"] = json!("personal");
-    assert!(validate("team", &bad_type).is_err(), "team type personal accepted");
+    assert!(
+        validate("team", &bad_type).is_err(),
+        "team type personal accepted"
+    );
     // Formats: ids are UUIDs, timestamps are date-times.
     let mut bad_id = team.clone();
     bad_id["id"] = json!("team-1");
     assert!(validate("team", &bad_id).is_err(), "non-UUID id accepted");
     let mut bad_date = team.clone();
     bad_date["created_at"] = json!("yesterday");
-    assert!(validate("team", &bad_date).is_err(), "non-date-time accepted");
+    assert!(
+        validate("team", &bad_date).is_err(),
+        "non-date-time accepted"
+    );
     // `required` (team-member) and patterns (app name).
     let member = json!({
         "created_at": "2024-01-01T12:00:00Z",
@@ -392,9 +443,16 @@ fn drifted_objects_are_rejected() {
     assert_eq!(validate("team-member", &member), Ok(()));
     let mut missing = member.clone();
     missing.as_object_mut().expect("object").remove("federated");
-    assert!(validate("team-member", &missing).is_err(), "missing required key accepted");
-    let app = json!({"id": "01234567-89ab-cdef-0123-456789abcdef", "name": "<script>alert(1)</script>"});
-    assert!(validate("app", &app).is_err(), "app name outside the pattern accepted");
+    assert!(
+        validate("team-member", &missing).is_err(),
+        "missing required key accepted"
+    );
+    let app =
+        json!({"id": "01234567-89ab-cdef-0123-456789abcdef", "name": "<script>alert(1)</script>"});
+    assert!(
+        validate("app", &app).is_err(),
+        "app name outside the pattern accepted"
+    );
     // The error text says where.
     let errors = validate("team", &wrong_type).expect_err("invalid");
     assert!(errors.iter().any(|e| e.contains("/default")), "{errors:?}");
@@ -411,23 +469,68 @@ const OKTA_HEADER: &[&str] = &[
     "Last Password Change",
 ];
 const ENTRA_HEADER: &[&str] = &[
-    "userPrincipalName", "displayName", "surname", "mail", "givenName", "objectId", "userType",
-    "jobTitle", "department", "accountEnabled", "usageLocation", "streetAddress", "state",
-    "country", "physicalDeliveryOfficeName", "city", "postalCode", "telephoneNumber", "mobile",
-    "authenticationPhoneNumber", "authenticationAlternativePhoneNumber", "authenticationEmail",
-    "alternateEmailAddress", "ageGroup", "consentProvidedForMinor", "legalAgeGroupClassification",
+    "userPrincipalName",
+    "displayName",
+    "surname",
+    "mail",
+    "givenName",
+    "objectId",
+    "userType",
+    "jobTitle",
+    "department",
+    "accountEnabled",
+    "usageLocation",
+    "streetAddress",
+    "state",
+    "country",
+    "physicalDeliveryOfficeName",
+    "city",
+    "postalCode",
+    "telephoneNumber",
+    "mobile",
+    "authenticationPhoneNumber",
+    "authenticationAlternativePhoneNumber",
+    "authenticationEmail",
+    "alternateEmailAddress",
+    "ageGroup",
+    "consentProvidedForMinor",
+    "legalAgeGroupClassification",
 ];
 const GOOGLE_HEADER: &[&str] = &[
-    "First Name [Required]", "Last Name [Required]", "Email Address [Required]",
-    "Password [Required]", "Password Hash Function [UPLOAD ONLY]", "Org Unit Path [Required]",
-    "New Primary Email [UPLOAD ONLY]", "Status [READ ONLY]", "Last Sign In [READ ONLY]",
-    "Recovery Email", "Home Secondary Email", "Work Secondary Email",
-    "Recovery Phone [MUST BE IN THE E.164 FORMAT]", "Work Phone", "Home Phone", "Mobile Phone",
-    "Work Address", "Home Address", "Employee ID", "Employee Type", "Employee Title",
-    "Manager Email", "Department", "Cost Center", "2sv Enrolled [READ ONLY]",
-    "2sv Enforced [READ ONLY]", "Building ID", "Floor Name", "Floor Section",
-    "Email Usage [READ ONLY]", "Drive Usage [READ ONLY]", "Total Storage [READ ONLY]",
-    "Change Password at Next Sign-In", "New Status [UPLOAD ONLY]",
+    "First Name [Required]",
+    "Last Name [Required]",
+    "Email Address [Required]",
+    "Password [Required]",
+    "Password Hash Function [UPLOAD ONLY]",
+    "Org Unit Path [Required]",
+    "New Primary Email [UPLOAD ONLY]",
+    "Status [READ ONLY]",
+    "Last Sign In [READ ONLY]",
+    "Recovery Email",
+    "Home Secondary Email",
+    "Work Secondary Email",
+    "Recovery Phone [MUST BE IN THE E.164 FORMAT]",
+    "Work Phone",
+    "Home Phone",
+    "Mobile Phone",
+    "Work Address",
+    "Home Address",
+    "Employee ID",
+    "Employee Type",
+    "Employee Title",
+    "Manager Email",
+    "Department",
+    "Cost Center",
+    "2sv Enrolled [READ ONLY]",
+    "2sv Enforced [READ ONLY]",
+    "Building ID",
+    "Floor Name",
+    "Floor Section",
+    "Email Usage [READ ONLY]",
+    "Drive Usage [READ ONLY]",
+    "Total Storage [READ ONLY]",
+    "Change Password at Next Sign-In",
+    "New Status [UPLOAD ONLY]",
 ];
 
 #[test]
