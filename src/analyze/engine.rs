@@ -228,7 +228,7 @@ fn ignores(ig: &Ignore, f: &Finding, as_of: DateTime<Utc>) -> bool {
 }
 
 /// Columns that name the subject rather than evidence.
-const SUBJECT_COLUMNS: &[&str] = &["enterprise_account_name", "team_name", "app_name", "email", "team_id", "message", "monthly_cost_cents"];
+const SUBJECT_COLUMNS: &[&str] = &["enterprise_account_name", "team_name", "app_name", "email", "item", "team_id", "message", "monthly_cost_cents"];
 
 fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<Vec<(Option<String>, Finding)>, String> {
     let text = |name: &str| -> Result<Option<Vec<Option<String>>>, String> {
@@ -243,6 +243,7 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
     let team_id = text("team_id")?;
     let app = text("app_name")?;
     let email = text("email")?;
+    let item = text("item")?;
     let cost: Option<Vec<Option<i64>>> = match df.column("monthly_cost_cents") {
         Ok(c) => Some(
             c.cast(&DataType::Int64)
@@ -264,7 +265,7 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
     let at = |v: &Option<Vec<Option<String>>>, i: usize| v.as_ref().and_then(|v| v[i].clone());
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let subject = Subject { enterprise_account: at(&ea, i), team: at(&team, i), app: at(&app, i), email: at(&email, i) };
+        let subject = Subject { enterprise_account: at(&ea, i), team: at(&team, i), app: at(&app, i), email: at(&email, i), item: at(&item, i) };
         let evidence = evidence_cols.iter().filter_map(|(k, v)| v[i].clone().map(|s| (k.clone(), s))).collect();
         let fingerprint = Finding::fingerprint_of(&rule.id, &subject);
         out.push((

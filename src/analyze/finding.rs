@@ -88,12 +88,16 @@ pub struct Subject {
     pub app: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A further key inside the subject: an authorization id, the identity provider that
+    /// reports a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 impl Subject {
-    /// `enterprise / team / app / email`, the parts that apply.
+    /// `enterprise / team / app / item / email`, the parts that apply.
     pub fn display(&self) -> String {
-        [&self.enterprise_account, &self.team, &self.app, &self.email]
+        [&self.enterprise_account, &self.team, &self.app, &self.item, &self.email]
             .into_iter()
             .flatten()
             .cloned()
@@ -123,7 +127,7 @@ pub struct Finding {
 impl Finding {
     pub fn fingerprint_of(rule_id: &str, subject: &Subject) -> String {
         let mut h = Sha256::new();
-        for part in [Some(rule_id.to_owned()), subject.enterprise_account.clone(), subject.team.clone(), subject.app.clone(), subject.email.as_ref().map(|e| e.to_lowercase())] {
+        for part in [Some(rule_id.to_owned()), subject.enterprise_account.clone(), subject.team.clone(), subject.app.clone(), subject.item.clone(), subject.email.as_ref().map(|e| e.to_lowercase())] {
             h.update(part.unwrap_or_default().as_bytes());
             h.update([0u8]);
         }

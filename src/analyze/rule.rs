@@ -8,11 +8,13 @@
 //! -- description: One paragraph; continuation lines start with `--` and two spaces.
 //! -- remediation: What to do about a finding.
 //! -- tables: team_members, activity
+//! -- evidence: audit_events
 //! -- params: as_of_epoch, inactive_days
 //! -- gap_scope: team
 //! SELECT ...
 //! ```
-//! `gap_scope: team` means a finding only depends on data of its own team, so a gap on one team
+//! `tables` are those whose completeness the findings depend on; `evidence` tables only add
+//! detail. `gap_scope: team` means a finding only depends on data of its own team, so a gap on one team
 //! withholds that team's findings; `global` means the rule reasons over everything (absence from
 //! a list, say), so any gap on a table it reads skips the rule. `requires: idp` skips the rule
 //! when no identity-provider export is given. `exempt: service_accounts` drops findings about
@@ -46,7 +48,10 @@ pub struct Rule {
     pub confidence: Confidence,
     pub description: String,
     pub remediation: String,
+    /// Tables whose completeness the findings depend on: a gap on one of them withholds findings.
     pub tables: Vec<String>,
+    /// Tables read only to add evidence: a gap there does not block the rule.
+    pub evidence_tables: Vec<String>,
     pub params: Vec<String>,
     pub gap_scope: GapScope,
     pub requires_idp: bool,
@@ -120,6 +125,16 @@ impl Rule {
                 return Err(bad(line, format!("unknown table `{t}` in `tables`")));
             }
         }
+        let evidence_tables = match fields.remove("evidence") {
+            Some((line, v)) => {
+                let t = list(&v);
+                if let Some(x) = t.iter().find(|x| !crate::snapshot::TABLES.contains(&x.as_str()) && !INPUT_TABLES.contains(&x.as_str())) {
+                    return Err(bad(line, format!("unknown table `{x}` in `evidence`")));
+                }
+                t
+            }
+            None => Vec::new(),
+        };
         let params = match fields.remove("params") {
             Some((line, v)) => {
                 let params = list(&v);
@@ -163,6 +178,7 @@ impl Rule {
             description,
             remediation,
             tables,
+            evidence_tables,
             params,
             gap_scope,
             requires_idp,

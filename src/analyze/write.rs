@@ -22,6 +22,7 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
         .str("team_name", f.iter().map(|x| x.subject.team.as_ref()))
         .str("app_name", f.iter().map(|x| x.subject.app.as_ref()))
         .str("email", f.iter().map(|x| x.subject.email.as_ref()))
+        .str("item", f.iter().map(|x| x.subject.item.as_ref()))
         .str("message", f.iter().map(|x| Some(&x.message)))
         .str("evidence", f.iter().map(|x| serde_json::to_string(&x.evidence).ok()))
         .str("remediation", f.iter().map(|x| Some(&x.remediation)))

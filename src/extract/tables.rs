@@ -365,9 +365,17 @@ fn audit_events(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         .str("team_name", rows.iter().map(|(_, e)| e.team.as_ref().and_then(|t| t.name.as_ref())))
         .str("owner_email", rows.iter().map(|(_, e)| owner_email(e)))
         .str("owner_email_norm", rows.iter().map(|(_, e)| norm_opt(owner_email(e).as_deref())))
+        .str("target_email", rows.iter().map(|(_, e)| target_email(e)))
+        .str("target_email_norm", rows.iter().map(|(_, e)| norm_opt(target_email(e).as_deref())))
         .str("request_ip", rows.iter().map(|(_, e)| e.request.as_ref().and_then(|r| r.ip_address.as_ref())))
         .str("data", rows.iter().map(|(_, e)| e.data.as_ref().map(|d| d.to_string())))
         .build("audit_events")
+}
+
+/// The person a membership event is about: `data.user.email` (membership events name the
+/// affected user there; the actor is who made the change).
+fn target_email(e: &AuditEvent) -> Option<String> {
+    e.data.as_ref()?.get("user")?.get("email")?.as_str().map(str::to_owned)
 }
 
 fn authorizations(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {

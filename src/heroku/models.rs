@@ -344,6 +344,9 @@ pub struct Authorization {
     pub user: Option<UserRef>,
     #[serde(default)]
     pub access_token: Option<TokenMeta>,
+    /// Present when the client can mint new access tokens: then the authorization never lapses.
+    #[serde(default)]
+    pub refresh_token: Option<TokenMeta>,
     #[serde(default)]
     pub created_at: Option<Timestamp>,
     #[serde(default)]
@@ -369,8 +372,12 @@ pub struct TokenMeta {
 }
 
 impl Authorization {
-    /// When the access token stops working, if it ever does.
+    /// When the authorization stops working, if it ever does: its access token's expiry, unless a
+    /// refresh token can renew it.
     pub fn expires_at(&self) -> Option<Timestamp> {
+        if self.refresh_token.is_some() {
+            return None;
+        }
         let seconds = self.access_token.as_ref()?.expires_in?;
         let issued = self.updated_at.or(self.created_at)?;
         issued.checked_add_signed(chrono::Duration::seconds(seconds))
@@ -393,7 +400,9 @@ mod tests {
         for secret in ["HRKU-SECRET-A", "SECRET-R", "SECRET-G"] {
             assert!(!shown.contains(secret), "{secret} survived: {shown}");
         }
-        assert_eq!(auth.expires_at().map(|t| t.to_rfc3339()), Some("2026-01-02T01:00:00+00:00".into()));
+        assert_eq!(auth.expires_at(), None, "a refresh token makes it renewable");
+        let without_refresh: Authorization = serde_json::from_str(&json.replace(r#""refresh_token":{"id":"r1","expires_in":null,"token":"SECRET-R"},"#, "")).expect("parses");
+        assert_eq!(without_refresh.expires_at().map(|t| t.to_rfc3339()), Some("2026-01-02T01:00:00+00:00".into()));
     }
 
     #[test]

@@ -1,0 +1,18 @@
+-- title: Team admin without two-factor authentication
+-- severity: high
+-- confidence: high
+-- description: A team admin has two-factor authentication turned off. An admin can add members,
+--   change roles and reach every app of the team, so a stolen password is a takeover of the team.
+-- remediation: Ask the admin to enable 2FA (Account settings → Two-factor authentication), or demote
+--   them to member until they do.
+-- tables: team_members
+-- gap_scope: team
+SELECT
+  team_id,
+  team_name,
+  email,
+  role,
+  federated,
+  'Admin of the team with two-factor authentication off' AS message
+FROM team_members
+WHERE role = 'admin' AND two_factor_authentication = false

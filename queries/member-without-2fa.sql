@@ -1,0 +1,18 @@
+-- title: Team member without two-factor authentication
+-- severity: medium
+-- confidence: high
+-- description: A team member, viewer or collaborator has two-factor authentication turned off. A
+--   stolen password then reaches every app the member can deploy to or view.
+-- remediation: Ask the member to enable 2FA (Account settings → Two-factor authentication); Heroku
+--   requires MFA for dashboard logins, so an account without it is often a stale or shared one.
+-- tables: team_members
+-- gap_scope: team
+SELECT
+  team_id,
+  team_name,
+  email,
+  role,
+  federated,
+  'Team ' || role || ' with two-factor authentication off' AS message
+FROM team_members
+WHERE role <> 'admin' AND two_factor_authentication = false

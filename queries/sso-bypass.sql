@@ -1,0 +1,24 @@
+-- title: Non-federated member of a team with single sign-on
+-- severity: medium
+-- confidence: medium
+-- description: The team signs in through an identity provider, but this member is not federated:
+--   they log in with a Heroku password, outside the identity provider's control. Switching them
+--   off in Okta, Entra ID or Google does not switch off this access.
+-- remediation: Have the member sign in once through the team's SSO so their account becomes
+--   federated, or remove them if they should not bypass it.
+-- tables: teams, team_members, identity_providers
+-- gap_scope: team
+WITH sso_teams AS (
+  SELECT id AS team_id FROM teams WHERE identity_provider_id IS NOT NULL
+  UNION
+  SELECT team_id FROM identity_providers
+)
+SELECT
+  m.team_id,
+  m.team_name,
+  m.email,
+  m.role,
+  'Signs in with a Heroku password in a team that uses single sign-on' AS message
+FROM team_members m
+WHERE m.federated = false
+  AND m.team_id IN (SELECT team_id FROM sso_teams)
