@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use polars::prelude::DataFrame;
 
-use super::inputs::{email_domain, email_norm, file_name, read_utf8, InputError};
+use super::inputs::{email_domain, email_norm, file_name, line_of, read_utf8, InputError};
 use crate::snapshot::TableBuilder;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
+    let headers = reader.headers().map_err(|e| csv_error(path, &text, &e))?.clone();
     let layout = Layout::detect(path, &headers)?;
     let file = file_name(path);
 
@@ -147,11 +147,11 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
     let mut primaries: Vec<IdpUser> = Vec::new();
     let mut aliases: Vec<IdpUser> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(path, &e))?;
+        let record = record.map_err(|e| csv_error(path, &text, &e))?;
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| record_line(&text, p.byte())).unwrap_or(0);
         let row = Row { path, line, record: &record, headers: &headers };
         let (primary, alias_list) = layout.read(&row)?;
         for alias in alias_list {
@@ -229,9 +229,17 @@ fn detect_delimiter(header: &str) -> u8 {
     counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map(|(d, _)| *d).unwrap_or(b',')
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> InputError {
-    let line = e.position().map(|p| p.line() as usize);
+fn csv_error(path: &Path, text: &str, e: &csv::Error) -> InputError {
+    let line = e.position().map(|p| record_line(text, p.byte()));
     InputError::new(path, line, format!("cannot read this CSV row: {e}"), "check the quoting on that line, or export the file again")
+}
+
+/// The line a record starts on. csv's own line counter and byte offsets both place a record that
+/// follows a CRLF at the `\n` of the previous line, so skip the line breaks first.
+fn record_line(text: &str, byte: u64) -> usize {
+    let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+    let skipped = text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+    line_of(text, start + skipped)
 }
 
 /// Header names compared without case, punctuation or a `[READ ONLY]`-style suffix.
@@ -523,4 +531,240 @@ fn parse_time(raw: &str) -> Option<Option<DateTime<Utc>>> {
 
 fn quoted_list<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
     items.map(|s| format!("`{}`", s.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const OKTA_HEADER: &str = "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change";
+    const ENTRA_HEADER: &str = "userPrincipalName,displayName,surname,mail,givenName,objectId,userType,jobTitle,department,accountEnabled,usageLocation,streetAddress,state,country,physicalDeliveryOfficeName,city,postalCode,telephoneNumber,mobile,authenticationAlternativePhoneNumber,authenticationEmail,alternateEmailAddress,ageGroup,consentProvidedForMinor,legalAgeGroupClassification";
+    const GOOGLE_HEADER: &str = "First Name [Required],Last Name [Required],Email Address [Required],Password [Required],Password Hash Function [UPLOAD ONLY],Org Unit Path [Required],New Primary Email [UPLOAD ONLY],Status [READ ONLY],Last Sign In [READ ONLY],Recovery Email,Home Secondary Email,Work Secondary Email,Recovery Phone [MUST BE IN THE E.164 FORMAT],Work Phone,Home Phone,Mobile Phone,Work Address,Home Address,Employee ID,Employee Type,Employee Title,Manager Email,Department,Cost Center,2sv Enrolled [READ ONLY],2sv Enforced [READ ONLY],Building ID,Floor Name,Floor Section,Email Usage [READ ONLY],Drive Usage [READ ONLY],Total Storage [READ ONLY],Change Password at Next Sign-In,New Status [UPLOAD ONLY]";
+
+    fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write test file");
+        path
+    }
+
+    fn load(name: &str, text: &str) -> Result<IdpExport, InputError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        load_idp_export(&write(&dir, name, text.as_bytes()))
+    }
+
+    fn status_of(export: &IdpExport, email: &str) -> Option<&'static str> {
+        export.user(email).map(|u| u.status.as_str())
+    }
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid time")
+    }
+
+    fn okta_file() -> String {
+        let statuses =
+            ["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "SUSPENDED", "DEPROVISIONED"];
+        let mut text = format!("{OKTA_HEADER}\n");
+        for (i, s) in statuses.iter().enumerate() {
+            text.push_str(&format!(
+                "User {i},u{i}@acme.example,{s},2023-01-01 09:00:00,OKTA,2024-03-01 10:0{i}:00,2023-06-01T00:00:00.000Z\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn okta_report_parses_with_its_real_header_and_maps_every_status() {
+        let export = load("okta.csv", &okta_file()).expect("parses");
+        assert_eq!(export.format, IdpFormat::Okta);
+        assert_eq!(export.source, "okta:okta.csv");
+        let got: Vec<_> = (0..8).map(|i| status_of(&export, &format!("u{i}@acme.example")).unwrap_or("missing")).collect();
+        assert_eq!(got, ["active", "active", "active", "active", "active", "active", "suspended", "deprovisioned"]);
+        assert_eq!(export.user("u3@acme.example").and_then(|u| u.last_login_at), Some(utc(2024, 3, 1, 10, 3)));
+        assert_eq!(export.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
+    }
+
+    #[test]
+    fn okta_api_shaped_export_reads_email_login_alias_and_status_changed() {
+        let text = "id,status,statusChanged,lastLogin,login,email\n\
+                    00u1,SUSPENDED,2024-02-01T08:00:00.000Z,,jdoe,Jane.Doe@Acme.example\n";
+        let export = load("okta-api.csv", text).expect("parses");
+        let user = export.user("jane.doe@acme.example").expect("found by email");
+        assert_eq!(user.status, IdpStatus::Suspended);
+        assert_eq!(user.status_changed_at, Some(utc(2024, 2, 1, 8, 0)));
+        assert_eq!(user.last_login_at, None);
+    }
+
+    #[test]
+    fn entra_download_parses_with_its_real_header_joins_on_mail_else_upn() {
+        let filler = ",".repeat(15);
+        let text = format!(
+            "{ENTRA_HEADER}\n\
+             ann@acme.onmicrosoft.com,Ann,A,Ann@Acme.example,Ann,id1,Member,,,True,US{filler}\n\
+             bob@acme.example,Bob,B,,Bob,id2,Member,,,False,US{filler}\n"
+        );
+        let export = load("entra.csv", &text).expect("parses");
+        assert_eq!(export.format, IdpFormat::Entra);
+        assert_eq!(status_of(&export, "ann@acme.example"), Some("active"));
+        assert_eq!(status_of(&export, "bob@acme.example"), Some("suspended"));
+        // The UPN is an alias of the same person, but its domain is not one the export speaks for.
+        assert_eq!(export.user("ann@acme.onmicrosoft.com").and_then(|u| u.alias_of.as_deref()), Some("ann@acme.example"));
+        assert_eq!(export.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
+        assert_eq!(export.user("bob@acme.example").and_then(|u| u.last_login_at), None);
+    }
+
+    fn google_row(first: &str, email: &str, status: &str, last: &str, work_secondary: &str) -> String {
+        let cols: [&str; 34] = [
+            first, "X", email, "****", "", "/", "", status, last, "", "", work_secondary, "", "", "", "", "", "", "", "", "",
+            "", "", "", "False", "False", "", "", "", "0.0", "0.0", "0.0", "False", "",
+        ];
+        cols.join(",")
+    }
+
+    #[test]
+    fn google_download_parses_with_its_real_header_and_maps_every_status() {
+        let text = [
+            GOOGLE_HEADER.to_owned(),
+            google_row("Cy", "cy@acme.example", "Active", "2024/03/01 10:00:00 UTC", ""),
+            google_row("Di", "di@acme.example", "Suspended", "Never logged in", ""),
+            google_row("Ed", "ed@acme.example", "Archived", "2023/12/24 08:30:00 UTC", ""),
+        ]
+        .join("\n");
+        let export = load("google.csv", &text).expect("parses");
+        assert_eq!(export.format, IdpFormat::Google);
+        assert_eq!(status_of(&export, "cy@acme.example"), Some("active"));
+        assert_eq!(status_of(&export, "di@acme.example"), Some("suspended"));
+        assert_eq!(status_of(&export, "ed@acme.example"), Some("deprovisioned"));
+        assert_eq!(export.user("cy@acme.example").and_then(|u| u.last_login_at), Some(utc(2024, 3, 1, 10, 0)));
+        assert_eq!(export.user("di@acme.example").map(|u| u.last_login_at), Some(None));
+    }
+
+    #[test]
+    fn google_secondary_email_is_an_alias_of_the_same_user() {
+        let text = [GOOGLE_HEADER.to_owned(), google_row("Fay", "fay@acme.example", "Suspended", "", "Fay.Old@Acme-Legacy.example")]
+            .join("\n");
+        let export = load("google.csv", &text).expect("parses");
+        let alias = export.user("fay.old@acme-legacy.example").expect("alias present");
+        assert_eq!(alias.status, IdpStatus::Suspended);
+        assert_eq!(alias.alias_of.as_deref(), Some("fay@acme.example"));
+        assert!(!export.covers("someone@acme-legacy.example"), "aliases do not widen the covered domains");
+    }
+
+    #[test]
+    fn emails_are_matched_regardless_of_letter_case_and_spaces() {
+        let text = format!("{OKTA_HEADER}\nMo,\"  Mo.Smith@ACME.Example \",ACTIVE,,,,\n");
+        let export = load("okta.csv", &text).expect("parses");
+        assert_eq!(export.users[0].email_norm, "mo.smith@acme.example");
+        assert_eq!(status_of(&export, "MO.SMITH@acme.example"), Some("active"));
+        assert!(export.covers("Other@ACME.example"));
+    }
+
+    #[test]
+    fn bom_crlf_semicolons_quotes_and_blank_trailing_lines_parse_like_plain() {
+        let plain = load("plain.csv", &okta_file()).expect("plain parses");
+        let crlf = okta_file().replace('\n', "\r\n");
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(crlf.as_bytes());
+        bom.extend_from_slice(b"\r\n\r\n");
+        let semicolons = okta_file().replace(',', ";").replace("User 1;", "\"User; the first\";");
+        let reordered = {
+            let mut text = String::from("Status,Extra,Login\n");
+            for u in &plain.users {
+                let word = match u.status {
+                    IdpStatus::Active => "ACTIVE",
+                    IdpStatus::Suspended => "SUSPENDED",
+                    IdpStatus::Deprovisioned => "DEPROVISIONED",
+                };
+                text.push_str(&format!("{word},x,{}\n", u.email_norm));
+            }
+            text
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, bytes) in [("bom.csv", bom), ("semi.csv", semicolons.into_bytes()), ("reordered.csv", reordered.into_bytes())] {
+            let other = load_idp_export(&write(&dir, name, &bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let pairs = |e: &IdpExport| e.users.iter().map(|u| (u.email_norm.clone(), u.status)).collect::<Vec<_>>();
+            assert_eq!(pairs(&other), pairs(&plain), "{name}");
+            if name != "reordered.csv" {
+                assert_eq!(other.users, plain.users, "{name}");
+            }
+        }
+        let crlf_only = load("crlf.csv", &crlf).expect("crlf parses");
+        assert_eq!(crlf_only.users, plain.users);
+    }
+
+    fn assert_error(err: &InputError, file: &str, line: usize, needles: &[&str]) {
+        let shown = err.to_string();
+        assert!(shown.contains(file), "no file name in: {shown}");
+        assert_eq!(err.line(), Some(line), "{shown}");
+        assert!(shown.contains(&format!(":{line}:")), "no line in: {shown}");
+        for needle in needles {
+            assert!(shown.contains(needle), "`{needle}` missing from: {shown}");
+        }
+    }
+
+    #[test]
+    fn missing_required_column_names_it_and_the_detected_format() {
+        let err = load("entra.csv", "userPrincipalName,displayName,mail\nann@acme.example,Ann,\n").expect_err("must fail");
+        assert_error(&err, "entra.csv", 1, &["Entra ID", "`accountEnabled`", "download the export again"]);
+    }
+
+    #[test]
+    fn unrecognised_header_says_which_formats_are_expected() {
+        let err = load("people.csv", "name,mail address\nann,ann@acme.example\n").expect_err("must fail");
+        assert_error(&err, "people.csv", 1, &["could not recognise the format", "Okta, Entra ID or Google Workspace", "`Login`"]);
+    }
+
+    #[test]
+    fn non_utf8_bytes_give_the_line_and_ask_for_utf8() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut bytes = format!("{OKTA_HEADER}\nA,a@acme.example,ACTIVE,,,,\n").into_bytes();
+        bytes.extend_from_slice(b"Andr\xE9,andre@acme.example,ACTIVE,,,,\n");
+        let err = load_idp_export(&write(&dir, "latin1.csv", &bytes)).expect_err("must fail");
+        assert_error(&err, "latin1.csv", 3, &["not valid UTF-8", "re-export it as UTF-8"]);
+    }
+
+    #[test]
+    fn unparsable_date_gives_line_column_value_and_accepted_formats() {
+        let text = format!("{OKTA_HEADER}\nA,a@acme.example,ACTIVE,,,,\nB,b@acme.example,ACTIVE,,,03/01/2024 10:00,\n");
+        let err = load("okta.csv", &text).expect_err("must fail");
+        assert_error(&err, "okta.csv", 3, &["`Last Login`", "`03/01/2024 10:00`", "2024-03-01 10:00:00", "ISO 8601"]);
+    }
+
+    #[test]
+    fn empty_file_is_an_error_that_says_what_to_pass() {
+        let err = load("empty.csv", "\u{feff}\r\n\r\n").expect_err("must fail");
+        assert_error(&err, "empty.csv", 1, &["empty", "download the users export"]);
+    }
+
+    #[test]
+    fn unknown_status_gives_line_value_and_allowed_values() {
+        let text = format!("{OKTA_HEADER}\nA,a@acme.example,ACTIVE,,,,\nB,b@acme.example,ON_LEAVE,,,,\n");
+        let err = load("okta.csv", &text).expect_err("must fail");
+        assert_error(&err, "okta.csv", 3, &["`ON_LEAVE`", "DEPROVISIONED", "LOCKED_OUT"]);
+    }
+
+    #[test]
+    fn a_login_that_is_not_an_email_is_refused_with_its_line() {
+        let text = format!("{OKTA_HEADER}\nA,jdoe,ACTIVE,,,,\n");
+        let err = load("okta.csv", &text).expect_err("must fail");
+        assert_error(&err, "okta.csv", 2, &["`jdoe` is not an email address"]);
+    }
+
+    #[test]
+    fn frames_have_the_documented_columns_and_utc_times() {
+        let mut export = load("okta.csv", &okta_file()).expect("parses");
+        let users = idp_users_frame(std::slice::from_ref(&export)).expect("frame");
+        let names: Vec<&str> = users.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["email_norm", "status", "status_changed_at", "last_login_at", "source"]);
+        assert_eq!(users.height(), 8);
+        assert_eq!(
+            users.column("last_login_at").map(|c| c.dtype().clone()).ok(),
+            Some(polars::prelude::DataType::Datetime(polars::prelude::TimeUnit::Milliseconds, Some(polars::prelude::TimeZone::UTC)))
+        );
+        export.set_domains(["@Acme.example", "acme.io"]);
+        let domains = idp_domains_frame(&[export]).expect("frame");
+        let names: Vec<&str> = domains.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["domain", "source"]);
+        assert_eq!(domains.height(), 2);
+    }
 }
