@@ -169,7 +169,7 @@ pub fn money(cents: i64) -> String {
     let dollars = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i) % 3 == 0 {
+        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -227,9 +227,14 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> InputError {
     let (problem, fix) = if message.starts_with("unknown field") {
         (message.replacen("unknown field", "unknown key", 1), "remove it or correct its spelling".to_owned())
     } else if let Some(key) = key.filter(|k| !k.is_empty() && !k.starts_with('[')) {
-        (format!("key `{key}`: {message}"), format!("give `{key}` a value of the expected type"))
+        let fix = if message.starts_with("invalid type") || message.starts_with("invalid value") {
+            format!("give `{key}` a value of the expected type")
+        } else {
+            "fix the TOML syntax at that spot (https://toml.io)".to_owned()
+        };
+        (format!("key `{key}`: {message}"), fix)
     } else {
-        (message, "fix the TOML syntax at that spot".to_owned())
+        (message, "fix the TOML syntax at that spot (https://toml.io)".to_owned())
     };
     InputError::new(path, line, problem, fix)
 }
@@ -260,12 +265,18 @@ impl Validator<'_> {
             }
             if let Some(minimum) = seats.minimum_per_team {
                 config.seats.minimum_per_team = u32::try_from(*minimum.get_ref()).map_err(|_| {
-                    self.at(&minimum, "seats.minimum_per_team", format!("{} is not a seat count", minimum.get_ref()), "use a whole number of seats, 0 or more (Heroku's is 5)")
+                    self.at(
+                        &minimum,
+                        "seats.minimum_per_team",
+                        format!("{} is not a seat count", minimum.get_ref()),
+                        "use a whole number of seats, 0 or more (Heroku's is 5)",
+                    )
                 })?;
             }
         }
         if let Some(price) = raw.enterprise.and_then(|e| e.price_per_unique_user_per_month) {
-            config.enterprise.price_per_unique_user_per_month_cents = Some(self.price(&price, "enterprise.price_per_unique_user_per_month")?);
+            config.enterprise.price_per_unique_user_per_month_cents =
+                Some(self.price(&price, "enterprise.price_per_unique_user_per_month")?);
         }
         for pattern in raw.service_accounts.unwrap_or_default() {
             let value = pattern.get_ref().trim().to_lowercase();
@@ -287,7 +298,12 @@ impl Validator<'_> {
                     Some(best) => format!("did you mean `{best}`? Known rules: {}", known_rule_ids.join(", ")),
                     None => format!("known rules: {}", known_rule_ids.join(", ")),
                 };
-                return Err(InputError::new(self.path, Some(line_of(self.text, id.span().start)), format!("unknown rule id `{name}` in `[rules.{name}]`"), fix));
+                return Err(InputError::new(
+                    self.path,
+                    Some(line_of(self.text, id.span().start)),
+                    format!("unknown rule id `{name}` in `[rules.{name}]`"),
+                    fix,
+                ));
             }
             let checked = self.rule(&name, rule)?;
             config.rules.insert(name, checked);
@@ -301,7 +317,12 @@ impl Validator<'_> {
             .map(|s| {
                 Severity::parse(s.get_ref()).ok_or_else(|| {
                     let words: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
-                    self.at(&s, &format!("rules.{id}.severity"), format!("`{}` is not a severity", s.get_ref()), format!("use one of {}", words.join(", ")))
+                    self.at(
+                        &s,
+                        &format!("rules.{id}.severity"),
+                        format!("`{}` is not a severity", s.get_ref()),
+                        format!("use one of {}", words.join(", ")),
+                    )
                 })
             })
             .transpose()?;
@@ -311,7 +332,12 @@ impl Validator<'_> {
             let key = format!("rules.{id}.ignore");
             let entry = entry.into_inner();
             let Some(subject) = entry.subject.filter(|s| !s.get_ref().trim().is_empty()) else {
-                return Err(InputError::new(self.path, Some(entry_line), format!("key `{key}`: an ignore entry has no `subject`"), "add subject = \"<what the finding is about>\", as shown in the finding"));
+                return Err(InputError::new(
+                    self.path,
+                    Some(entry_line),
+                    format!("key `{key}`: an ignore entry has no `subject`"),
+                    "add subject = \"<what the finding is about>\", as shown in the finding",
+                ));
             };
             let line = line_of(self.text, subject.span().start);
             let Some(reason) = entry.reason.filter(|r| !r.get_ref().trim().is_empty()) else {
@@ -323,7 +349,12 @@ impl Validator<'_> {
                 ));
             };
             let expires = entry.expires.map(|e| self.date(&e, &format!("{key}.expires"))).transpose()?;
-            ignore.push(Ignore { subject: subject.into_inner().trim().to_owned(), reason: reason.into_inner().trim().to_owned(), expires, line });
+            ignore.push(Ignore {
+                subject: subject.into_inner().trim().to_owned(),
+                reason: reason.into_inner().trim().to_owned(),
+                expires,
+                line,
+            });
         }
         Ok(RuleConfig { enabled: raw.enabled, severity, ignore })
     }
@@ -339,7 +370,12 @@ impl Validator<'_> {
                 if ok {
                     Ok(value)
                 } else {
-                    Err(self.at(&d, key, format!("`{}` is not a domain name", d.get_ref()), "write bare domains such as \"acme.example\" (no `@`, no URL)"))
+                    Err(self.at(
+                        &d,
+                        key,
+                        format!("`{}` is not a domain name", d.get_ref()),
+                        "write bare domains such as \"acme.example\" (no `@`, no URL)",
+                    ))
                 }
             })
             .collect()
@@ -357,7 +393,9 @@ impl Validator<'_> {
             toml::Value::String(s) => parse_cents(s).map_err(|why| self.at(raw, key, format!("`{s}` {why}"), fix)),
             toml::Value::Integer(n) if *n >= 0 => n.checked_mul(100).ok_or_else(|| self.at(raw, key, "the price is too large", fix)),
             toml::Value::Integer(n) => Err(self.at(raw, key, format!("{n} is negative"), fix)),
-            toml::Value::Float(f) => Err(self.at(raw, key, format!("{f} is a floating-point number, which cannot hold cents exactly"), fix)),
+            toml::Value::Float(f) => {
+                Err(self.at(raw, key, format!("{f} is a floating-point number, which cannot hold cents exactly"), fix))
+            }
             other => Err(self.at(raw, key, format!("expected a price, found a {}", other.type_str()), fix)),
         }
     }
@@ -411,12 +449,7 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// The known id nearest to a typo, if it is near enough to be a plausible typo.
 fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c)
+    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, c)| *d <= (c.len() / 3).max(2)).min().map(|(_, c)| c)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -431,4 +464,159 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &[&str] = &["inactive-seat", "external-member", "stale-invite", "deprovisioned-member"];
+
+    fn load(text: &str) -> Result<Config, InputError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hkaudit.toml");
+        std::fs::write(&path, text).expect("write");
+        load_config(Some(&path), RULES)
+    }
+
+    fn assert_error(err: &InputError, line: usize, needles: &[&str]) {
+        let shown = err.to_string();
+        assert!(shown.contains("hkaudit.toml"), "no file in: {shown}");
+        assert!(shown.contains(&format!("hkaudit.toml:{line}:")), "no line {line} in: {shown}");
+        for needle in needles {
+            assert!(shown.contains(needle), "`{needle}` missing from: {shown}");
+        }
+    }
+
+    #[test]
+    fn no_file_means_defaults() {
+        let config = load_config(None, RULES).expect("defaults");
+        assert_eq!(config.inactive_days, 90);
+        assert_eq!(config.invite_stale_days, 14);
+        assert_eq!(config.seats, Seats { price_per_month_cents: 1_000, minimum_per_team: 5 });
+        assert_eq!(config.org_domains, None);
+        assert!(config.rule_enabled("inactive-seat"));
+    }
+
+    #[test]
+    fn full_config_is_read_exactly() {
+        let config = load(
+            r#"
+org_domains = ["Acme.example", "@acme.io"]
+idp_domains = ["acme.example"]
+inactive_days = 60
+invite_stale_days = 7
+service_accounts = ["deploy-bot@acme.example", "*@bots.acme.example"]
+
+[seats]
+price_per_month = "12.5"
+minimum_per_team = 3
+
+[enterprise]
+price_per_unique_user_per_month = "1234.56"
+
+[rules.inactive-seat]
+enabled = false
+severity = "High"
+
+[[rules.inactive-seat.ignore]]
+subject = "ops@acme.example"
+reason = "break-glass account"
+expires = "2026-12-31"
+
+[[rules.external-member.ignore]]
+subject = "auditor@partner.example"
+reason = "contracted auditor"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.org_domains, Some(vec!["acme.example".to_owned(), "acme.io".to_owned()]));
+        assert_eq!(config.inactive_days, 60);
+        assert_eq!(config.invite_stale_days, 7);
+        assert_eq!(config.seats.price_per_month_cents, 1_250);
+        assert_eq!(config.seats.minimum_per_team, 3);
+        assert_eq!(config.enterprise.price_per_unique_user_per_month_cents, Some(123_456));
+        assert!(config.is_service_account("Deploy-Bot@acme.example"));
+        assert!(config.is_service_account("ci@bots.acme.example"));
+        assert!(!config.is_service_account("ci@acme.example"));
+        let rule = config.rule("inactive-seat").expect("rule");
+        assert_eq!(rule.enabled, Some(false));
+        assert_eq!(rule.severity, Some(Severity::High));
+        assert!(!config.rule_enabled("inactive-seat"));
+        let ignore = &rule.ignore[0];
+        assert_eq!((ignore.subject.as_str(), ignore.reason.as_str(), ignore.line), ("ops@acme.example", "break-glass account", 20));
+        let expires = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+        assert_eq!(ignore.expires, Some(expires));
+        assert!(ignore.applies_on(NaiveDate::from_ymd_opt(2026, 12, 30).expect("date")));
+        assert!(!ignore.applies_on(expires));
+        assert_eq!(config.rule("external-member").map(|r| r.ignore.len()), Some(1));
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_line() {
+        let err = load("inactive_days = 30\ninactive_dayz = 30\n").expect_err("must fail");
+        assert_error(&err, 2, &["unknown key `inactive_dayz`", "correct its spelling"]);
+        let err = load("[seats]\nprice = \"10.00\"\n").expect_err("must fail");
+        assert_error(&err, 2, &["`price`"]);
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_and_line() {
+        let err = load("invite_stale_days = 14\ninactive_days = \"ninety\"\n").expect_err("must fail");
+        assert_error(&err, 2, &["`inactive_days`", "expected type"]);
+    }
+
+    #[test]
+    fn bad_severity_word_lists_the_allowed_ones() {
+        let err = load("[rules.stale-invite]\nenabled = true\nseverity = \"urgent\"\n").expect_err("must fail");
+        assert_error(&err, 3, &["rules.stale-invite.severity", "`urgent`", "info, low, medium, high, critical"]);
+    }
+
+    #[test]
+    fn ignore_entry_without_reason_is_rejected() {
+        let err = load("[[rules.inactive-seat.ignore]]\nsubject = \"ops@acme.example\"\n").expect_err("must fail");
+        assert_error(&err, 2, &["no `reason`", "ops@acme.example", "Add reason ="]);
+    }
+
+    #[test]
+    fn misspelt_rule_id_suggests_the_closest_known_id() {
+        let err = load("inactive_days = 30\n\n[rules.inactve-seat]\nenabled = false\n").expect_err("must fail");
+        assert_error(&err, 3, &["unknown rule id `inactve-seat`", "Did you mean `inactive-seat`?"]);
+    }
+
+    #[test]
+    fn negative_days_and_inexact_prices_are_rejected() {
+        let err = load("inactive_days = -5\n").expect_err("must fail");
+        assert_error(&err, 1, &["`inactive_days`", "-5", "greater than 0"]);
+        let err = load("[seats]\nprice_per_month = \"10.005\"\n").expect_err("must fail");
+        assert_error(&err, 2, &["more than 2 decimals", "\"10.00\""]);
+        let err = load("[seats]\nprice_per_month = \"-10.00\"\n").expect_err("must fail");
+        assert_error(&err, 2, &["negative"]);
+        let err = load("[seats]\nprice_per_month = 9.99\n").expect_err("must fail");
+        assert_error(&err, 2, &["floating-point"]);
+        let err = load("[[rules.inactive-seat.ignore]]\nsubject = \"a@b.example\"\nreason = \"r\"\nexpires = \"31/12/2026\"\n")
+            .expect_err("must fail");
+        assert_error(&err, 4, &["YYYY-MM-DD"]);
+    }
+
+    #[test]
+    fn prices_are_kept_as_exact_cents() {
+        assert_eq!(parse_cents("10.00"), Ok(1_000));
+        assert_eq!(parse_cents("10"), Ok(1_000));
+        assert_eq!(parse_cents("0.1"), Ok(10));
+        assert_eq!(parse_cents("19.99"), Ok(1_999));
+        assert_eq!(parse_cents("1.234"), Err("has more than 2 decimals"));
+        assert_eq!(parse_cents("-1"), Err("is negative"));
+        assert!(parse_cents("ten").is_err());
+    }
+
+    #[test]
+    fn money_formats_dollars_with_thousands_separators() {
+        assert_eq!(money(123_450), "$1,234.50");
+        assert_eq!(money(0), "$0.00");
+        assert_eq!(money(5), "$0.05");
+        assert_eq!(money(100_000_000), "$1,000,000.00");
+        assert_eq!(money(99_999), "$999.99");
+        assert_eq!(money(-1_050), "-$10.50");
+    }
 }

@@ -134,11 +134,7 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
     }
     let header_line = text.lines().next().unwrap_or_default();
     let delimiter = detect_delimiter(header_line);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(path, &text, &e))?.clone();
     let layout = Layout::detect(path, &headers)?;
     let file = file_name(path);
@@ -418,8 +414,14 @@ impl Layout {
             // alone: none of them is an offboarded person. The second names of each pair are the
             // Admin Console's labels for the same states.
             IdpFormat::Okta => match word.as_str() {
-                "ACTIVE" | "PROVISIONED" | "PENDING_USER_ACTION" | "RECOVERY" | "PASSWORD_RESET" | "PASSWORD_EXPIRED"
-                | "LOCKED_OUT" | "STAGED" => Some(IdpStatus::Active),
+                "ACTIVE"
+                | "PROVISIONED"
+                | "PENDING_USER_ACTION"
+                | "RECOVERY"
+                | "PASSWORD_RESET"
+                | "PASSWORD_EXPIRED"
+                | "LOCKED_OUT"
+                | "STAGED" => Some(IdpStatus::Active),
                 "SUSPENDED" => Some(IdpStatus::Suspended),
                 "DEPROVISIONED" | "DEACTIVATED" => Some(IdpStatus::Deprovisioned),
                 _ => None,
@@ -446,7 +448,7 @@ impl Layout {
             };
             row.error(
                 self.status,
-                format!("unknown status `{raw}` for a {}", self.format.describe()),
+                format!("unknown status `{raw}` in this {}", self.format.describe()),
                 format!("use one of {allowed} (the values the export itself writes)"),
             )
         })
@@ -562,8 +564,7 @@ mod tests {
     }
 
     fn okta_file() -> String {
-        let statuses =
-            ["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "SUSPENDED", "DEPROVISIONED"];
+        let statuses = ["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "SUSPENDED", "DEPROVISIONED"];
         let mut text = format!("{OKTA_HEADER}\n");
         for (i, s) in statuses.iter().enumerate() {
             text.push_str(&format!(
@@ -615,8 +616,40 @@ mod tests {
 
     fn google_row(first: &str, email: &str, status: &str, last: &str, work_secondary: &str) -> String {
         let cols: [&str; 34] = [
-            first, "X", email, "****", "", "/", "", status, last, "", "", work_secondary, "", "", "", "", "", "", "", "", "",
-            "", "", "", "False", "False", "", "", "", "0.0", "0.0", "0.0", "False", "",
+            first,
+            "X",
+            email,
+            "****",
+            "",
+            "/",
+            "",
+            status,
+            last,
+            "",
+            "",
+            work_secondary,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "False",
+            "False",
+            "",
+            "",
+            "",
+            "0.0",
+            "0.0",
+            "0.0",
+            "False",
+            "",
         ];
         cols.join(",")
     }
@@ -641,8 +674,8 @@ mod tests {
 
     #[test]
     fn google_secondary_email_is_an_alias_of_the_same_user() {
-        let text = [GOOGLE_HEADER.to_owned(), google_row("Fay", "fay@acme.example", "Suspended", "", "Fay.Old@Acme-Legacy.example")]
-            .join("\n");
+        let text =
+            [GOOGLE_HEADER.to_owned(), google_row("Fay", "fay@acme.example", "Suspended", "", "Fay.Old@Acme-Legacy.example")].join("\n");
         let export = load("google.csv", &text).expect("parses");
         let alias = export.user("fay.old@acme-legacy.example").expect("alias present");
         assert_eq!(alias.status, IdpStatus::Suspended);
@@ -705,7 +738,7 @@ mod tests {
     #[test]
     fn missing_required_column_names_it_and_the_detected_format() {
         let err = load("entra.csv", "userPrincipalName,displayName,mail\nann@acme.example,Ann,\n").expect_err("must fail");
-        assert_error(&err, "entra.csv", 1, &["Entra ID", "`accountEnabled`", "download the export again"]);
+        assert_error(&err, "entra.csv", 1, &["Entra ID", "`accountEnabled`", "Download the export again"]);
     }
 
     #[test]
@@ -720,7 +753,7 @@ mod tests {
         let mut bytes = format!("{OKTA_HEADER}\nA,a@acme.example,ACTIVE,,,,\n").into_bytes();
         bytes.extend_from_slice(b"Andr\xE9,andre@acme.example,ACTIVE,,,,\n");
         let err = load_idp_export(&write(&dir, "latin1.csv", &bytes)).expect_err("must fail");
-        assert_error(&err, "latin1.csv", 3, &["not valid UTF-8", "re-export it as UTF-8"]);
+        assert_error(&err, "latin1.csv", 3, &["not valid UTF-8", "Re-export it as UTF-8"]);
     }
 
     #[test]
@@ -733,7 +766,7 @@ mod tests {
     #[test]
     fn empty_file_is_an_error_that_says_what_to_pass() {
         let err = load("empty.csv", "\u{feff}\r\n\r\n").expect_err("must fail");
-        assert_error(&err, "empty.csv", 1, &["empty", "download the users export"]);
+        assert_error(&err, "empty.csv", 1, &["empty", "Download the users export"]);
     }
 
     #[test]

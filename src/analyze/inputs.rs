@@ -58,8 +58,11 @@ impl fmt::Display for InputError {
             (None, _) => {}
         }
         write!(f, "{}", self.problem.trim_end_matches('.'))?;
-        if !self.fix.is_empty() {
-            write!(f, ". {}", self.fix.trim_end_matches('.'))?;
+        let fix = self.fix.trim_end_matches('.');
+        let mut chars = fix.chars();
+        if let Some(first) = chars.next() {
+            // The fix is its own sentence.
+            write!(f, ". {}{}", first.to_uppercase(), chars.as_str())?;
         }
         f.write_str(".")
     }
@@ -70,9 +73,8 @@ impl fmt::Display for InputError {
 /// Non-UTF-8 input is refused with the line of the first bad byte rather than decoded lossily:
 /// a silently mangled email address would make a user look absent from the IdP.
 pub(crate) fn read_utf8(path: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputError::new(path, None, format!("cannot read the file: {e}"), "check the path and that the file is readable")
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputError::new(path, None, format!("cannot read the file: {e}"), "check the path and that the file is readable"))?;
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(InputError::new(
             path,
@@ -125,9 +127,9 @@ mod tests {
     #[test]
     fn display_is_file_line_problem_fix() {
         let e = InputError::new(Path::new("a/users.csv"), Some(3), "bad thing.", "do this");
-        assert_eq!(e.to_string(), "a/users.csv:3: bad thing. do this.");
+        assert_eq!(e.to_string(), "a/users.csv:3: bad thing. Do this.");
         let e = InputError::new(Path::new("x.json"), None, "bad", "fix");
-        assert_eq!(e.to_string(), "x.json: bad. fix.");
+        assert_eq!(e.to_string(), "x.json: bad. Fix.");
         assert_eq!(e.line(), None);
         assert_eq!(e.path(), Some(Path::new("x.json")));
     }

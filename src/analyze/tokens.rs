@@ -67,7 +67,11 @@ pub fn load_authorization_export(path: &Path) -> Result<Vec<ExportedAuthorizatio
                 return Err(InputError::new(
                     path,
                     line,
-                    format!("authorization {} (entry {} of the array) has no `user.email`, so whose token it is is unknown", a.id, index + 1),
+                    format!(
+                        "authorization {} (entry {} of the array) has no `user.email`, so whose token it is is unknown",
+                        a.id,
+                        index + 1
+                    ),
                     "`heroku authorizations --json` output includes `user`; export again with that command rather than editing the file",
                 ));
             };
@@ -105,4 +109,140 @@ pub fn authorizations_frame(rows: &[ExportedAuthorization]) -> Result<DataFrame,
         .str("source", rows.iter().map(|a| Some(&a.source)))
         .build("authorizations")
         .map_err(|e| InputError::table("authorizations", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    const SECRETS: [&str; 3] = ["HRKU-PLANTED-ACCESS-1", "PLANTED-REFRESH-2", "PLANTED-GRANT-3"];
+
+    fn export_json(user: &str) -> String {
+        format!(
+            r#"[
+  {{
+    "access_token": {{"expires_in": 28800, "id": "tok-1", "token": "{}"}},
+    "client": {{"id": "cli-1", "name": "Terraform", "redirect_uri": "https://example.invalid/cb"}},
+    "created_at": "2025-01-01T00:00:00Z",
+    "description": "terraform",
+    "grant": {{"code": "{}", "expires_in": 300, "id": "gr-1"}},
+    "id": "auth-1",
+    "refresh_token": {{"expires_in": null, "id": "ref-1", "token": "{}"}},
+    "scope": ["global"],
+    "session": null,
+    "updated_at": "2025-02-01T00:00:00Z"{user}
+  }},
+  {{
+    "access_token": {{"expires_in": null, "id": "tok-2", "token": "x"}},
+    "client": null,
+    "created_at": "2024-06-01T12:00:00Z",
+    "description": "Long-lived user authorization",
+    "id": "auth-2",
+    "scope": ["read", "write"],
+    "updated_at": "2024-06-01T12:00:00Z"{user}
+  }}
+]"#,
+            SECRETS[0], SECRETS[1], SECRETS[2]
+        )
+    }
+
+    const USER: &str = r#",
+    "user": {"email": "Dev.One@Acme.example", "full_name": "Dev One", "id": "user-1"}"#;
+
+    fn write(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn export_rows_have_owner_scopes_client_and_expiry() {
+        let (_dir, path) = write("dev-one.json", &export_json(USER));
+        let rows = load_authorization_export(&path).expect("parses");
+        assert_eq!(rows.len(), 2);
+        let first = &rows[0];
+        assert_eq!(first.user_email_norm(), "dev.one@acme.example");
+        assert_eq!(first.user_id.as_deref(), Some("user-1"));
+        assert_eq!(first.client_name.as_deref(), Some("Terraform"));
+        assert_eq!(first.source, "export:dev-one.json");
+        assert_eq!(first.expires_at.map(|t| t.to_rfc3339()), Some("2025-02-01T08:00:00+00:00".to_owned()));
+        assert_eq!(rows[1].expires_at, None, "no expires_in means the token never expires");
+        assert_eq!(rows[1].scopes, ["read", "write"]);
+    }
+
+    #[test]
+    fn secrets_in_an_export_do_not_survive_reading() {
+        let (_dir, path) = write("dev-one.json", &export_json(USER));
+        let rows = load_authorization_export(&path).expect("parses");
+        let frame = authorizations_frame(&rows).expect("frame");
+        let shown = format!("{rows:?}\n{frame:?}");
+        for column in frame.columns() {
+            let values = format!("{:?}", column.as_materialized_series());
+            for secret in SECRETS {
+                assert!(!values.contains(secret), "{secret} in column {}", column.name());
+            }
+        }
+        for secret in SECRETS {
+            assert!(!shown.contains(secret), "{secret} survived: {shown}");
+        }
+    }
+
+    #[test]
+    fn frame_has_the_snapshot_authorizations_columns() {
+        let (_dir, path) = write("dev-one.json", &export_json(USER));
+        let frame = authorizations_frame(&load_authorization_export(&path).expect("parses")).expect("frame");
+        let names: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "user_id",
+                "user_email",
+                "user_email_norm",
+                "description",
+                "scopes",
+                "client_id",
+                "client_name",
+                "created_at",
+                "updated_at",
+                "expires_at",
+                "source"
+            ]
+        );
+        assert_eq!(frame.height(), 2);
+        let empty = authorizations_frame(&[]).expect("empty frame keeps its schema");
+        assert_eq!(empty.width(), 12);
+    }
+
+    #[test]
+    fn export_without_user_is_refused_naming_the_command_and_file() {
+        let (_dir, path) = write("anon.json", &export_json(""));
+        let err = load_authorization_export(&path).expect_err("must fail");
+        let shown = err.to_string();
+        assert!(shown.contains("anon.json"), "{shown}");
+        assert!(shown.contains("heroku authorizations --json"), "{shown}");
+        assert!(shown.contains("auth-1"), "{shown}");
+        // The line of the entry's id.
+        assert_eq!(err.line(), Some(8), "{shown}");
+    }
+
+    #[test]
+    fn malformed_json_gives_file_line_and_column() {
+        let (_dir, path) = write("broken.json", "[\n  {\"id\": \"a\",\n   \"scope\": [\"global\",]\n  }\n]\n");
+        let err = load_authorization_export(&path).expect_err("must fail");
+        let shown = err.to_string();
+        assert_eq!(err.line(), Some(3), "{shown}");
+        assert!(shown.contains("broken.json:3:"), "{shown}");
+        assert!(shown.contains("column"), "{shown}");
+        assert!(shown.contains("heroku authorizations --json"), "{shown}");
+    }
+
+    #[test]
+    fn an_object_instead_of_the_array_is_explained() {
+        let (_dir, path) = write("one.json", "{\"id\": \"a\"}");
+        let err = load_authorization_export(&path).expect_err("must fail");
+        assert!(err.to_string().contains("not the JSON array of authorizations"), "{err}");
+    }
 }
