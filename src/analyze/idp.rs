@@ -184,6 +184,20 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
     })
 }
 
+/// Reads several exports; `idp_domains` (the config's) replaces each export's covered domains.
+pub fn load_idp_exports(paths: &[PathBuf], idp_domains: Option<&[String]>) -> Result<Vec<IdpExport>, InputError> {
+    paths
+        .iter()
+        .map(|path| {
+            let mut export = load_idp_export(path)?;
+            if let Some(domains) = idp_domains {
+                export.set_domains(domains);
+            }
+            Ok(export)
+        })
+        .collect()
+}
+
 /// `idp_users(email_norm, status, status_changed_at, last_login_at, source)`.
 pub fn idp_users_frame(exports: &[IdpExport]) -> Result<DataFrame, InputError> {
     let rows: Vec<(&IdpUser, &str)> = exports.iter().flat_map(|e| e.users.iter().map(move |u| (u, e.source.as_str()))).collect();
@@ -781,6 +795,25 @@ mod tests {
         let text = format!("{OKTA_HEADER}\nA,jdoe,ACTIVE,,,,\n");
         let err = load("okta.csv", &text).expect_err("must fail");
         assert_error(&err, "okta.csv", 2, &["`jdoe` is not an email address"]);
+    }
+
+    #[test]
+    fn an_address_listed_twice_keeps_its_most_active_state() {
+        let text = format!("{OKTA_HEADER}\nOld,sam@acme.example,DEPROVISIONED,,,,\nNew,Sam@acme.example,ACTIVE,,,,\n");
+        let export = load("okta.csv", &text).expect("parses");
+        assert_eq!(export.users.len(), 1);
+        assert_eq!(export.users[0].status, IdpStatus::Active);
+        assert_eq!(export.users[0].line, 3);
+    }
+
+    #[test]
+    fn configured_idp_domains_replace_the_domains_found_in_the_export() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(&dir, "okta.csv", okta_file().as_bytes());
+        let found = load_idp_exports(std::slice::from_ref(&path), None).expect("parses");
+        assert!(found[0].covers("x@acme.example") && !found[0].covers("x@acme.io"));
+        let configured = load_idp_exports(&[path], Some(&["acme.io".to_owned()])).expect("parses");
+        assert!(configured[0].covers("x@ACME.io") && !configured[0].covers("x@acme.example"));
     }
 
     #[test]
