@@ -3,56 +3,15 @@
 //! never reported as "not there".
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
+use super::config::{Config, Ignore};
 use super::finding::*;
 use super::rule::{GapScope, Rule};
 use super::AnalyzeError;
 use crate::snapshot::{Gap, Snapshot, TableBuilder};
-
-/// An `ignore` entry of the config: a known, accepted finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignore {
-    /// Matches a finding's email, its subject (`team / email`, as shown in reports) or its fingerprint.
-    pub subject: String,
-    pub reason: String,
-    pub expires: Option<NaiveDate>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleSettings {
-    pub enabled: Option<bool>,
-    pub severity: Option<Severity>,
-    pub ignore: Vec<Ignore>,
-}
-
-/// Everything the rules are parameterised by, resolved from the config.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub inactive_days: u32,
-    pub invite_stale_days: u32,
-    pub seat_price_cents: i64,
-    /// Email domains that belong to the organisation (lower-case).
-    pub org_domains: Vec<String>,
-    /// Emails or `*@domain` patterns of service accounts, exempt from rules that say so.
-    pub service_accounts: Vec<String>,
-    pub rules: BTreeMap<String, RuleSettings>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            inactive_days: 90,
-            invite_stale_days: 14,
-            seat_price_cents: 1000,
-            org_domains: Vec::new(),
-            service_accounts: Vec::new(),
-            rules: BTreeMap::new(),
-        }
-    }
-}
 
 /// Inputs beside the snapshot, already parsed and validated.
 #[derive(Default)]
@@ -64,11 +23,14 @@ pub struct Inputs {
     pub idp_domains: Option<DataFrame>,
     /// Rows for the `authorizations` table from users' exports.
     pub authorizations: Option<DataFrame>,
+    /// Email domains that belong to the organisation (lower-case), resolved by the caller: the
+    /// config's `org_domains`, else the audit identity's domain.
+    pub org_domains: Vec<String>,
     /// Human names of the inputs used, for the findings' header.
     pub names: Vec<String>,
 }
 
-pub fn run(snapshot: &Snapshot, inputs: &Inputs, settings: &Settings, rules: &[Rule]) -> Result<FindingSet, AnalyzeError> {
+pub fn run(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule]) -> Result<FindingSet, AnalyzeError> {
     let manifest = snapshot.manifest();
     let as_of = manifest.as_of;
     let mut ctx = SQLContext::new();
@@ -83,21 +45,21 @@ pub fn run(snapshot: &Snapshot, inputs: &Inputs, settings: &Settings, rules: &[R
     }
     ctx.register("idp_users", inputs.idp_users.clone().map_or_else(empty_idp_users, Ok)?.lazy());
     ctx.register("idp_domains", inputs.idp_domains.clone().map_or_else(empty_idp_domains, Ok)?.lazy());
-    let org = TableBuilder::new().str("domain", settings.org_domains.iter().map(|d| Some(d.to_lowercase()))).build("org_domains")?;
+    let org = TableBuilder::new().str("domain", inputs.org_domains.iter().map(|d| Some(d.to_lowercase()))).build("org_domains")?;
     ctx.register("org_domains", org.lazy());
 
     let values: BTreeMap<&str, String> = BTreeMap::from([
         ("as_of_epoch", as_of.timestamp().to_string()),
-        ("inactive_days", settings.inactive_days.to_string()),
-        ("invite_stale_days", settings.invite_stale_days.to_string()),
-        ("seat_price_cents", settings.seat_price_cents.to_string()),
+        ("inactive_days", config.inactive_days.to_string()),
+        ("invite_stale_days", config.invite_stale_days.to_string()),
+        ("seat_price_cents", config.seats.price_per_month_cents.to_string()),
         ("window_since_epoch", manifest.activity_window.since.timestamp().to_string()),
     ]);
 
     let mut results = Vec::new();
     let mut findings = Vec::new();
     for rule in rules {
-        let overrides = settings.rules.get(&rule.id).cloned().unwrap_or_default();
+        let overrides = config.rule(&rule.id).cloned().unwrap_or_default();
         let severity = overrides.severity.unwrap_or(rule.severity);
         let mut result = RuleResult {
             rule_id: rule.id.clone(),
@@ -114,7 +76,7 @@ pub fn run(snapshot: &Snapshot, inputs: &Inputs, settings: &Settings, rules: &[R
             results.push(result);
             continue;
         }
-        if let Some(reason) = precondition(rule, inputs, settings, snapshot) {
+        if let Some(reason) = precondition(rule, inputs, config, snapshot) {
             result.status = RuleStatus::Skipped;
             result.skipped.push(SkippedScope { scope: "all".into(), reason });
             results.push(result);
@@ -157,7 +119,7 @@ pub fn run(snapshot: &Snapshot, inputs: &Inputs, settings: &Settings, rules: &[R
             if team_id.as_ref().is_some_and(|t| team_gaps.contains(t)) {
                 continue;
             }
-            if rule.exempt_service_accounts && finding.subject.email.as_deref().is_some_and(|e| is_service_account(e, &settings.service_accounts)) {
+            if rule.exempt_service_accounts && finding.subject.email.as_deref().is_some_and(|e| config.is_service_account(e)) {
                 continue;
             }
             if overrides.ignore.iter().any(|ig| ignores(ig, &finding, as_of)) {
@@ -188,15 +150,15 @@ pub fn run(snapshot: &Snapshot, inputs: &Inputs, settings: &Settings, rules: &[R
 }
 
 /// Why a rule cannot run at all, before looking at gaps.
-fn precondition(rule: &Rule, inputs: &Inputs, settings: &Settings, snapshot: &Snapshot) -> Option<String> {
+fn precondition(rule: &Rule, inputs: &Inputs, config: &Config, snapshot: &Snapshot) -> Option<String> {
     if rule.requires_idp && inputs.idp_users.is_none() {
         return Some("no identity-provider export given (--idp)".into());
     }
     let window = snapshot.manifest().activity_window.days;
-    if rule.params.iter().any(|p| p == "inactive_days") && window < settings.inactive_days {
+    if rule.params.iter().any(|p| p == "inactive_days") && window < config.inactive_days {
         return Some(format!(
             "the snapshot read {window} days of activity, fewer than inactive_days = {}: extract with --activity-days {} or more",
-            settings.inactive_days, settings.inactive_days
+            config.inactive_days, config.inactive_days
         ));
     }
     None
@@ -208,19 +170,8 @@ fn gap_reason(gap: &Gap) -> String {
     format!("not read: {} {status}{id}: {}", gap.path, gap.message).replace("  ", " ")
 }
 
-fn is_service_account(email: &str, patterns: &[String]) -> bool {
-    let email = email.trim().to_lowercase();
-    patterns.iter().any(|p| {
-        let p = p.trim().to_lowercase();
-        match p.strip_prefix('*') {
-            Some(suffix) => email.ends_with(suffix),
-            None => email == p,
-        }
-    })
-}
-
 fn ignores(ig: &Ignore, f: &Finding, as_of: DateTime<Utc>) -> bool {
-    if ig.expires.is_some_and(|d| d < as_of.date_naive()) {
+    if !ig.applies_on(as_of.date_naive()) {
         return false;
     }
     let s = ig.subject.trim();
@@ -335,15 +286,3 @@ fn empty_idp_domains() -> Result<DataFrame, AnalyzeError> {
     Ok(TableBuilder::new().str::<&str>("domain", []).str::<&str>("source", []).build("idp_domains")?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_account_patterns_match_whole_emails_or_domains() {
-        let patterns = vec!["deploy-bot@acme.example".to_owned(), "*@bots.acme.example".to_owned()];
-        assert!(is_service_account("Deploy-Bot@acme.example", &patterns));
-        assert!(is_service_account("ci@bots.acme.example", &patterns));
-        assert!(!is_service_account("ci@acme.example", &patterns));
-    }
-}

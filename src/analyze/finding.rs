@@ -29,6 +29,10 @@ impl Severity {
         }
     }
 
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word.trim().to_ascii_lowercase())
+    }
+
     /// The exit code `analyze` uses when this is the highest severity at or above `--fail-on`.
     pub fn exit_code(self) -> u8 {
         match self {

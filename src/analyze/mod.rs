@@ -2,13 +2,22 @@
 //!
 //! Rules are SQL files ([`rule`]); the engine ([`engine`]) registers every snapshot table once
 //! under its name, runs each rule with polars, and applies the manifest's gaps so that a rule
-//! whose data was not read reports `skipped`/`partial` instead of passing or firing.
+//! whose data was not read reports `skipped`/`partial` instead of passing or firing. Inputs that
+//! do not come from the snapshot: [`idp`] (identity-provider exports), [`tokens`] (`heroku
+//! authorizations --json` exports) and [`config`] (`hkaudit.toml`), with the error type they share
+//! in [`inputs`].
+pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod idp;
+pub mod inputs;
 pub mod rule;
+pub mod tokens;
 mod write;
 
-pub use engine::{run, Ignore, Inputs, RuleSettings, Settings};
+pub use config::{load_config, money, Config};
+pub use engine::{run, Inputs};
+pub use inputs::InputError;
 pub use finding::{Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject};
 pub use rule::{builtin_rules, load_rules, Rule};
 pub use write::{read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET};
@@ -29,6 +38,9 @@ pub enum AnalyzeError {
 
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+
+    #[error(transparent)]
+    BadInput(#[from] InputError),
 
     #[error("{path}: cannot write findings: {detail}")]
     Output { path: String, detail: String },
