@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(first.user_id.as_deref(), Some("user-1"));
         assert_eq!(first.client_name.as_deref(), Some("Terraform"));
         assert_eq!(first.source, "export:dev-one.json");
-        assert_eq!(first.expires_at.map(|t| t.to_rfc3339()), Some("2025-02-01T08:00:00+00:00".to_owned()));
+        assert_eq!(first.expires_at, None, "a refresh token renews the access token: the authorization does not lapse");
         assert_eq!(rows[1].expires_at, None, "no expires_in means the token never expires");
         assert_eq!(rows[1].scopes, ["read", "write"]);
     }
