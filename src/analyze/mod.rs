@@ -51,3 +51,69 @@ impl AnalyzeError {
         AnalyzeError::Query { table: table.to_owned(), detail: e.to_string() }
     }
 }
+
+/// What `hkaudit analyze` is given.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// A snapshot folder, or an output folder's `latest`.
+    pub snapshot: std::path::PathBuf,
+    pub idp: Vec<std::path::PathBuf>,
+    pub authorizations: Vec<std::path::PathBuf>,
+    pub config: Option<std::path::PathBuf>,
+    /// Rules folder instead of the built-in rules.
+    pub queries: Option<std::path::PathBuf>,
+    /// Where findings go; the snapshot folder by default.
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// The outcome of [`analyze_snapshot`]: the findings and where they were written.
+#[derive(Debug)]
+pub struct Analyzed {
+    pub findings: FindingSet,
+    pub out_dir: std::path::PathBuf,
+    pub config: Config,
+}
+
+/// Read and validate every input, run the rules, write `findings.json` and `findings.parquet`.
+/// Nothing is written unless every input is valid and every rule file parses.
+pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError> {
+    let snapshot = crate::snapshot::Snapshot::open(&opts.snapshot)?;
+    let rules = match &opts.queries {
+        Some(dir) => load_rules(dir)?,
+        None => builtin_rules()?,
+    };
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let config = load_config(opts.config.as_deref(), &ids)?;
+
+    let mut inputs = Inputs::default();
+    if !opts.idp.is_empty() {
+        let exports = idp::load_idp_exports(&opts.idp, config.idp_domains.as_deref())?;
+        inputs.idp_users = Some(idp::idp_users_frame(&exports)?);
+        inputs.idp_domains = Some(idp::idp_domains_frame(&exports)?);
+        inputs.names.extend(exports.iter().map(|e| e.source.clone()));
+    }
+    if !opts.authorizations.is_empty() {
+        let mut rows = Vec::new();
+        for path in &opts.authorizations {
+            rows.extend(tokens::load_authorization_export(path)?);
+        }
+        inputs.authorizations = Some(tokens::authorizations_frame(&rows)?);
+        inputs.names.extend(opts.authorizations.iter().map(|p| format!("export:{}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())));
+    }
+    // Without `org_domains`, the organisation is the audit identity's own domain.
+    inputs.org_domains = match &config.org_domains {
+        Some(domains) => domains.iter().map(|d| d.trim().to_lowercase()).collect(),
+        None => snapshot
+            .manifest()
+            .account_email
+            .as_deref()
+            .and_then(|e| inputs::email_domain(&inputs::email_norm(e)).map(str::to_owned))
+            .into_iter()
+            .collect(),
+    };
+
+    let findings = run(&snapshot, &inputs, &config, &rules)?;
+    let out_dir = opts.out.clone().unwrap_or_else(|| snapshot.dir().to_owned());
+    write_findings(&findings, &out_dir)?;
+    Ok(Analyzed { findings, out_dir, config })
+}

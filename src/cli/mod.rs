@@ -28,7 +28,9 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
-  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json)";
+  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json);
+       analyze: no finding at or above --fail-on, but data was missing
+  10-14 analyze: highest finding at or above --fail-on (info, low, medium, high, critical)";
 
 #[derive(Debug, Parser)]
 #[command(name = "hkaudit", version, about = "Audit who can reach what on Heroku, and what that access costs", after_help = EXIT_CODES)]
@@ -46,6 +48,7 @@ enum Command {
     /// Snapshot a Heroku organisation into Parquet tables and a manifest.
     Extract(extract::Args),
     /// Run the audit rules over a snapshot and write findings.
+    #[command(after_help = analyze::EXIT_CODES)]
     Analyze(analyze::Args),
     /// Render cost, risk and access-certification reports for a snapshot.
     Report(report::Args),
