@@ -21,6 +21,7 @@ pub mod code {
     /// Bad input, an API or I/O failure: nothing half-written was left behind.
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
+    #[allow(dead_code)] // returned by `extract`, which a later issue builds
     pub const INCOMPLETE: u8 = 3;
     /// Interrupted by Ctrl-C.
     pub const INTERRUPTED: u8 = 130;

@@ -70,6 +70,8 @@ pub(crate) fn parse(header: &str) -> Option<RangeSpec> {
     spec.start = (!start.is_empty()).then(|| start.to_string());
     spec.start_exclusive = start_exclusive && spec.start.is_some();
     spec.end = (!end.is_empty()).then(|| end.to_string());
+    // Heroku tolerates a trailing `;` after the parameters too.
+    let params = params.trim().trim_end_matches(';');
     for param in params.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = param.split_once('=')?;
         match (key.trim(), value.trim()) {
@@ -211,6 +213,7 @@ mod tests {
         assert_eq!((spec.start.as_deref(), spec.start_exclusive, spec.max), (Some("abc"), true, 5));
         assert_eq!(parse("id ..; max=5000").expect("clamped").max, MAX_MAX);
         assert_eq!(parse("id ..").expect("bare").max, DEFAULT_MAX);
+        assert_eq!(parse("id ..;").expect("trailing semicolon, no params").max, DEFAULT_MAX);
         for bad in ["", "id", "id ..; max=x", "id ..; max=0", "id ..; order=up", "id ..; foo=1", "i-d .."] {
             assert!(parse(bad).is_none(), "{bad:?} should be rejected");
         }

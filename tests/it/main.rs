@@ -1,1 +1,3 @@
-
+//! One integration-test binary for the whole crate (polars links once); a module per stage.
+mod sandbox;
+mod support;
