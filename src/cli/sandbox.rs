@@ -121,8 +121,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let handle = sandbox::start(config).await?;
+        // Listen for signals before telling anyone the URL: a caller may stop us right after.
+        let stop = stop_signal()?;
         print_line(&handle.url())?;
-        wait_for_stop().await?;
+        stop.await;
         let stats = handle.stats();
         handle.shutdown().await;
         if args.stats {
@@ -133,18 +135,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Ctrl-C, or SIGTERM on Unix (what `kill` and process supervisors send).
-async fn wait_for_stop() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("listening for SIGTERM")?;
+/// Ctrl-C, or SIGTERM on Unix (what `kill` and process supervisors send). The handlers are
+/// registered when this returns, not when the future is first polled.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result.context("listening for Ctrl-C")?,
-            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.context("listening for Ctrl-C")?;
-    Ok(())
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        // Without a handler there is no way to stop but being killed, which is what this means.
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

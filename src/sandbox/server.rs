@@ -403,7 +403,25 @@ struct Ctx<'a> {
 type Answer = Result<Reply, Reply>;
 
 impl Ctx<'_> {
+    /// Answer, then add the validators: every 200/206 carries an `ETag` of its own body bytes
+    /// (so pages differ), and a matching `If-None-Match` turns it into an empty 304.
     fn handle(&self, route: Option<&Route>) -> Reply {
+        let mut reply = self.answer(route);
+        if matches!(reply.status, 200 | 206) {
+            let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&reply.body)[..16]));
+            if if_none_match(self.headers, &etag) {
+                reply.status = 304;
+                reply.body = Bytes::new();
+                reply.content_type = None;
+                // A 304 repeats the validators, not the page description.
+                reply.headers.retain(|(name, _)| *name == "ratelimit-remaining");
+            }
+            reply.headers.push(("etag", etag));
+        }
+        reply
+    }
+
+    fn answer(&self, route: Option<&Route>) -> Reply {
         let reading = matches!(self.method, "GET" | "HEAD");
         if let Some(route) = route.filter(|r| r.template.starts_with("/__sandbox/")) {
             // Pre-signed in real life: no Accept, no token, no rate limit.
@@ -446,17 +464,6 @@ impl Ctx<'_> {
             }
         };
         reply.headers.push(("ratelimit-remaining", remaining.to_string()));
-        if matches!(reply.status, 200 | 206) {
-            let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&reply.body)[..16]));
-            if if_none_match(self.headers, &etag) {
-                reply.status = 304;
-                reply.body = Bytes::new();
-                reply.content_type = None;
-                // A 304 repeats the validators, not the page description.
-                reply.headers.retain(|(name, _)| *name == "ratelimit-remaining");
-            }
-            reply.headers.push(("etag", etag));
-        }
         reply
     }
 

@@ -122,6 +122,11 @@ const ROLES: [(&str, f64); 4] = [("admin", 0.06), ("viewer", 0.13), ("collaborat
 impl Fixture {
     /// Generate an organisation of the given size. Well under a second for 10,000 members.
     pub fn synthetic(params: &SyntheticParams) -> Fixture {
+        // Apps and memberships need a team to land in.
+        let params = &SyntheticParams {
+            teams: params.teams.max(1),
+            ..*params
+        };
         let now = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).single().unwrap_or_default();
         let mut g = Gen {
             rng: ChaCha8Rng::seed_from_u64(params.seed),
@@ -272,7 +277,7 @@ impl Fixture {
             let owner = match team {
                 Some(t) => json!({"id": team_refs[t]["id"], "email": format!("team-{t:03}@herokumanager.com")}),
                 None => {
-                    let p = &people[g.rng.random_range(0..people.len().max(1)).min(people.len().saturating_sub(1))];
+                    let p = pick(&mut g, &people, &auditor);
                     json!({"id": p.id, "email": p.email})
                 }
             };
@@ -334,11 +339,11 @@ impl Fixture {
             let grants = if owner_people.is_empty() { 1 } else { g.rng.random_range(0..=3) };
             for _ in 0..grants {
                 let person = if owner_people.is_empty() {
-                    &people[g.rng.random_range(0..people.len().max(1)).min(people.len().saturating_sub(1))]
+                    pick(&mut g, &people, &auditor)
                 } else {
                     &people[owner_people[g.rng.random_range(0..owner_people.len())].0]
                 };
-                if people.is_empty() || collaborators.iter().any(|c: &Value| c["user"]["email"] == json!(person.email)) {
+                if collaborators.iter().any(|c: &Value| c["user"]["email"] == json!(person.email)) {
                     continue;
                 }
                 let names: &[&str] = if g.chance(0.3) { &["view", "deploy", "operate", "manage"] } else { &["view", "deploy"] };
@@ -369,7 +374,7 @@ impl Fixture {
         let mut events = Vec::with_capacity(event_count);
         for _ in 0..event_count {
             let (kind, action) = kinds[g.rng.random_range(0..kinds.len())];
-            let actor = if people.is_empty() { &auditor } else { &people[g.rng.random_range(0..people.len())] };
+            let actor = pick(&mut g, &people, &auditor);
             let at = g.days_ago(0, 100);
             let app = &fixture.apps[g.rng.random_range(0..fixture.apps.len())];
             let team = &team_refs[g.rng.random_range(0..team_refs.len())];
@@ -394,6 +399,15 @@ impl Fixture {
             }));
         }
         fixture
+    }
+}
+
+/// A random person, or `fallback` in an organisation generated with no members.
+fn pick<'p>(g: &mut Gen, people: &'p [Person], fallback: &'p Person) -> &'p Person {
+    if people.is_empty() {
+        fallback
+    } else {
+        &people[g.rng.random_range(0..people.len())]
     }
 }
 

@@ -557,7 +557,7 @@ async fn truncated_bodies_have_a_matching_length() {
 async fn stalls_hold_until_the_client_gives_up_and_do_not_block_shutdown() {
     let sandbox = serve(with_faults(|f| f.stall_rate = 1.0)).await;
     let url = sandbox.url();
-    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().expect("client");
+    let impatient = client_with_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let err = impatient
         .get(format!("{url}/teams"))
@@ -625,7 +625,7 @@ async fn synthetic_org_is_big_realistic_and_reproducible() {
     let started = Instant::now();
     let fixture = Fixture::synthetic(&params);
     let took = started.elapsed();
-    // Debug builds are several times slower than release; this bound still catches a blow-up.
+    // About 3 s in a debug build, a fraction of that in release; this bound catches a blow-up.
     assert!(took < Duration::from_secs(20), "synthetic took {took:?}");
     assert_eq!(fixture.teams().len(), 100);
     let team_apps = fixture.apps().iter().filter(|a| !a["team"].is_null()).count();
@@ -641,11 +641,13 @@ async fn synthetic_org_is_big_realistic_and_reproducible() {
     let sizes: Vec<usize> = fixture.teams().iter().map(|t| fixture.team_members(t["name"].as_str().expect("name")).len()).collect();
     let (largest, smallest) = (sizes.iter().max().expect("max"), sizes.iter().min().expect("min"));
     assert!(*largest > 10 * *smallest, "team sizes are skewed: {largest} vs {smallest}");
-
-    let again = Fixture::synthetic(&params);
-    assert_eq!(again.apps(), fixture.apps(), "same seed, same organisation");
-    let other = Fixture::synthetic(&SyntheticParams { seed: 2, ..params });
-    assert_ne!(other.apps(), fixture.apps());
+    let people: std::collections::HashSet<&str> = fixture
+        .teams()
+        .iter()
+        .flat_map(|t| fixture.team_members(t["name"].as_str().expect("name")))
+        .map(|m| m["email"].as_str().expect("email"))
+        .collect();
+    assert!(people.len() > 9000, "members are spread over teams: {}", people.len());
 
     let sandbox = serve(config(fixture)).await;
     let url = sandbox.url();
@@ -653,26 +655,28 @@ async fn synthetic_org_is_big_realistic_and_reproducible() {
     let fetch = |path: String, range: &'static str| {
         c.get(format!("{url}{path}")).header("Accept", ACCEPT).header("Range", range).bearer_auth(SYNTHETIC_TOKEN).send()
     };
-    let apps = fetch("/apps".into(), "id ..; max=1000").await.expect("sent");
-    assert_eq!(apps.status().as_u16(), 206);
-    let busiest = {
-        let mut best = (0, String::new());
-        for app in sandbox_apps(&apps.json::<Vec<Value>>().await.expect("json")) {
-            let releases = fetch(format!("/apps/{app}/releases"), "version ..; max=1000").await.expect("sent");
-            let n = releases.json::<Vec<Value>>().await.expect("json").len();
-            if n > best.0 {
-                best = (n, app);
-            }
-        }
-        best
-    };
-    assert!(busiest.0 >= 100, "some apps are very active: {busiest:?}");
+    let recent = fetch("/apps".into(), "updated_at ..; max=10, order=desc").await.expect("sent");
+    assert_eq!(recent.status().as_u16(), 206);
+    let mut busiest = 0;
+    for app in recent.json::<Vec<Value>>().await.expect("json") {
+        let path = format!("/apps/{}/releases", app["name"].as_str().expect("name"));
+        let releases = fetch(path, "version ..; max=1000").await.expect("sent");
+        busiest = busiest.max(releases.json::<Vec<Value>>().await.expect("json").len());
+    }
+    assert!(busiest >= 100, "the most recently updated apps include very active ones: {busiest}");
     let archives = fetch("/enterprise-accounts/synthetic/archives".into(), "id ..").await.expect("sent");
     assert!(archives.json::<Vec<Value>>().await.expect("json").len() >= 3);
 }
 
-fn sandbox_apps(apps: &[Value]) -> Vec<String> {
-    apps.iter().take(300).map(|a| a["name"].as_str().expect("name").to_string()).collect()
+#[tokio::test]
+async fn synthetic_is_deterministic_for_a_seed() {
+    let params = SyntheticParams { teams: 10, members: 300, apps: 200, seed: 5 };
+    let (a, b) = (Fixture::synthetic(&params), Fixture::synthetic(&params));
+    assert_eq!(a.apps(), b.apps());
+    assert_eq!(a.teams(), b.teams());
+    assert_eq!(a.team_members("team-000"), b.team_members("team-000"));
+    let other = Fixture::synthetic(&SyntheticParams { seed: 6, ..params });
+    assert_ne!(other.apps(), a.apps());
 }
 
 // ---- CLI ----
@@ -714,4 +718,48 @@ async fn cli_refuses_a_missing_fixture_folder() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/no/such/folder") && stderr.contains("does not exist"), "{stderr}");
     assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn synthetic_handles_tiny_sizes() {
+    let fixture = Fixture::synthetic(&SyntheticParams { teams: 0, members: 0, apps: 0, seed: 3 });
+    assert_eq!(fixture.teams().len(), 1);
+    assert_eq!(fixture.apps().len(), 3, "only the personal apps");
+    assert_eq!(fixture.tokens()[0].token, SYNTHETIC_TOKEN);
+    assert!("teams=0".parse::<SyntheticParams>().is_err());
+    assert!("teams=2,colour=blue".parse::<SyntheticParams>().is_err());
+    assert_eq!("apps=7".parse::<SyntheticParams>().expect("partial spec").apps, 7);
+}
+
+#[tokio::test]
+async fn cli_prints_stats_as_one_json_line_when_stopped() {
+    let org = Org::standard();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"))
+        .args(["sandbox", "--stats", "--error-rate", "0", "--latency", "1ms", "--fixtures"])
+        .arg(org.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn hkaudit");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let (url, mut stdout) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read");
+        (line.trim().to_string(), stdout)
+    })
+    .await
+    .expect("reader");
+    assert_eq!(get(&url, "/teams", None).await.status().as_u16(), 200);
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    let status = child.wait().expect("wait");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read stats");
+    assert_eq!(status.code(), Some(130));
+    let lines: Vec<&str> = rest.lines().collect();
+    assert_eq!(lines.len(), 1, "{rest:?}");
+    let stats: Value = serde_json::from_str(lines[0]).expect("stats are JSON");
+    assert_eq!(stats["total"]["requests"], 1);
+    assert_eq!(stats["endpoints"]["GET /teams"]["status"]["200"], 1);
+    assert_eq!(stats["endpoints"]["GET /teams"]["faults"]["latency"], 1);
 }

@@ -198,11 +198,22 @@ pub async fn serve_standard() -> SandboxHandle {
     serve(config(Org::standard().fixture())).await
 }
 
+/// A plain-HTTP loopback client, one per test thread: building one loads the system's root
+/// certificates, which costs more than the requests themselves. (Each `#[tokio::test]` runs on
+/// its own thread and runtime, and a client's pool must not outlive its runtime.)
 pub fn client() -> reqwest::Client {
+    thread_local! {
+        static CLIENT: reqwest::Client = client_with_timeout(Duration::from_secs(20));
+    }
+    CLIENT.with(Clone::clone)
+}
+
+pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     // No proxy: a machine-wide HTTP_PROXY must not swallow loopback requests.
     reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(20))
+        .tls_built_in_root_certs(false)
+        .timeout(timeout)
         .build()
         .expect("client")
 }
