@@ -60,7 +60,7 @@ enum Command {
     /// Run the whole pipeline against the built-in sandbox and fixture organisation: no token needed.
     Demo(demo::Args),
     /// Serve a fixture organisation over a loopback imitation of the Heroku Platform API.
-    Sandbox(sandbox::Args),
+    Sandbox(Box<sandbox::Args>),
 }
 
 /// What a subcommand asks `main` to exit with, when it did not fail outright.
@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Sandbox(args) => sandbox::run(args),
+        Command::Sandbox(args) => sandbox::run(*args),
     };
     match result {
         Ok(Outcome(code)) => ExitCode::from(code),

@@ -413,8 +413,8 @@ impl Ctx<'_> {
                 reply.status = 304;
                 reply.body = Bytes::new();
                 reply.content_type = None;
-                // A 304 repeats the validators, not the page description.
-                reply.headers.retain(|(name, _)| *name == "ratelimit-remaining");
+                // Paging headers stay, so a client answering from its cache can still follow
+                // `Next-Range` (Heroku documents nothing either way).
             }
             reply.headers.push(("etag", etag));
         }

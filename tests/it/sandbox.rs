@@ -253,6 +253,7 @@ async fn etags_differ_per_page_and_304_still_costs() {
         .expect("sent");
     assert_eq!(cached.status().as_u16(), 304);
     assert_eq!(header(&cached, "etag").as_deref(), Some(etag.as_str()));
+    assert_eq!(header(&cached, "next-range"), header(&first, "next-range"), "a cached client can keep paging");
     let after: u32 = header(&cached, "ratelimit-remaining").expect("remaining").parse().expect("number");
     assert_eq!(after, before - 1, "a 304 costs a token");
     assert!(cached.bytes().await.expect("body").is_empty());
