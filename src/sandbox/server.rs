@@ -721,7 +721,9 @@ impl Ctx<'_> {
 }
 
 fn method_not_allowed() -> Reply {
-    Reply::error(405, "method_not_allowed", "The sandbox is read-only: an audit must never write to Heroku.")
+    let mut reply = Reply::error(405, "method_not_allowed", "The sandbox is read-only: an audit must never write to Heroku.");
+    reply.headers.push(("allow", "GET, HEAD".into()));
+    reply
 }
 
 fn name(value: &Value) -> &str {

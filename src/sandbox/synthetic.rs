@@ -186,6 +186,7 @@ impl Fixture {
 
         // Teams: the auditor administers nearly all of them; the rest show up as 403 gaps.
         let mut team_refs = Vec::with_capacity(params.teams);
+        let mut auditor_roles = Vec::with_capacity(params.teams);
         for t in 0..params.teams {
             let id = g.uuid();
             let name = format!("team-{t:03}");
@@ -197,6 +198,7 @@ impl Fixture {
                 "created_at": timestamp(g.days_ago(400, 1400)), "updated_at": timestamp(g.days_ago(1, 300)),
             }));
             team_refs.push(json!({"id": id, "name": name}));
+            auditor_roles.push(role);
         }
 
         // Memberships: one primary team per person by skewed weight, a fifth join a second one.
@@ -214,7 +216,8 @@ impl Fixture {
         for (t, members) in team_people.iter().enumerate() {
             let team_name = format!("team-{t:03}");
             let mut list = Vec::with_capacity(members.len() + 1);
-            list.push(member(&mut g, &auditor, "admin"));
+            // The team's `role` is the caller's: its membership must say the same.
+            list.push(member(&mut g, &auditor, auditor_roles[t]));
             for (p, role) in members {
                 list.push(member(&mut g, &people[*p], role));
             }

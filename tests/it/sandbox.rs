@@ -171,6 +171,7 @@ async fn unknown_paths_missing_objects_and_writes_are_refused() {
             .send()
             .await
             .expect("sent");
+        assert_eq!(header(&response, "allow").as_deref(), Some("GET, HEAD"));
         assert_eq!(error_id(response, 405).await, "method_not_allowed", "{method}");
     }
     let members = collect(&url, "/teams/core/members", None).await.0;
@@ -665,6 +666,10 @@ async fn synthetic_org_is_big_realistic_and_reproducible() {
         .map(|m| m["email"].as_str().expect("email"))
         .collect();
     assert!(people.len() > 9000, "members are spread over teams: {}", people.len());
+    for team in fixture.teams() {
+        let mine = fixture.team_members(team["name"].as_str().expect("name")).iter().find(|m| m["email"] == "auditor@synthetic.example");
+        assert_eq!(mine.expect("the auditor is in every team")["role"], team["role"], "the caller's role agrees");
+    }
 
     let sandbox = serve(config(fixture)).await;
     let url = sandbox.url();
