@@ -46,7 +46,8 @@ impl Fixture {
         }
         let (now, tokens) = load_sandbox_json(&dir.join("sandbox.json"))?;
         let accounts = read_array(&dir.join("accounts.json"), &["id", "email"])?;
-        let enterprise_accounts = read_array(&dir.join("enterprise-accounts.json"), &["id", "name"])?;
+        let enterprise_accounts =
+            read_array(&dir.join("enterprise-accounts.json"), &["id", "name"])?;
         let teams = read_array(&dir.join("teams.json"), &["id", "name"])?;
         let apps = read_array(&dir.join("apps.json"), &["id", "name"])?;
         let oauth_authorizations = read_array(&dir.join("oauth-authorizations.json"), &["id"])?;
@@ -60,13 +61,55 @@ impl Fixture {
 
         let fixture = Fixture {
             now,
-            ea_members: read_per_owner(&ea_dir, "members.json", &ea_names, "enterprise account", "enterprise-accounts.json")?,
-            ea_events: read_per_owner(&ea_dir, "events.json", &ea_names, "enterprise account", "enterprise-accounts.json")?,
-            team_members: read_per_owner(&team_dir, "members.json", &team_names, "team", "teams.json")?,
-            team_invitations: read_per_owner(&team_dir, "invitations.json", &team_names, "team", "teams.json")?,
-            team_identity_providers: read_per_owner(&team_dir, "identity-providers.json", &team_names, "team", "teams.json")?,
-            app_collaborators: read_per_owner(&app_dir, "collaborators.json", &app_names, "app", "apps.json")?,
-            app_releases: read_per_owner(&app_dir, "releases.json", &app_names, "app", "apps.json")?,
+            ea_members: read_per_owner(
+                &ea_dir,
+                "members.json",
+                &ea_names,
+                "enterprise account",
+                "enterprise-accounts.json",
+            )?,
+            ea_events: read_per_owner(
+                &ea_dir,
+                "events.json",
+                &ea_names,
+                "enterprise account",
+                "enterprise-accounts.json",
+            )?,
+            team_members: read_per_owner(
+                &team_dir,
+                "members.json",
+                &team_names,
+                "team",
+                "teams.json",
+            )?,
+            team_invitations: read_per_owner(
+                &team_dir,
+                "invitations.json",
+                &team_names,
+                "team",
+                "teams.json",
+            )?,
+            team_identity_providers: read_per_owner(
+                &team_dir,
+                "identity-providers.json",
+                &team_names,
+                "team",
+                "teams.json",
+            )?,
+            app_collaborators: read_per_owner(
+                &app_dir,
+                "collaborators.json",
+                &app_names,
+                "app",
+                "apps.json",
+            )?,
+            app_releases: read_per_owner(
+                &app_dir,
+                "releases.json",
+                &app_names,
+                "app",
+                "apps.json",
+            )?,
             app_builds: read_per_owner(&app_dir, "builds.json", &app_names, "app", "apps.json")?,
             tokens,
             accounts,
@@ -79,7 +122,10 @@ impl Fixture {
             if fixture.account(&token.account).is_none() {
                 return Err(invalid(
                     &dir.join("sandbox.json"),
-                    format!("token for {} has no account with that email in accounts.json", token.account),
+                    format!(
+                        "token for {} has no account with that email in accounts.json",
+                        token.account
+                    ),
                 ));
             }
         }
@@ -87,7 +133,10 @@ impl Fixture {
             let path = ea_dir.join(ea).join("events.json");
             for (i, event) in events.iter().enumerate() {
                 if created_at(event).is_none() {
-                    return Err(invalid(&path, format!("item {i} has no RFC 3339 `created_at`")));
+                    return Err(invalid(
+                        &path,
+                        format!("item {i} has no RFC 3339 `created_at`"),
+                    ));
                 }
             }
         }
@@ -140,7 +189,10 @@ impl Fixture {
         let Some(members) = self.team_members.get_mut(team) else {
             return false;
         };
-        match members.iter_mut().find(|m| str_at(m, &["email"]) == Some(email)) {
+        match members
+            .iter_mut()
+            .find(|m| str_at(m, &["email"]) == Some(email))
+        {
             Some(member) => {
                 member["role"] = json!(role);
                 member["updated_at"] = json!(now);
@@ -153,14 +205,25 @@ impl Fixture {
     /// Revoke one of the audit identity's OAuth authorizations; false when there was none.
     pub fn remove_authorization(&mut self, id: &str) -> bool {
         let before = self.oauth_authorizations.len();
-        self.oauth_authorizations.retain(|a| str_at(a, &["id"]) != Some(id));
+        self.oauth_authorizations
+            .retain(|a| str_at(a, &["id"]) != Some(id));
         self.oauth_authorizations.len() != before
     }
 
     /// Invite `email` to a team, invited by the first token's account; false when the team is
     /// unknown. The invitation id is derived from team and email so reruns are identical.
-    pub fn add_invitation(&mut self, team: &str, email: &str, role: &str, at: DateTime<Utc>) -> bool {
-        let Some(team_obj) = self.teams.iter().find(|t| str_at(t, &["name"]) == Some(team)) else {
+    pub fn add_invitation(
+        &mut self,
+        team: &str,
+        email: &str,
+        role: &str,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let Some(team_obj) = self
+            .teams
+            .iter()
+            .find(|t| str_at(t, &["name"]) == Some(team))
+        else {
             return false;
         };
         let team_ref = json!({"id": team_obj["id"], "name": team_obj["name"]});
@@ -168,7 +231,10 @@ impl Fixture {
             .tokens
             .first()
             .and_then(|t| self.account(&t.account))
-            .map_or(Value::Null, |a| json!({"id": a["id"], "email": a["email"], "name": a["name"]}));
+            .map_or(
+                Value::Null,
+                |a| json!({"id": a["id"], "email": a["email"], "name": a["name"]}),
+            );
         let at = timestamp(at);
         let invitation = json!({
             "id": stable_uuid(&["invitation", team, email]),
@@ -179,12 +245,17 @@ impl Fixture {
             "created_at": at,
             "updated_at": at,
         });
-        self.team_invitations.entry(team.to_string()).or_default().push(invitation);
+        self.team_invitations
+            .entry(team.to_string())
+            .or_default()
+            .push(invitation);
         true
     }
 
     pub(crate) fn account(&self, email: &str) -> Option<&Value> {
-        self.accounts.iter().find(|a| str_at(a, &["email"]) == Some(email))
+        self.accounts
+            .iter()
+            .find(|a| str_at(a, &["email"]) == Some(email))
     }
 }
 
@@ -249,7 +320,9 @@ pub(crate) fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
 
 pub(crate) fn created_at(value: &Value) -> Option<DateTime<Utc>> {
     let text = str_at(value, &["created_at"])?;
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
@@ -265,11 +338,21 @@ pub(crate) fn stable_uuid(parts: &[&str]) -> String {
         hasher.update([0]);
     }
     let hex = hex::encode(&hasher.finalize()[..16]);
-    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 fn names(items: &[Value]) -> Vec<String> {
-    items.iter().filter_map(|v| str_at(v, &["name"]).map(str::to_string)).collect()
+    items
+        .iter()
+        .filter_map(|v| str_at(v, &["name"]).map(str::to_string))
+        .collect()
 }
 
 fn invalid(path: &Path, reason: String) -> SandboxError {
@@ -308,11 +391,19 @@ fn load_sandbox_json(path: &Path) -> Result<(DateTime<Utc>, Vec<Token>), Sandbox
                 token: token.to_string(),
                 account: account.to_string(),
             }),
-            _ => return Err(invalid(path, format!("tokens[{i}] needs string `token` and `account`"))),
+            _ => {
+                return Err(invalid(
+                    path,
+                    format!("tokens[{i}] needs string `token` and `account`"),
+                ))
+            }
         }
     }
     if tokens.is_empty() {
-        return Err(invalid(path, "`tokens` is empty: no request could authenticate".into()));
+        return Err(invalid(
+            path,
+            "`tokens` is empty: no request could authenticate".into(),
+        ));
     }
     Ok((now, tokens))
 }
@@ -367,11 +458,18 @@ fn read_per_owner(
     }
     folders.sort();
     for folder in folders {
-        let Some(owner) = folder.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+        let Some(owner) = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
             return Err(invalid(&folder, "folder name is not UTF-8".into()));
         };
         if !known.contains(&owner) {
-            return Err(invalid(&folder, format!("no {kind} named `{owner}` in {listing}")));
+            return Err(invalid(
+                &folder,
+                format!("no {kind} named `{owner}` in {listing}"),
+            ));
         }
         let items = read_array(&folder.join(file), &["id"])?;
         if !items.is_empty() {

@@ -43,7 +43,12 @@ impl RangeSpec {
 
     /// The header that restarts this listing from its beginning.
     pub(crate) fn restart(&self) -> String {
-        format!("{} ..{}; {}", self.field, self.end.as_deref().unwrap_or(""), self.params())
+        format!(
+            "{} ..{}; {}",
+            self.field,
+            self.end.as_deref().unwrap_or(""),
+            self.params()
+        )
     }
 }
 
@@ -100,7 +105,11 @@ enum Key {
 impl Key {
     fn of(item: &Value, field: &str) -> Key {
         // Builds have no `started_at` field: Heroku orders them by when they were created.
-        let field = if field == "started_at" { "created_at" } else { field };
+        let field = if field == "started_at" {
+            "created_at"
+        } else {
+            field
+        };
         match item.get(field) {
             Some(Value::Number(n)) => Key::Num(n.as_f64().unwrap_or(0.0)),
             Some(Value::String(s)) => Key::Str(s.clone()),
@@ -152,7 +161,10 @@ pub(crate) fn paginate<'a>(
         Some(e) => Some(Key::bound(&spec.field, e)?),
         None => None,
     };
-    let mut keyed: Vec<(Key, &Value)> = items.into_iter().map(|v| (Key::of(v, &spec.field), v)).collect();
+    let mut keyed: Vec<(Key, &Value)> = items
+        .into_iter()
+        .map(|v| (Key::of(v, &spec.field), v))
+        .collect();
     // Stable sort keeps ties in fixture order, so equal keys page the same way every time.
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     if spec.desc {
@@ -210,18 +222,35 @@ mod tests {
         let spec = parse("id ..; max=10, order=desc").expect("valid");
         assert_eq!((spec.field.as_str(), spec.max, spec.desc), ("id", 10, true));
         let spec = parse("name ]abc..; max=5;").expect("trailing semicolon tolerated");
-        assert_eq!((spec.start.as_deref(), spec.start_exclusive, spec.max), (Some("abc"), true, 5));
+        assert_eq!(
+            (spec.start.as_deref(), spec.start_exclusive, spec.max),
+            (Some("abc"), true, 5)
+        );
         assert_eq!(parse("id ..; max=5000").expect("clamped").max, MAX_MAX);
         assert_eq!(parse("id ..").expect("bare").max, DEFAULT_MAX);
-        assert_eq!(parse("id ..;").expect("trailing semicolon, no params").max, DEFAULT_MAX);
-        for bad in ["", "id", "id ..; max=x", "id ..; max=0", "id ..; order=up", "id ..; foo=1", "i-d .."] {
+        assert_eq!(
+            parse("id ..;").expect("trailing semicolon, no params").max,
+            DEFAULT_MAX
+        );
+        for bad in [
+            "",
+            "id",
+            "id ..; max=x",
+            "id ..; max=0",
+            "id ..; order=up",
+            "id ..; foo=1",
+            "i-d ..",
+        ] {
             assert!(parse(bad).is_none(), "{bad:?} should be rejected");
         }
     }
 
     #[test]
     fn versions_compare_numerically() {
-        let items: Vec<Value> = [1, 2, 10, 9].iter().map(|v| json!({"id": format!("r{v}"), "version": v})).collect();
+        let items: Vec<Value> = [1, 2, 10, 9]
+            .iter()
+            .map(|v| json!({"id": format!("r{v}"), "version": v}))
+            .collect();
         let page = paginate(&items, &parse("version ]2..; max=2").expect("valid")).expect("page");
         let versions: Vec<_> = page.items.iter().map(|v| v["version"].as_i64()).collect();
         assert_eq!(versions, vec![Some(9), Some(10)]);

@@ -32,7 +32,8 @@ use super::{SandboxConfig, SandboxError};
 
 const MEDIA_TYPE: &str = "application/vnd.heroku+json";
 const DOCS_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#errors";
-const RATE_LIMIT_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits";
+const RATE_LIMIT_URL: &str =
+    "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits";
 /// Real archive URLs are pre-signed storage links on another host; this prefix stands in for it.
 const ARCHIVE_PREFIX: &str = "__sandbox";
 
@@ -53,7 +54,11 @@ impl SandboxHandle {
 
     /// A copy of the counters so far.
     pub fn stats(&self) -> Stats {
-        self.state.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.state
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Stop accepting, drop every open connection (stalled ones included) and wait for it.
@@ -80,7 +85,8 @@ impl Drop for SandboxHandle {
 pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     faults::validate(&config.faults)?;
     let limit = config.rate_limit;
-    if limit.capacity == 0 || !limit.refill_per_minute.is_finite() || limit.refill_per_minute < 0.0 {
+    if limit.capacity == 0 || !limit.refill_per_minute.is_finite() || limit.refill_per_minute < 0.0
+    {
         return Err(SandboxError::Config(format!(
             "rate limit needs capacity > 0 and a finite refill >= 0, got {limit:?}"
         )));
@@ -193,7 +199,10 @@ impl Reply {
     }
 
     fn error(status: u16, id: &str, message: &str) -> Reply {
-        Reply::json(status, &json!({"id": id, "message": message, "url": DOCS_URL}))
+        Reply::json(
+            status,
+            &json!({"id": id, "message": message, "url": DOCS_URL}),
+        )
     }
 
     fn not_found(what: &str) -> Reply {
@@ -219,7 +228,8 @@ impl Reply {
 
     fn into_response(self, request_id: &str) -> Response<Body> {
         let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         insert(headers, "request-id", request_id);
         if let Some(content_type) = self.content_type {
@@ -246,13 +256,19 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
 async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, InjectedReset> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let path_and_query = req.uri().path_and_query().map_or(path.clone(), |pq| pq.as_str().to_string());
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or(path.clone(), |pq| pq.as_str().to_string());
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
     let range = header(&headers, "range").map(str::to_string);
     let segments = segments(&path);
     let route = Route::classify(&segments);
-    let template = format!("{method} {}", route.as_ref().map_or("(unknown)", |r| r.template));
+    let template = format!(
+        "{method} {}",
+        route.as_ref().map_or("(unknown)", |r| r.template)
+    );
     state.stat(|s| s.request(&template));
 
     let faults = &state.faults.faults;
@@ -262,11 +278,15 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     }
     // Clients poll the rate-limit endpoint to decide when to resume: faulting it would only
     // test the fault, not the client.
-    let exempt = route.as_ref().is_some_and(|r| r.template == "/account/rate-limits");
+    let exempt = route
+        .as_ref()
+        .is_some_and(|r| r.template == "/account/rate-limits");
     let decision = if exempt {
         Decision::default()
     } else {
-        state.faults.decide(&method, &path_and_query, range.as_deref())
+        state
+            .faults
+            .decide(&method, &path_and_query, range.as_deref())
     };
     if decision.reset {
         state.stat(|s| s.fault(&template, Fault::Reset));
@@ -285,7 +305,10 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
         let (id, message) = if status == 500 {
             ("internal_server_error", "Internal server error.")
         } else {
-            ("service_unavailable", "This service is temporarily unavailable.")
+            (
+                "service_unavailable",
+                "This service is temporarily unavailable.",
+            )
         };
         Reply::error(status, id, message)
     } else {
@@ -315,7 +338,10 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect()
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect()
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -323,7 +349,9 @@ fn percent_decode(segment: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -353,29 +381,40 @@ impl Route {
             ["account", "rate-limits"] => ("/account/rate-limits", vec![]),
             ["enterprise-accounts"] => ("/enterprise-accounts", vec![]),
             ["enterprise-accounts", ea] => ("/enterprise-accounts/{ea}", vec![ea]),
-            ["enterprise-accounts", ea, "members"] => ("/enterprise-accounts/{ea}/members", vec![ea]),
-            ["enterprise-accounts", ea, "teams"] => ("/enterprise-accounts/{ea}/teams", vec![ea]),
-            ["enterprise-accounts", ea, "archives"] => ("/enterprise-accounts/{ea}/archives", vec![ea]),
-            ["enterprise-accounts", ea, "archives", y, m] => {
-                ("/enterprise-accounts/{ea}/archives/{year}/{month}", vec![ea, y, m])
+            ["enterprise-accounts", ea, "members"] => {
+                ("/enterprise-accounts/{ea}/members", vec![ea])
             }
+            ["enterprise-accounts", ea, "teams"] => ("/enterprise-accounts/{ea}/teams", vec![ea]),
+            ["enterprise-accounts", ea, "archives"] => {
+                ("/enterprise-accounts/{ea}/archives", vec![ea])
+            }
+            ["enterprise-accounts", ea, "archives", y, m] => (
+                "/enterprise-accounts/{ea}/archives/{year}/{month}",
+                vec![ea, y, m],
+            ),
             ["enterprise-accounts", ea, "events"] => ("/enterprise-accounts/{ea}/events", vec![ea]),
             ["teams"] => ("/teams", vec![]),
             ["teams", "permissions"] => ("/teams/permissions", vec![]),
-            ["teams", "apps", app, "collaborators"] => ("/teams/apps/{app}/collaborators", vec![app]),
+            ["teams", "apps", app, "collaborators"] => {
+                ("/teams/apps/{app}/collaborators", vec![app])
+            }
             ["teams", team] => ("/teams/{team}", vec![team]),
             ["teams", team, "members"] => ("/teams/{team}/members", vec![team]),
             ["teams", team, "invitations"] => ("/teams/{team}/invitations", vec![team]),
             ["teams", team, "apps"] => ("/teams/{team}/apps", vec![team]),
             ["teams", team, "permissions"] => ("/teams/{team}/permissions", vec![team]),
-            ["teams", team, "identity-providers"] => ("/teams/{team}/identity-providers", vec![team]),
+            ["teams", team, "identity-providers"] => {
+                ("/teams/{team}/identity-providers", vec![team])
+            }
             ["apps"] => ("/apps", vec![]),
             ["apps", app] => ("/apps/{app}", vec![app]),
             ["apps", app, "collaborators"] => ("/apps/{app}/collaborators", vec![app]),
             ["apps", app, "releases"] => ("/apps/{app}/releases", vec![app]),
             ["apps", app, "builds"] => ("/apps/{app}/builds", vec![app]),
             ["oauth", "authorizations"] => ("/oauth/authorizations", vec![]),
-            [ARCHIVE_PREFIX, "archives", ea, file] => ("/__sandbox/archives/{ea}/{file}", vec![ea, file]),
+            [ARCHIVE_PREFIX, "archives", ea, file] => {
+                ("/__sandbox/archives/{ea}/{file}", vec![ea, file])
+            }
             _ => return None,
         };
         Some(Route {
@@ -445,7 +484,9 @@ impl Ctx<'_> {
         if reading && route.is_some_and(|r| r.template == "/account/rate-limits") {
             let remaining = self.state.limiter.remaining(account);
             let mut reply = Reply::json(200, &json!({ "remaining": remaining }));
-            reply.headers.push(("ratelimit-remaining", remaining.to_string()));
+            reply
+                .headers
+                .push(("ratelimit-remaining", remaining.to_string()));
             return reply;
         }
         let Ok(remaining) = self.state.limiter.take(account) else {
@@ -463,7 +504,9 @@ impl Ctx<'_> {
                 ),
             }
         };
-        reply.headers.push(("ratelimit-remaining", remaining.to_string()));
+        reply
+            .headers
+            .push(("ratelimit-remaining", remaining.to_string()));
         reply
     }
 
@@ -487,7 +530,10 @@ impl Ctx<'_> {
         let ix = &self.state.index;
         let p0 = route.param(0);
         match route.template {
-            "/account" => f.account(account).map(|a| Reply::json(200, a)).ok_or_else(|| Reply::not_found("account")),
+            "/account" => f
+                .account(account)
+                .map(|a| Reply::json(200, a))
+                .ok_or_else(|| Reply::not_found("account")),
             "/enterprise-accounts" => self.list(&f.enterprise_accounts, &["id", "name"]),
             "/enterprise-accounts/{ea}" => Ok(Reply::json(200, self.ea(p0)?)),
             "/enterprise-accounts/{ea}/members" => {
@@ -497,12 +543,21 @@ impl Ctx<'_> {
             "/enterprise-accounts/{ea}/teams" => {
                 let ea = self.ea(p0)?;
                 let ea_id = str_at(ea, &["id"]);
-                self.list(f.teams.iter().filter(|t| str_at(t, &["enterprise_account", "id"]) == ea_id), &["id", "name"])
+                self.list(
+                    f.teams
+                        .iter()
+                        .filter(|t| str_at(t, &["enterprise_account", "id"]) == ea_id),
+                    &["id", "name"],
+                )
             }
             "/enterprise-accounts/{ea}/archives" => {
                 let ea = self.managed_ea(p0)?;
                 let archives = self.state.archives.get(str_at(ea, &["id"]).unwrap_or(""));
-                let list: Vec<Value> = archives.into_iter().flatten().map(|a| a.meta(&self.state.base_url)).collect();
+                let list: Vec<Value> = archives
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.meta(&self.state.base_url))
+                    .collect();
                 Ok(Reply::json(200, &Value::Array(list)))
             }
             "/enterprise-accounts/{ea}/archives/{year}/{month}" => {
@@ -535,7 +590,12 @@ impl Ctx<'_> {
             }
             "/teams/{team}/apps" => {
                 let team = self.visible_team(p0)?;
-                let apps = ix.team_apps.get(name(team)).into_iter().flatten().map(|i| &f.apps[*i]);
+                let apps = ix
+                    .team_apps
+                    .get(name(team))
+                    .into_iter()
+                    .flatten()
+                    .map(|i| &f.apps[*i]);
                 self.list(apps, &["id", "name", "updated_at"])
             }
             "/teams/{team}/permissions" => {
@@ -562,13 +622,22 @@ impl Ctx<'_> {
             }
             "/apps/{app}/builds" => {
                 let app = self.app(p0)?;
-                self.list(owned(&f.app_builds, name(app)), &["id", "created_at", "started_at"])
+                self.list(
+                    owned(&f.app_builds, name(app)),
+                    &["id", "created_at", "started_at"],
+                )
             }
             "/oauth/authorizations" => self.list(
-                f.oauth_authorizations.iter().filter(|a| str_at(a, &["user", "email"]) == Some(account)),
+                f.oauth_authorizations
+                    .iter()
+                    .filter(|a| str_at(a, &["user", "email"]) == Some(account)),
                 &["id"],
             ),
-            _ => Err(Reply::error(404, "not_found", "The requested API endpoint was not found.")),
+            _ => Err(Reply::error(
+                404,
+                "not_found",
+                "The requested API endpoint was not found.",
+            )),
         }
     }
 
@@ -590,11 +659,16 @@ impl Ctx<'_> {
         if let Some(content_range) = page.content_range {
             reply.headers.push(("content-range", content_range));
         }
-        let looping = self.state.faults.faults.pagination_loop.as_deref().is_some_and(|p| {
-            p.trim_end_matches('/') == self.path.trim_end_matches('/')
-        });
+        let looping = self
+            .state
+            .faults
+            .faults
+            .pagination_loop
+            .as_deref()
+            .is_some_and(|p| p.trim_end_matches('/') == self.path.trim_end_matches('/'));
         let next_range = if looping {
-            self.state.stat(|s| s.fault(self.template, Fault::PaginationLoop));
+            self.state
+                .stat(|s| s.fault(self.template, Fault::PaginationLoop));
             Some(spec.restart())
         } else {
             page.next_range
@@ -608,7 +682,10 @@ impl Ctx<'_> {
 
     fn ea(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        self.state.index.ea(f, key).ok_or_else(|| Reply::not_found("enterprise account"))
+        self.state
+            .index
+            .ea(f, key)
+            .ok_or_else(|| Reply::not_found("enterprise account"))
     }
 
     /// Archives and events need the caller's `manage` permission on the enterprise account.
@@ -627,7 +704,10 @@ impl Ctx<'_> {
 
     fn team(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        self.state.index.team(f, key).ok_or_else(|| Reply::not_found("team"))
+        self.state
+            .index
+            .team(f, key)
+            .ok_or_else(|| Reply::not_found("team"))
     }
 
     /// A team whose sub-resources the caller may read, unless the fault forbids it.
@@ -637,7 +717,8 @@ impl Ctx<'_> {
             Some(t.as_str()) == str_at(team, &["name"]) || Some(t.as_str()) == str_at(team, &["id"])
         });
         if forbidden {
-            self.state.stat(|s| s.fault(self.template, Fault::ForbidTeam));
+            self.state
+                .stat(|s| s.fault(self.template, Fault::ForbidTeam));
             return Err(Reply::forbidden("You do not have access to this team."));
         }
         Ok(team)
@@ -649,18 +730,29 @@ impl Ctx<'_> {
         if str_at(team, &["role"]) == Some("admin") {
             Ok(team)
         } else {
-            Err(Reply::forbidden("You must be a team admin to perform this action."))
+            Err(Reply::forbidden(
+                "You must be a team admin to perform this action.",
+            ))
         }
     }
 
     fn app(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        let app = self.state.index.app(f, key).ok_or_else(|| Reply::not_found("app"))?;
-        let deleted = self.state.faults.faults.delete_app.as_deref().is_some_and(|d| {
-            Some(d) == str_at(app, &["name"]) || Some(d) == str_at(app, &["id"])
-        });
+        let app = self
+            .state
+            .index
+            .app(f, key)
+            .ok_or_else(|| Reply::not_found("app"))?;
+        let deleted = self
+            .state
+            .faults
+            .faults
+            .delete_app
+            .as_deref()
+            .is_some_and(|d| Some(d) == str_at(app, &["name"]) || Some(d) == str_at(app, &["id"]));
         if deleted {
-            self.state.stat(|s| s.fault(self.template, Fault::DeleteApp));
+            self.state
+                .stat(|s| s.fault(self.template, Fault::DeleteApp));
             return Err(Reply::not_found("app"));
         }
         Ok(app)
@@ -668,7 +760,14 @@ impl Ctx<'_> {
 
     fn permission_entities(&self, team: &Value) -> Vec<Value> {
         let f = &self.state.fixture;
-        let apps = self.state.index.team_apps.get(name(team)).into_iter().flatten().map(|i| &f.apps[*i]);
+        let apps = self
+            .state
+            .index
+            .team_apps
+            .get(name(team))
+            .into_iter()
+            .flatten()
+            .map(|i| &f.apps[*i]);
         apps.map(|app| {
             let users: Vec<Value> = owned(&f.app_collaborators, name(app))
                 .iter()
@@ -690,24 +789,40 @@ impl Ctx<'_> {
 
     fn events(&self, ea_key: &str) -> Answer {
         let ea = self.managed_ea(ea_key)?;
-        let params: HashMap<String, String> = url::form_urlencoded::parse(self.query.as_bytes()).into_owned().collect();
+        let params: HashMap<String, String> = url::form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect();
         let day = params
             .get("day")
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .ok_or_else(|| Reply::error(422, "invalid_params", "Please specify `day` as YYYY-MM-DD."))?;
+            .ok_or_else(|| {
+                Reply::error(422, "invalid_params", "Please specify `day` as YYYY-MM-DD.")
+            })?;
         let events = owned(&self.state.fixture.ea_events, name(ea));
         let matching = events.iter().filter(|e| {
             created_at(e).is_some_and(|t| t.date_naive() == day)
-                && params.get("actor").is_none_or(|a| str_at(e, &["actor", "email"]) == Some(a))
-                && params.get("action").is_none_or(|a| str_at(e, &["action"]) == Some(a))
-                && params.get("type").is_none_or(|t| str_at(e, &["type"]) == Some(t))
+                && params
+                    .get("actor")
+                    .is_none_or(|a| str_at(e, &["actor", "email"]) == Some(a))
+                && params
+                    .get("action")
+                    .is_none_or(|a| str_at(e, &["action"]) == Some(a))
+                && params
+                    .get("type")
+                    .is_none_or(|t| str_at(e, &["type"]) == Some(t))
         });
         self.list(matching, &["id", "created_at"])
     }
 
     fn download(&self, route: &Route) -> Reply {
         let file = route.param(1);
-        let found = self.state.archives.get(route.param(0)).into_iter().flatten().find(|a| a.file_name() == file);
+        let found = self
+            .state
+            .archives
+            .get(route.param(0))
+            .into_iter()
+            .flatten()
+            .find(|a| a.file_name() == file);
         match found {
             Some(archive) => Reply {
                 status: 200,
@@ -721,7 +836,11 @@ impl Ctx<'_> {
 }
 
 fn method_not_allowed() -> Reply {
-    let mut reply = Reply::error(405, "method_not_allowed", "The sandbox is read-only: an audit must never write to Heroku.");
+    let mut reply = Reply::error(
+        405,
+        "method_not_allowed",
+        "The sandbox is read-only: an audit must never write to Heroku.",
+    );
     reply.headers.push(("allow", "GET, HEAD".into()));
     reply
 }
@@ -736,23 +855,30 @@ fn owned<'f>(map: &'f std::collections::BTreeMap<String, Vec<Value>>, owner: &st
 
 /// `application/vnd.heroku+json; version=3`, or the invitations variant where it applies.
 fn accepts(headers: &HeaderMap, invitations: bool) -> bool {
-    headers.get_all("accept").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|media| {
-        let mut parts = media.split(';').map(str::trim);
-        let media_type = parts.next().unwrap_or("");
-        media_type.eq_ignore_ascii_case(MEDIA_TYPE)
-            && parts.any(|p| match p.split_once('=') {
-                Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
-                    let v = v.trim();
-                    v == "3" || (invitations && v == "3.team-invitations")
-                }
-                _ => false,
-            })
-    })
+    headers
+        .get_all("accept")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            let mut parts = media.split(';').map(str::trim);
+            let media_type = parts.next().unwrap_or("");
+            media_type.eq_ignore_ascii_case(MEDIA_TYPE)
+                && parts.any(|p| match p.split_once('=') {
+                    Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
+                        let v = v.trim();
+                        v == "3" || (invitations && v == "3.team-invitations")
+                    }
+                    _ => false,
+                })
+        })
 }
 
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     header(headers, "if-none-match").is_some_and(|v| {
-        v.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+        v.split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
     })
 }
 
@@ -809,12 +935,18 @@ fn next_month(year: i32, month: u32) -> (i32, u32) {
 /// midnight UTC of today, as Heroku documents.
 fn build_archives(fixture: &Fixture, seed: u64) -> HashMap<String, Vec<Archive>> {
     let now = fixture.now;
-    let today = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
+    let today = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |t| t.and_utc());
     let mut out = HashMap::new();
     for ea in &fixture.enterprise_accounts {
         let ea_id = str_at(ea, &["id"]).unwrap_or("").to_string();
         let events = owned(&fixture.ea_events, name(ea));
-        let dated: Vec<(DateTime<Utc>, &Value)> = events.iter().filter_map(|e| Some((created_at(e)?, e))).collect();
+        let dated: Vec<(DateTime<Utc>, &Value)> = events
+            .iter()
+            .filter_map(|e| Some((created_at(e)?, e)))
+            .collect();
         let Some(earliest) = dated.iter().map(|(t, _)| *t).min() else {
             continue;
         };
@@ -826,10 +958,15 @@ fn build_archives(fixture: &Fixture, seed: u64) -> HashMap<String, Vec<Archive>>
                 break;
             };
             let cutoff = end.min(today);
-            let mut entries: Vec<&Value> =
-                dated.iter().filter(|(t, _)| *t >= start && *t < cutoff).map(|(_, e)| *e).collect();
+            let mut entries: Vec<&Value> = dated
+                .iter()
+                .filter(|(t, _)| *t >= start && *t < cutoff)
+                .map(|(_, e)| *e)
+                .collect();
             // Heroku's archives are not in time order; a seeded shuffle keeps runs reproducible.
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(month) << 32) ^ year.unsigned_abs() as u64);
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                seed ^ (u64::from(month) << 32) ^ year.unsigned_abs() as u64,
+            );
             entries.shuffle(&mut rng);
             let gzip = gzip_json(&json!({ "entries": entries }));
             archives.push(Archive {

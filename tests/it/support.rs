@@ -63,8 +63,10 @@ impl Org {
             &json!([{"id": "eam-1", "enterprise_account": ea, "user": {"id": "acc-admin", "email": ADMIN},
                      "permissions": [{"name": "manage", "description": "m"}]}]),
         );
-        let event = |id: &str, at: &str| json!({"id": id, "created_at": at, "type": "team_membership", "action": "create",
-            "actor": {"id": "acc-admin", "email": ADMIN}, "enterprise_account": ea, "data": {}});
+        let event = |id: &str, at: &str| {
+            json!({"id": id, "created_at": at, "type": "team_membership", "action": "create",
+            "actor": {"id": "acc-admin", "email": ADMIN}, "enterprise_account": ea, "data": {}})
+        };
         org.write(
             "enterprise-accounts/acme-ea/events.json",
             &json!([
@@ -81,12 +83,18 @@ impl Org {
         ];
         for n in SIZES {
             teams.push(team(&format!("t-n{n}"), &format!("n{n}"), "admin", None));
-            org.write(&format!("teams/n{n}/members.json"), &Value::Array((0..n).map(numbered_member).collect()));
+            org.write(
+                &format!("teams/n{n}/members.json"),
+                &Value::Array((0..n).map(numbered_member).collect()),
+            );
         }
         org.write("teams.json", &Value::Array(teams));
         org.write(
             "teams/core/members.json",
-            &json!([member("m-admin", ADMIN, "admin"), member("m-bob", "bob@acme.test", "collaborator")]),
+            &json!([
+                member("m-admin", ADMIN, "admin"),
+                member("m-bob", "bob@acme.test", "collaborator")
+            ]),
         );
         org.write(
             "teams/core/invitations.json",
@@ -109,15 +117,31 @@ impl Org {
         );
         org.write(
             "apps/web/collaborators.json",
-            &json!([collaborator("c-1", "web", "bob@acme.test", &["view", "deploy"]),
-                    collaborator("c-2", "web", ADMIN, &["view", "deploy", "operate", "manage"])]),
+            &json!([
+                collaborator("c-1", "web", "bob@acme.test", &["view", "deploy"]),
+                collaborator(
+                    "c-2",
+                    "web",
+                    ADMIN,
+                    &["view", "deploy", "operate", "manage"]
+                )
+            ]),
         );
-        org.write("apps/api/collaborators.json", &json!([collaborator("c-3", "api", "bob@acme.test", &["view"])]));
+        org.write(
+            "apps/api/collaborators.json",
+            &json!([collaborator("c-3", "api", "bob@acme.test", &["view"])]),
+        );
         // Ids run against version order, so sorting by version must not be an accident of ids.
         org.write(
             "apps/web/releases.json",
-            &Value::Array((1..=12).map(|v| json!({"id": format!("rel-{:02}", 20 - v), "version": v,
-                "created_at": format!("2026-04-{v:02}T00:00:00Z"), "status": "succeeded"})).collect()),
+            &Value::Array(
+                (1..=12)
+                    .map(|v| {
+                        json!({"id": format!("rel-{:02}", 20 - v), "version": v,
+                "created_at": format!("2026-04-{v:02}T00:00:00Z"), "status": "succeeded"})
+                    })
+                    .collect(),
+            ),
         );
         org.write(
             "apps/web/builds.json",
@@ -165,7 +189,11 @@ pub fn member(id: &str, email: &str, role: &str) -> Value {
 
 /// Member `i`: emails sort by `i`, ids sort the other way round.
 pub fn numbered_member(i: usize) -> Value {
-    member(&format!("id-{:05}", 99_999 - i), &format!("m{i:05}@acme.test"), "member")
+    member(
+        &format!("id-{:05}", 99_999 - i),
+        &format!("m{i:05}@acme.test"),
+        "member",
+    )
 }
 
 pub fn app(id: &str, name: &str, team: Option<&str>, updated_at: &str) -> Value {
@@ -175,7 +203,10 @@ pub fn app(id: &str, name: &str, team: Option<&str>, updated_at: &str) -> Value 
 }
 
 pub fn collaborator(id: &str, app: &str, email: &str, permissions: &[&str]) -> Value {
-    let permissions: Vec<Value> = permissions.iter().map(|p| json!({"name": p, "description": p})).collect();
+    let permissions: Vec<Value> = permissions
+        .iter()
+        .map(|p| json!({"name": p, "description": p}))
+        .collect();
     json!({"id": id, "app": {"id": app, "name": app}, "user": {"id": email, "email": email, "federated": false},
            "role": "collaborator", "permissions": permissions})
 }
@@ -231,7 +262,10 @@ pub async fn get(base: &str, path: &str, range: Option<&str>) -> reqwest::Respon
 }
 
 pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response.headers().get(name).map(|v| v.to_str().expect("ascii header").to_string())
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().expect("ascii header").to_string())
 }
 
 /// Follow `Next-Range` to the end: every item and the status of every page.
@@ -265,7 +299,10 @@ pub async fn error_id(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status);
     assert!(response.headers().contains_key("request-id"));
     let body: Value = response.json().await.expect("error body is JSON");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
     assert!(body["url"].as_str().is_some(), "url in {body}");
     body["id"].as_str().expect("id").to_string()
 }
