@@ -9,14 +9,14 @@ use serde_json::{json, Value};
 use super::SandboxError;
 
 /// A bearer token the sandbox accepts, and the account (email) it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Token {
     pub token: String,
     pub account: String,
 }
 
 /// A loaded organisation. Objects stay `serde_json::Value` so they are served exactly as written.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Fixture {
     pub(crate) now: DateTime<Utc>,
     pub(crate) tokens: Vec<Token>,
@@ -36,6 +36,30 @@ pub struct Fixture {
     pub(crate) app_releases: BTreeMap<String, Vec<Value>>,
     pub(crate) app_builds: BTreeMap<String, Vec<Value>>,
     pub(crate) oauth_authorizations: Vec<Value>,
+}
+
+// Tokens are secrets even in a fixture (they may be copied from a real export): Debug output,
+// which ends up in logs and test failures, shows who a token belongs to, never the token.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("token", &"<redacted>")
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+// A summary: the full organisation (and its OAuth secrets) has no place in a log line.
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("now", &self.now)
+            .field("tokens", &self.tokens)
+            .field("teams", &self.teams.len())
+            .field("apps", &self.apps.len())
+            .field("enterprise_accounts", &self.enterprise_accounts.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fixture {

@@ -38,12 +38,19 @@ const RATE_LIMIT_URL: &str =
 const ARCHIVE_PREFIX: &str = "__sandbox";
 
 /// A running sandbox. Dropping it stops the listener and every open connection.
-#[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,
     state: Arc<State>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SandboxHandle {

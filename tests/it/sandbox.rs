@@ -1314,3 +1314,19 @@ async fn cli_prints_stats_as_one_json_line_when_stopped() {
     assert_eq!(stats["endpoints"]["GET /teams"]["status"]["200"], 1);
     assert_eq!(stats["endpoints"]["GET /teams"]["faults"]["latency"], 1);
 }
+
+#[tokio::test]
+async fn debug_output_never_shows_tokens_or_secrets() {
+    let fixture = Org::standard().fixture();
+    let text = format!("{fixture:?} {:?}", config(fixture.clone()));
+    assert!(
+        !text.contains(TOKEN) && !text.contains("secret-1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(ADMIN),
+        "Debug still says whose tokens they are"
+    );
+    let sandbox = serve(config(fixture)).await;
+    assert!(format!("{sandbox:?}").contains(&sandbox.url()));
+}
