@@ -21,6 +21,7 @@ pub mod code {
     /// Bad input, an API or I/O failure: nothing half-written was left behind.
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
+    #[allow(dead_code)] // returned by `extract`, which a later issue builds
     pub const INCOMPLETE: u8 = 3;
 }
 
@@ -59,7 +60,7 @@ enum Command {
     /// Run the whole pipeline against the built-in sandbox and fixture organisation: no token needed.
     Demo(demo::Args),
     /// Serve a fixture organisation over a loopback imitation of the Heroku Platform API.
-    Sandbox(sandbox::Args),
+    Sandbox(Box<sandbox::Args>),
 }
 
 /// What a subcommand asks `main` to exit with, when it did not fail outright.
@@ -75,7 +76,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Sandbox(args) => sandbox::run(args),
+        Command::Sandbox(args) => sandbox::run(*args),
     };
     match result {
         Ok(Outcome(code)) => ExitCode::from(code),

@@ -1,3 +1,4 @@
-//! Integration tests: one binary, one module per area.
-
+//! One integration-test binary for the whole crate (polars links once); a module per stage.
 mod conformance;
+mod sandbox;
+mod support;
