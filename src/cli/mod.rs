@@ -21,8 +21,9 @@ pub mod code {
     /// Bad input, an API or I/O failure: nothing half-written was left behind.
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
-    #[allow(dead_code)] // returned by `extract`, which a later issue builds
     pub const INCOMPLETE: u8 = 3;
+    /// Stopped by Ctrl-C or SIGTERM (the sandbox's normal way to end).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 const EXIT_CODES: &str = "\
@@ -31,7 +32,8 @@ Exit codes:
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
   3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json);
        analyze: no finding at or above --fail-on, but data was missing
-  10-14 analyze: highest finding at or above --fail-on (info, low, medium, high, critical)";
+  10-14 analyze: highest finding at or above --fail-on (info, low, medium, high, critical)
+  130  sandbox: stopped by Ctrl-C or SIGTERM";
 
 #[derive(Debug, Parser)]
 #[command(name = "hkaudit", version, about = "Audit who can reach what on Heroku, and what that access costs", after_help = EXIT_CODES)]
