@@ -13,9 +13,11 @@
 -- params: as_of_epoch
 -- gap_scope: global
 WITH members AS (
-  SELECT email_norm FROM team_members
-  UNION
-  SELECT email_norm FROM enterprise_members
+  SELECT DISTINCT email_norm FROM (
+    SELECT email_norm FROM team_members
+    UNION ALL
+    SELECT email_norm FROM enterprise_members
+  )
 ),
 owners AS (
   SELECT DISTINCT user_email_norm AS email_norm FROM authorizations WHERE user_email_norm IS NOT NULL
@@ -45,10 +47,11 @@ SELECT
   a.expires_at,
   i.idp_status,
   CASE
-    WHEN a.user_email_norm NOT IN (SELECT email_norm FROM members) THEN 'Live authorization of someone who holds no team or enterprise membership'
+    WHEN m.email_norm IS NULL THEN 'Live authorization of someone who holds no team or enterprise membership'
     ELSE 'Live authorization of someone ' || i.idp_status
   END AS message
 FROM authorizations a
+LEFT JOIN members m ON m.email_norm = a.user_email_norm
 LEFT JOIN idp i ON i.email_norm = a.user_email_norm
 WHERE (a.expires_at IS NULL OR EXTRACT(EPOCH FROM a.expires_at) > ${as_of_epoch})
-  AND (a.user_email_norm NOT IN (SELECT email_norm FROM members) OR i.email_norm IS NOT NULL)
+  AND (m.email_norm IS NULL OR i.email_norm IS NOT NULL)

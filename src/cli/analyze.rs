@@ -43,7 +43,8 @@ pub struct Args {
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0    no finding at or above --fail-on, and the snapshot was complete
-  2    error: a bad input file, snapshot or rule (nothing was written)
+  2    error: a bad input file, snapshot or rule file (nothing was written), or a rule's query
+       failed (findings were written; the summary names the rule)
   3    no finding at or above --fail-on, but the snapshot or a rule was incomplete
   10   highest finding at or above --fail-on is info
   11   ... low
@@ -82,6 +83,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 pub fn exit_code(set: &FindingSet, fail_on: Severity) -> u8 {
+    // A rule that failed is a broken rule file, not a clean result.
+    if set.rules.iter().any(|r| r.status == RuleStatus::Error) {
+        return code::ERROR;
+    }
     match set.highest_severity().filter(|s| *s >= fail_on) {
         Some(s) => s.exit_code(),
         None if !set.complete => code::INCOMPLETE,
