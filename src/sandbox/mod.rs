@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod demo;
 mod faults;
 mod fixture;
 mod range;
@@ -25,6 +26,7 @@ mod server;
 mod stats;
 mod synthetic;
 
+pub use demo::{demo_fixture_len, write_demo_fixture};
 pub use fixture::{Fixture, Token};
 pub use server::{start, SandboxHandle};
 pub use stats::{EndpointStats, FaultCounts, Stats, StatusCounts};
