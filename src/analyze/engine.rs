@@ -64,6 +64,8 @@ pub fn run(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule]
         let mut result = RuleResult {
             rule_id: rule.id.clone(),
             title: rule.title.clone(),
+            description: rule.description.clone(),
+            remediation: rule.remediation.clone(),
             severity,
             status: RuleStatus::Ok,
             findings: 0,

@@ -165,6 +165,8 @@ pub struct SkippedScope {
 pub struct RuleResult {
     pub rule_id: String,
     pub title: String,
+    pub description: String,
+    pub remediation: String,
     pub severity: Severity,
     pub status: RuleStatus,
     pub findings: usize,

@@ -20,7 +20,7 @@ pub use engine::{run, Inputs};
 pub use inputs::InputError;
 pub use finding::{Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject};
 pub use rule::{builtin_rules, load_rules, Rule};
-pub use write::{read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET};
+pub use write::{read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET};
 
 use crate::snapshot::SnapshotError;
 
@@ -115,5 +115,14 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
     let findings = run(&snapshot, &inputs, &config, &rules)?;
     let out_dir = opts.out.clone().unwrap_or_else(|| snapshot.dir().to_owned());
     write_findings(&findings, &out_dir)?;
+    // Stale IdP rows from an earlier run with other exports must not outlive it.
+    for (file, frame) in [(IDP_USERS_PARQUET, &inputs.idp_users), (IDP_DOMAINS_PARQUET, &inputs.idp_domains)] {
+        match frame {
+            Some(df) => write::write_frame(&out_dir, file, &mut df.clone())?,
+            None => {
+                let _ = std::fs::remove_file(out_dir.join(file));
+            }
+        }
+    }
     Ok(Analyzed { findings, out_dir, config })
 }

@@ -39,6 +39,20 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
     fsutil::write_private_atomic(&path, &json).map_err(|e| out(&path, &e))
 }
 
+/// The normalised identity-provider rows analyze used, kept beside the findings so the report's
+/// certification worksheet can show each person's IdP status.
+pub const IDP_USERS_PARQUET: &str = "idp_users.parquet";
+pub const IDP_DOMAINS_PARQUET: &str = "idp_domains.parquet";
+
+pub fn write_frame(dir: &Path, file: &str, df: &mut polars::prelude::DataFrame) -> Result<(), AnalyzeError> {
+    let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output { path: path.display().to_string(), detail: e.to_string() };
+    let path = dir.join(file);
+    let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
+    let handle = fsutil::create_private_file(&tmp).map_err(|e| out(&tmp, &e))?;
+    polars::prelude::ParquetWriter::new(handle).finish(df).map_err(|e| out(&tmp, &e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| out(&path, &e))
+}
+
 /// Read `findings.json` back (for `report` and `diff`).
 pub fn read_findings(dir: &Path) -> Result<FindingSet, AnalyzeError> {
     let path = dir.join(FINDINGS_JSON);

@@ -64,8 +64,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for line in super::analyze::summary_lines(&analyzed.findings) {
         super::print_line(&line)?;
     }
+    let rendered = super::report::execute(&super::report::Args {
+        snapshot: extracted.path.clone(),
+        out: None,
+        format: "html,md,csv,json".into(),
+        config: None,
+        findings: None,
+    })?;
+    let index = rendered.index.context("the demo report has no index.html")?;
     super::print_line(&format!("snapshot: {}", extracted.path.display()))?;
-    super::print_line(&analyzed.out_dir.join(hkaudit::analyze::FINDINGS_JSON).display().to_string())?;
+    super::print_line(&format!("reports:  {}", index.parent().map(|p| p.display().to_string()).unwrap_or_default()))?;
+    // The last line is the page to open, so `xdg-open "$(hkaudit demo | tail -1)"` works.
+    super::print_line(&std::fs::canonicalize(&index).unwrap_or(index).display().to_string())?;
     Ok(Outcome(super::code::OK))
 }
 

@@ -1,1 +1,84 @@
-//! report stage (being built).
+//! `report`: what three readers need, from a snapshot and its findings. Finance reads the cost
+//! report, security reviewers the risk report, managers the access-certification worksheet.
+//!
+//! The [`model`] is built once; templates in `reports/` (embedded at build time) decide layout
+//! only; [`render`] writes each format. Every value is escaped for its format: HTML-escaped in
+//! HTML, Markdown-escaped in Markdown, CSV cells that a spreadsheet would run as a formula are
+//! neutralised. Files are created readable by their owner only.
+pub mod charts;
+mod frame;
+pub mod model;
+mod render;
+
+pub use model::{CertRow, CostReport, ReportModel, TeamCost};
+pub use render::{certification_csv, neutralise_csv_cell, render, render_markdown_escape, Format, ReportOptions, Rendered};
+
+use std::path::Path;
+
+use crate::analyze::{read_findings, Config, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET};
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    #[error(transparent)]
+    Findings(#[from] crate::analyze::AnalyzeError),
+    #[error("snapshot data: {0}")]
+    Data(String),
+    #[error("template {name}: {detail}")]
+    Template { name: String, detail: String },
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+    #[error("{path}: cannot write: {detail}")]
+    Write { path: String, detail: String },
+    #[error("--format {0}: unknown format; use html, md, csv, json (comma-separated)")]
+    UnknownFormat(String),
+}
+
+/// Read the snapshot and its findings (and the IdP rows analyze kept) and build the model.
+pub fn load_model(snapshot_dir: &Path, findings_dir: Option<&Path>, config: &Config) -> Result<ReportModel, ReportError> {
+    let snapshot = Snapshot::open(snapshot_dir)?;
+    let fdir = findings_dir.map(Path::to_path_buf).unwrap_or_else(|| snapshot.dir().to_owned());
+    let findings = read_findings(&fdir)?;
+    if findings.snapshot_id != snapshot.manifest().snapshot_id {
+        return Err(ReportError::Data(format!(
+            "{}: the findings are of snapshot {}, not {}: run `hkaudit analyze` on this snapshot",
+            fdir.display(),
+            findings.snapshot_id,
+            snapshot.manifest().snapshot_id
+        )));
+    }
+    let idp = read_idp(&fdir)?;
+    model::build(&snapshot, &findings, config, idp)
+}
+
+fn read_idp(dir: &Path) -> Result<Option<model::IdpView>, ReportError> {
+    use polars::prelude::*;
+    let users = dir.join(IDP_USERS_PARQUET);
+    if !users.exists() {
+        return Ok(None);
+    }
+    let read = |p: &Path| -> Result<DataFrame, ReportError> {
+        let f = std::fs::File::open(p).map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))?;
+        ParquetReader::new(f).finish().map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))
+    };
+    let u = frame::Rows::new("idp_users", read(&users)?);
+    let rank = |s: &str| match s {
+        "deprovisioned" => 3,
+        "suspended" => 2,
+        "active" => 1,
+        _ => 0,
+    };
+    let mut status: std::collections::BTreeMap<String, String> = Default::default();
+    for (e, s) in u.string("email_norm")?.into_iter().zip(u.string("status")?) {
+        // Across several exports, the most severe status is the one a reviewer must see.
+        let keep = status.get(&e).is_none_or(|old| rank(&s) > rank(old));
+        if keep {
+            status.insert(e, s);
+        }
+    }
+    let domains_path = dir.join(IDP_DOMAINS_PARQUET);
+    let domains = if domains_path.exists() { frame::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect() } else { Default::default() };
+    Ok(Some(model::IdpView { status, domains }))
+}

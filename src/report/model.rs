@@ -1,0 +1,669 @@
+//! The view model: everything the three readers see, computed once from the snapshot, its
+//! findings and the config. Templates only lay it out; every number and decision is made here.
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+
+use super::frame::Rows;
+use super::ReportError;
+use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
+use crate::snapshot::{Gap, Snapshot};
+
+/// Rules whose findings on a grant recommend revoking it in the certification worksheet.
+const REVOKE_RULES: &[&str] = &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member"];
+pub const ROLES: [&str; 4] = ["admin", "member", "viewer", "collaborator"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportModel {
+    pub snapshot: SnapshotInfo,
+    pub gaps: Vec<Gap>,
+    pub scope: Scope,
+    pub cost: CostReport,
+    pub risk: RiskReport,
+    pub certification: Vec<CertRow>,
+    /// Certification rows grouped for the per-team HTML view.
+    pub certification_by_team: Vec<CertGroup>,
+    /// Days since each seat holder's last activity (None: none inside the window), for the chart.
+    #[serde(skip)]
+    pub seat_days_inactive: Vec<Option<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotInfo {
+    pub id: String,
+    pub taken_at: String,
+    pub as_of: String,
+    pub api_url: String,
+    pub account_email: String,
+    pub complete: bool,
+    pub findings_complete: bool,
+    pub window_days: u32,
+    pub window_since: String,
+    pub review_period: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scope {
+    pub enterprise_accounts: Vec<String>,
+    pub teams: usize,
+    pub apps: usize,
+    pub people: usize,
+    pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TeamCost {
+    pub team: String,
+    pub enterprise_account: String,
+    pub admins: u32,
+    pub members: u32,
+    pub viewers: u32,
+    pub collaborators: u32,
+    pub seats: u32,
+    /// Seats billed: at least the configured minimum per team (Teams pricing).
+    pub billed_seats: u32,
+    pub monthly_cents: i64,
+    pub annual_cents: i64,
+    pub inactive_seats: u32,
+    pub inactive_cents: i64,
+    pub viewer_cents: i64,
+    /// What acting on every `inactive-seat` finding would save per month, minimum applied.
+    pub saving_cents: i64,
+    /// Priced through the Enterprise contract instead of per team.
+    pub enterprise_priced: bool,
+    pub monthly: String,
+    pub annual: String,
+    pub inactive: String,
+    pub viewer: String,
+    pub saving: String,
+    pub role_cents: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EnterpriseCost {
+    pub enterprise_account: String,
+    pub unique_users: u32,
+    pub price: String,
+    pub monthly_cents: i64,
+    pub monthly: String,
+    pub inactive_users: u32,
+    pub saving_cents: i64,
+    pub saving: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CostReport {
+    pub price_per_seat_cents: i64,
+    pub price_per_seat: String,
+    pub minimum_per_team: u32,
+    pub teams: Vec<TeamCost>,
+    pub enterprise: Vec<EnterpriseCost>,
+    pub seats: u32,
+    pub billed_seats: u32,
+    pub monthly_cents: i64,
+    pub annual_cents: i64,
+    pub inactive_cents: i64,
+    pub viewer_cents: i64,
+    pub saving_cents: i64,
+    pub monthly: String,
+    pub annual: String,
+    pub inactive: String,
+    pub viewer: String,
+    pub saving: String,
+    pub annual_saving: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskReport {
+    pub total: usize,
+    pub by_severity: Vec<(String, usize)>,
+    pub groups: Vec<SeverityGroup>,
+    pub rules: Vec<RuleResult>,
+    pub rules_not_ok: Vec<RuleResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeverityGroup {
+    pub severity: String,
+    pub rules: Vec<RuleGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleGroup {
+    pub rule_id: String,
+    pub title: String,
+    pub description: String,
+    pub remediation: String,
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub subject: String,
+    pub message: String,
+    pub evidence: Vec<(String, String)>,
+    pub cost: String,
+    pub fingerprint: String,
+}
+
+/// One grant to certify: user × team, user × app or user × enterprise account.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CertRow {
+    pub review_period: String,
+    pub snapshot_id: String,
+    pub snapshot_time: String,
+    pub enterprise_account: String,
+    pub team: String,
+    pub app: String,
+    pub grant_type: String,
+    pub role: String,
+    pub permissions: String,
+    pub user_email: String,
+    pub federated: String,
+    pub two_factor: String,
+    pub idp_status: String,
+    pub last_activity: String,
+    pub days_inactive: String,
+    pub flags: String,
+    pub monthly_cost: String,
+    pub recommended_decision: String,
+    pub recommendation_reason: String,
+    pub reviewer: String,
+    pub decision: String,
+    pub decision_date: String,
+    pub justification: String,
+}
+
+impl CertRow {
+    pub const HEADER: [&'static str; 23] = [
+        "review_period",
+        "snapshot_id",
+        "snapshot_time",
+        "enterprise_account",
+        "team",
+        "app",
+        "grant_type",
+        "role",
+        "permissions",
+        "user_email",
+        "federated",
+        "two_factor",
+        "idp_status",
+        "last_activity",
+        "days_inactive",
+        "flags",
+        "monthly_cost",
+        "recommended_decision",
+        "recommendation_reason",
+        "reviewer",
+        "decision",
+        "decision_date",
+        "justification",
+    ];
+
+    pub fn cells(&self) -> [&str; 23] {
+        [
+            &self.review_period,
+            &self.snapshot_id,
+            &self.snapshot_time,
+            &self.enterprise_account,
+            &self.team,
+            &self.app,
+            &self.grant_type,
+            &self.role,
+            &self.permissions,
+            &self.user_email,
+            &self.federated,
+            &self.two_factor,
+            &self.idp_status,
+            &self.last_activity,
+            &self.days_inactive,
+            &self.flags,
+            &self.monthly_cost,
+            &self.recommended_decision,
+            &self.recommendation_reason,
+            &self.reviewer,
+            &self.decision,
+            &self.decision_date,
+            &self.justification,
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertGroup {
+    pub title: String,
+    pub rows: Vec<CertRow>,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn yes_no(b: Option<bool>) -> String {
+    match b {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => String::new(),
+    }
+}
+
+fn norm(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+struct Member {
+    team_id: String,
+    team: String,
+    enterprise_account_id: Option<String>,
+    email: String,
+    role: String,
+    federated: Option<bool>,
+    two_factor: Option<bool>,
+}
+
+/// Build the model. `idp` is the normalised IdP rows analyze kept (email_norm → status, and the
+/// covered domains), when exports were given.
+pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: Option<IdpView>) -> Result<ReportModel, ReportError> {
+    let m = snapshot.manifest();
+    let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
+
+    let teams = read("teams")?;
+    let team_names = teams.string("name")?;
+    let team_ids = teams.string("id")?;
+    let team_ea_names = teams.str("enterprise_account_name")?;
+    let team_ea: BTreeMap<String, String> = team_ids.iter().cloned().zip(team_ea_names.iter().map(|n| n.clone().unwrap_or_default())).collect();
+
+    let tm = read("team_members")?;
+    let members: Vec<Member> = {
+        let (tid, tname, ea, email, role, fed, tfa) = (tm.string("team_id")?, tm.string("team_name")?, tm.str("enterprise_account_id")?, tm.string("email")?, tm.string("role")?, tm.bool("federated")?, tm.bool("two_factor_authentication")?);
+        (0..tm.len())
+            .map(|i| Member {
+                team_id: tid[i].clone(),
+                team: tname[i].clone(),
+                enterprise_account_id: ea[i].clone(),
+                email: email[i].clone(),
+                role: role[i].clone(),
+                federated: fed[i],
+                two_factor: tfa[i],
+            })
+            .collect()
+    };
+
+    // Last activity per person, from the snapshot's activity table.
+    let activity = read("activity")?;
+    let mut last_seen: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for (email, at) in activity.str("user_email_norm")?.into_iter().zip(activity.time("at")?) {
+        if let (Some(e), Some(at)) = (email, at) {
+            let entry = last_seen.entry(e).or_insert(at);
+            if at > *entry {
+                *entry = at;
+            }
+        }
+    }
+    let days_since = |email: &str| -> Option<i64> { last_seen.get(&norm(email)).map(|t| (m.as_of - *t).num_days()) };
+
+    // Findings indexed by (team, email) and by email.
+    let mut flags_by_team_email: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut flags_by_app_email: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut flags_by_email: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut reasons: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for f in &findings.findings {
+        let Some(email) = f.subject.email.as_deref().map(norm) else { continue };
+        match (&f.subject.team, &f.subject.app) {
+            (Some(team), _) => {
+                flags_by_team_email.entry((team.clone(), email.clone())).or_default().insert(f.rule_id.clone());
+                reasons.entry((team.clone(), email.clone())).or_default().push(format!("{}: {}", f.rule_id, f.message));
+            }
+            (None, Some(app)) => {
+                flags_by_app_email.entry((app.clone(), email.clone())).or_default().insert(f.rule_id.clone());
+            }
+            (None, None) => {
+                flags_by_email.entry(email.clone()).or_default().insert(f.rule_id.clone());
+                reasons.entry((String::new(), email.clone())).or_default().push(format!("{}: {}", f.rule_id, f.message));
+            }
+        }
+    }
+
+    let cost = cost(&members, &team_ids, &team_names, &team_ea, findings, config);
+
+    // Certification rows.
+    let period = review_period(m.as_of);
+    let snapshot_time = ts(m.taken_at);
+    let price = config.seats.price_per_month_cents;
+    let idp_status = |email: &str| -> String {
+        match &idp {
+            None => "no IdP export".into(),
+            Some(v) => v.status(email),
+        }
+    };
+    let base = |ea: &str, team: &str, app: &str, grant: &str, email: &str| CertRow {
+        review_period: period.clone(),
+        snapshot_id: m.snapshot_id.clone(),
+        snapshot_time: snapshot_time.clone(),
+        enterprise_account: ea.to_owned(),
+        team: team.to_owned(),
+        app: app.to_owned(),
+        grant_type: grant.to_owned(),
+        role: String::new(),
+        permissions: String::new(),
+        user_email: email.to_owned(),
+        federated: String::new(),
+        two_factor: String::new(),
+        idp_status: idp_status(email),
+        last_activity: last_seen.get(&norm(email)).map(|t| ts(*t)).unwrap_or_default(),
+        days_inactive: days_since(email).map(|d| d.to_string()).unwrap_or_else(|| format!(">{}", m.activity_window.days)),
+        flags: String::new(),
+        monthly_cost: String::new(),
+        recommended_decision: "keep".into(),
+        recommendation_reason: String::new(),
+        reviewer: String::new(),
+        decision: String::new(),
+        decision_date: String::new(),
+        justification: String::new(),
+    };
+    let decide = |row: &mut CertRow, flags: &BTreeSet<String>, why: Vec<String>| {
+        row.flags = flags.iter().cloned().collect::<Vec<_>>().join(" ");
+        if flags.iter().any(|f| REVOKE_RULES.contains(&f.as_str())) {
+            row.recommended_decision = "revoke".into();
+            row.recommendation_reason = why.join("; ");
+        } else if !flags.is_empty() {
+            row.recommendation_reason = format!("keep if justified: {}", why.join("; "));
+        } else {
+            row.recommendation_reason = "no finding".into();
+        }
+    };
+
+    let mut cert = Vec::new();
+    let mut seat_days = Vec::new();
+    for mem in &members {
+        let ea = mem.enterprise_account_id.as_ref().map(|_| team_ea.get(&mem.team_id).cloned().unwrap_or_default()).unwrap_or_default();
+        let mut row = base(&ea, &mem.team, "", "team-membership", &mem.email);
+        row.role = mem.role.clone();
+        row.permissions = match mem.role.as_str() {
+            "admin" => "view, deploy, operate, manage (all team apps)".into(),
+            "member" | "viewer" => "view (all team apps)".into(),
+            _ => "granted apps only".into(),
+        };
+        row.federated = yes_no(mem.federated);
+        row.two_factor = yes_no(mem.two_factor);
+        row.monthly_cost = money(price);
+        let key = (mem.team.clone(), norm(&mem.email));
+        let mut flags = flags_by_team_email.get(&key).cloned().unwrap_or_default();
+        flags.extend(flags_by_email.get(&key.1).cloned().unwrap_or_default());
+        let mut why = reasons.get(&key).cloned().unwrap_or_default();
+        why.extend(reasons.get(&(String::new(), key.1.clone())).cloned().unwrap_or_default());
+        decide(&mut row, &flags, why);
+        seat_days.push(days_since(&mem.email));
+        cert.push(row);
+    }
+
+    let perms = read("app_permissions")?;
+    let (app, team, email, plist, sources) = (perms.string("app_name")?, perms.str("team_name")?, perms.string("email")?, perms.list("permissions")?, perms.list("sources")?);
+    for i in 0..perms.len() {
+        let direct: Vec<&String> = sources[i].iter().filter(|s| *s == "explicit" || *s == "personal-collaborator").collect();
+        if direct.is_empty() {
+            continue;
+        }
+        let team_name = team[i].clone().unwrap_or_default();
+        let ea = team_ids
+            .iter()
+            .zip(&team_names)
+            .find(|(_, n)| **n == team_name)
+            .and_then(|(id, _)| team_ea.get(id).cloned())
+            .unwrap_or_default();
+        let grant = if direct.iter().any(|s| *s == "personal-collaborator") { "personal-app-collaborator" } else { "app-permission" };
+        let mut row = base(&ea, &team_name, &app[i], grant, &email[i]);
+        row.permissions = plist[i].join(", ");
+        let e = norm(&email[i]);
+        let mut flags = flags_by_app_email.get(&(app[i].clone(), e.clone())).cloned().unwrap_or_default();
+        flags.extend(flags_by_email.get(&e).cloned().unwrap_or_default());
+        let why = reasons.get(&(String::new(), e)).cloned().unwrap_or_default();
+        decide(&mut row, &flags, why);
+        cert.push(row);
+    }
+
+    let ems = read("enterprise_members")?;
+    let (ea_name, em_email, em_perms, em_tfa, em_fed) = (ems.string("enterprise_account_name")?, ems.string("email")?, ems.list("permissions")?, ems.bool("two_factor_authentication")?, ems.bool("federated")?);
+    for i in 0..ems.len() {
+        let mut row = base(&ea_name[i], "", "", "enterprise-membership", &em_email[i]);
+        row.permissions = em_perms[i].join(", ");
+        row.two_factor = yes_no(em_tfa[i]);
+        row.federated = yes_no(em_fed[i]);
+        let e = norm(&em_email[i]);
+        let flags = flags_by_email.get(&e).cloned().unwrap_or_default();
+        let why = reasons.get(&(String::new(), e)).cloned().unwrap_or_default();
+        decide(&mut row, &flags, why);
+        cert.push(row);
+    }
+    cert.sort_by(|a, b| {
+        (&a.enterprise_account, &a.team, &a.app, &a.grant_type, norm(&a.user_email)).cmp(&(&b.enterprise_account, &b.team, &b.app, &b.grant_type, norm(&b.user_email)))
+    });
+
+    let mut groups: BTreeMap<String, Vec<CertRow>> = BTreeMap::new();
+    for row in &cert {
+        let title = if !row.team.is_empty() {
+            format!("Team {}", row.team)
+        } else if !row.app.is_empty() {
+            "Personal apps".to_owned()
+        } else {
+            format!("Enterprise account {}", row.enterprise_account)
+        };
+        groups.entry(title).or_default().push(row.clone());
+    }
+
+    let apps = read("apps")?;
+    let mut people: BTreeSet<String> = members.iter().map(|m| norm(&m.email)).collect();
+    people.extend(em_email.iter().map(|e| norm(e)));
+    people.extend(email.iter().map(|e| norm(e)));
+    let eas = read("enterprise_accounts")?;
+
+    Ok(ReportModel {
+        snapshot: SnapshotInfo {
+            id: m.snapshot_id.clone(),
+            taken_at: ts(m.taken_at),
+            as_of: ts(m.as_of),
+            api_url: m.api_url.clone(),
+            account_email: m.account_email.clone().unwrap_or_default(),
+            complete: m.complete,
+            findings_complete: findings.complete,
+            window_days: m.activity_window.days,
+            window_since: ts(m.activity_window.since),
+            review_period: period,
+        },
+        gaps: m.gaps.clone(),
+        scope: Scope { enterprise_accounts: eas.string("name")?, teams: teams.len(), apps: apps.len(), people: people.len(), inputs: findings.inputs.clone() },
+        cost,
+        risk: risk(findings),
+        certification: cert,
+        certification_by_team: groups.into_iter().map(|(title, rows)| CertGroup { title, rows }).collect(),
+        seat_days_inactive: seat_days,
+    })
+}
+
+/// `2026-Q4` for the quarter the snapshot's `as_of` falls in.
+fn review_period(at: DateTime<Utc>) -> String {
+    format!("{}-Q{}", at.year(), (at.month() - 1) / 3 + 1)
+}
+
+/// IdP status per person, from the rows analyze kept.
+pub struct IdpView {
+    pub status: BTreeMap<String, String>,
+    pub domains: BTreeSet<String>,
+}
+
+impl IdpView {
+    fn status(&self, email: &str) -> String {
+        let e = norm(email);
+        if let Some(s) = self.status.get(&e) {
+            return s.clone();
+        }
+        let domain = e.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
+        if self.domains.contains(&domain) {
+            "absent".into()
+        } else {
+            "domain not covered".into()
+        }
+    }
+}
+
+fn cost(members: &[Member], team_ids: &[String], team_names: &[String], team_ea: &BTreeMap<String, String>, findings: &FindingSet, config: &Config) -> CostReport {
+    let price = config.seats.price_per_month_cents;
+    let min = config.seats.minimum_per_team;
+    let ea_price = config.enterprise.price_per_unique_user_per_month_cents;
+    let inactive: BTreeSet<(String, String)> = findings
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "inactive-seat")
+        .filter_map(|f| Some((f.subject.team.clone()?, norm(f.subject.email.as_deref()?))))
+        .collect();
+
+    let mut teams = Vec::new();
+    for (id, name) in team_ids.iter().zip(team_names) {
+        let ms: Vec<&Member> = members.iter().filter(|m| &m.team_id == id).collect();
+        let count = |role: &str| ms.iter().filter(|m| m.role == role).count() as u32;
+        let seats = ms.len() as u32;
+        let inactive_seats = ms.iter().filter(|m| inactive.contains(&(name.clone(), norm(&m.email)))).count() as u32;
+        let ea = team_ea.get(id).cloned().unwrap_or_default();
+        let enterprise_priced = ea_price.is_some() && !ea.is_empty();
+        let (billed, monthly, saving) = if enterprise_priced {
+            // Priced per unique user across the Enterprise Account: see `enterprise`.
+            (seats, 0, 0)
+        } else {
+            let billed = seats.max(min);
+            let after = (seats - inactive_seats).max(min);
+            (billed, i64::from(billed) * price, i64::from(billed - after) * price)
+        };
+        let role_cents: BTreeMap<String, i64> = ROLES.iter().map(|r| ((*r).to_owned(), if enterprise_priced { 0 } else { i64::from(count(r)) * price })).collect();
+        let inactive_cents = if enterprise_priced { 0 } else { i64::from(inactive_seats) * price };
+        let viewer_cents = if enterprise_priced { 0 } else { i64::from(count("viewer")) * price };
+        teams.push(TeamCost {
+            team: name.clone(),
+            enterprise_account: ea,
+            admins: count("admin"),
+            members: count("member"),
+            viewers: count("viewer"),
+            collaborators: count("collaborator"),
+            seats,
+            billed_seats: billed,
+            monthly_cents: monthly,
+            annual_cents: monthly * 12,
+            inactive_seats,
+            inactive_cents,
+            viewer_cents,
+            saving_cents: saving,
+            enterprise_priced,
+            monthly: money(monthly),
+            annual: money(monthly * 12),
+            inactive: money(inactive_cents),
+            viewer: money(viewer_cents),
+            saving: money(saving),
+            role_cents,
+        });
+    }
+
+    let mut enterprise = Vec::new();
+    if let Some(p) = ea_price {
+        let mut by_ea: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+        for m in members {
+            let ea = team_ea.get(&m.team_id).cloned().unwrap_or_default();
+            if ea.is_empty() {
+                continue;
+            }
+            let entry = by_ea.entry(ea).or_default();
+            entry.0.insert(norm(&m.email));
+            if inactive.contains(&(m.team.clone(), norm(&m.email))) {
+                entry.1.insert(norm(&m.email));
+            }
+        }
+        for (ea, (users, inactive_in_some_team)) in by_ea {
+            // A person stops costing only when every seat they hold in the account is inactive.
+            let fully_inactive = inactive_in_some_team
+                .iter()
+                .filter(|e| members.iter().filter(|m| team_ea.get(&m.team_id) == Some(&ea) && &norm(&m.email) == *e).all(|m| inactive.contains(&(m.team.clone(), norm(&m.email)))))
+                .count() as u32;
+            let monthly = i64::from(users.len() as u32) * p;
+            let saving = i64::from(fully_inactive) * p;
+            enterprise.push(EnterpriseCost {
+                enterprise_account: ea,
+                unique_users: users.len() as u32,
+                price: money(p),
+                monthly_cents: monthly,
+                monthly: money(monthly),
+                inactive_users: fully_inactive,
+                saving_cents: saving,
+                saving: money(saving),
+            });
+        }
+    }
+
+    let sum = |f: &dyn Fn(&TeamCost) -> i64| teams.iter().map(f).sum::<i64>();
+    let ea_monthly: i64 = enterprise.iter().map(|e| e.monthly_cents).sum();
+    let ea_saving: i64 = enterprise.iter().map(|e| e.saving_cents).sum();
+    let monthly = sum(&|t| t.monthly_cents) + ea_monthly;
+    let saving = sum(&|t| t.saving_cents) + ea_saving;
+    let inactive_cents = sum(&|t| t.inactive_cents);
+    let viewer_cents = sum(&|t| t.viewer_cents);
+    CostReport {
+        price_per_seat_cents: price,
+        price_per_seat: money(price),
+        minimum_per_team: min,
+        seats: teams.iter().map(|t| t.seats).sum(),
+        billed_seats: teams.iter().map(|t| t.billed_seats).sum(),
+        monthly_cents: monthly,
+        annual_cents: monthly * 12,
+        inactive_cents,
+        viewer_cents,
+        saving_cents: saving,
+        monthly: money(monthly),
+        annual: money(monthly * 12),
+        inactive: money(inactive_cents),
+        viewer: money(viewer_cents),
+        saving: money(saving),
+        annual_saving: money(saving * 12),
+        teams,
+        enterprise,
+    }
+}
+
+fn risk(set: &FindingSet) -> RiskReport {
+    let mut groups = Vec::new();
+    for sev in Severity::ALL.iter().rev() {
+        let mut by_rule: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+        for f in set.findings.iter().filter(|f| f.severity == *sev) {
+            by_rule.entry(f.rule_id.clone()).or_default().push(f);
+        }
+        if by_rule.is_empty() {
+            continue;
+        }
+        let rules = by_rule
+            .into_iter()
+            .map(|(rule_id, fs)| RuleGroup {
+                title: fs.first().map(|f| f.title.clone()).unwrap_or_default(),
+                remediation: fs.first().map(|f| f.remediation.clone()).unwrap_or_default(),
+                description: set.rules.iter().find(|r| r.rule_id == rule_id).map(|r| r.description.clone()).unwrap_or_default(),
+                findings: fs
+                    .iter()
+                    .map(|f| FindingView {
+                        subject: f.subject.display(),
+                        message: f.message.clone(),
+                        evidence: f.evidence.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        cost: f.monthly_cost_cents.map(money).unwrap_or_default(),
+                        fingerprint: f.fingerprint.clone(),
+                    })
+                    .collect(),
+                rule_id,
+            })
+            .collect();
+        groups.push(SeverityGroup { severity: sev.as_str().to_owned(), rules });
+    }
+    let counts = set.count_by_severity();
+    RiskReport {
+        total: set.findings.len(),
+        by_severity: Severity::ALL.iter().rev().map(|s| (s.as_str().to_owned(), counts.get(s).copied().unwrap_or(0))).collect(),
+        groups,
+        rules: set.rules.clone(),
+        rules_not_ok: set.rules.iter().filter(|r| !matches!(r.status, RuleStatus::Ok)).cloned().collect(),
+    }
+}

@@ -1,0 +1,296 @@
+//! Writing the report files. Escaping is decided here, per format, for every value a template
+//! prints: templates cannot forget it.
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use minijinja::{AutoEscape, Environment, Value};
+use serde::Serialize;
+
+use super::charts::{self, Chart};
+use super::model::{CertRow, ReportModel, ROLES};
+use super::ReportError;
+use crate::fsutil;
+
+/// Templates shipped in the binary (every file of `reports/` at build time).
+const TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Format {
+    Html,
+    Md,
+    Csv,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = ReportError;
+    fn from_str(s: &str) -> Result<Self, ReportError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "html" => Ok(Format::Html),
+            "md" | "markdown" => Ok(Format::Md),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            other => Err(ReportError::UnknownFormat(other.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub out_dir: PathBuf,
+    pub formats: BTreeSet<Format>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub files: Vec<PathBuf>,
+    /// `index.html`, when HTML was asked for.
+    pub index: Option<PathBuf>,
+}
+
+/// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR at the start) gets a leading
+/// apostrophe, OWASP's advice for CSV injection: shown as text, never run.
+pub fn neutralise_csv_cell(value: &str) -> String {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_owned(),
+    }
+}
+
+/// Markdown renderers pass inline HTML through, so `<`, `>` and `&` become entities; `|` would
+/// break a table, and `\`, `` ` ``, `*`, `_`, `[`, `]` would change emphasis or make links.
+pub fn render_markdown_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn environment() -> Result<Environment<'static>, ReportError> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
+    }
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") || name.ends_with(".svg") {
+            AutoEscape::Html
+        } else if name.ends_with(".md") {
+            AutoEscape::Custom("markdown")
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == AutoEscape::Custom("markdown") && !value.is_safe() {
+            let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
+            out.write_str(&render_markdown_escape(&text)).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    Ok(env)
+}
+
+#[derive(Serialize)]
+struct ChartView {
+    name: &'static str,
+    title: String,
+    svg: String,
+    png: String,
+    svg_file: String,
+}
+
+struct Writer<'a> {
+    out: &'a Path,
+    files: Vec<PathBuf>,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+        let path = self.out.join(rel);
+        if let Some(parent) = path.parent() {
+            fsutil::create_private_dir_all(parent).map_err(|e| ReportError::Write { path: parent.display().to_string(), detail: e.to_string() })?;
+        }
+        fsutil::write_private_atomic(&path, bytes).map_err(|e| ReportError::Write { path: path.display().to_string(), detail: e.to_string() })?;
+        self.files.push(path.clone());
+        Ok(path)
+    }
+}
+
+fn render_template(env: &Environment<'_>, name: &str, ctx: &Value) -> Result<String, ReportError> {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| ReportError::Template { name: name.to_owned(), detail: format!("{e:#}") })
+}
+
+fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
+    let spend: Vec<charts::RoleSpend> = model
+        .cost
+        .teams
+        .iter()
+        .map(|t| charts::RoleSpend {
+            team: t.team.clone(),
+            admin_cents: t.role_cents.get(ROLES[0]).copied().unwrap_or(0),
+            member_cents: t.role_cents.get(ROLES[1]).copied().unwrap_or(0),
+            viewer_cents: t.role_cents.get(ROLES[2]).copied().unwrap_or(0),
+            collaborator_cents: t.role_cents.get(ROLES[3]).copied().unwrap_or(0),
+        })
+        .collect();
+    let activity: Vec<charts::SeatActivity> =
+        model.cost.teams.iter().map(|t| charts::SeatActivity { team: t.team.clone(), active: t.seats - t.inactive_seats, inactive: t.inactive_seats }).collect();
+    let rule_counts: Vec<charts::RuleCount> =
+        model.risk.rules.iter().map(|r| charts::RuleCount { rule_id: r.rule_id.clone(), severity: r.severity.as_str().to_owned(), count: r.findings }).collect();
+    Ok(vec![
+        charts::seat_spend_per_team(&spend)?,
+        charts::active_vs_inactive(&activity)?,
+        charts::findings_by_severity_and_rule(&rule_counts)?,
+        charts::days_since_activity(&model.seat_days_inactive, i64::from(model.snapshot.window_days))?,
+    ])
+}
+
+pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, ReportError> {
+    let env = environment()?;
+    let mut w = Writer { out: &opts.out_dir, files: Vec::new() };
+    let wants = |f: Format| opts.formats.contains(&f);
+
+    let mut chart_views = Vec::new();
+    if wants(Format::Html) || wants(Format::Md) {
+        for chart in draw_charts(model)? {
+            let png = format!("charts/{}.png", chart.name);
+            let svg_file = format!("charts/{}.svg", chart.name);
+            w.write(&png, &chart.png)?;
+            w.write(&svg_file, chart.svg.as_bytes())?;
+            chart_views.push(ChartView { name: chart.name, title: chart.title.clone(), svg: chart.svg.clone(), png, svg_file });
+        }
+    }
+    let ctx = Value::from_serialize(serde_json::json!({
+        "m": model,
+        "charts": chart_views,
+        "generator": concat!("hkaudit ", env!("CARGO_PKG_VERSION")),
+    }));
+
+    let mut index = None;
+    if wants(Format::Html) {
+        let html = render_template(&env, "index.html", &ctx)?;
+        index = Some(w.write("index.html", html.as_bytes())?);
+    }
+    if wants(Format::Md) {
+        w.write("cost.md", render_template(&env, "cost.md", &ctx)?.as_bytes())?;
+        w.write("risk.md", render_template(&env, "risk.md", &ctx)?.as_bytes())?;
+    }
+    if wants(Format::Csv) {
+        w.write("certification.csv", &certification_csv(&model.certification)?)?;
+        w.write("findings.csv", &findings_csv(model)?)?;
+    }
+    if wants(Format::Json) {
+        w.write("summary.json", &summary_json(model)?)?;
+    }
+    Ok(Rendered { files: w.files, index })
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
+    let err = |e: &dyn std::fmt::Display| ReportError::Write { path: "csv".into(), detail: e.to_string() };
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    out.write_record(header).map_err(|e| err(&e))?;
+    for row in rows {
+        out.write_record(row.iter().map(|c| neutralise_csv_cell(c))).map_err(|e| err(&e))?;
+    }
+    out.into_inner().map_err(|e| err(&e))
+}
+
+pub fn certification_csv(rows: &[CertRow]) -> Result<Vec<u8>, ReportError> {
+    csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))
+}
+
+fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
+    let header = ["severity", "rule_id", "title", "subject", "message", "evidence", "monthly_cost", "remediation", "fingerprint"];
+    let rows = model.risk.groups.iter().flat_map(|g| {
+        g.rules.iter().flat_map(move |r| {
+            r.findings.iter().map(move |f| {
+                vec![
+                    g.severity.clone(),
+                    r.rule_id.clone(),
+                    r.title.clone(),
+                    f.subject.clone(),
+                    f.message.clone(),
+                    f.evidence.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+                    f.cost.clone(),
+                    r.remediation.clone(),
+                    f.fingerprint.clone(),
+                ]
+            })
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
+    let c = &model.cost;
+    let v = serde_json::json!({
+        "format_version": 1,
+        "snapshot": model.snapshot,
+        "complete": model.snapshot.complete && model.snapshot.findings_complete,
+        "gaps": model.gaps.len(),
+        "scope": model.scope,
+        "findings": {
+            "total": model.risk.total,
+            "by_severity": model.risk.by_severity.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "by_rule": model.risk.rules.iter().map(|r| (r.rule_id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>(),
+        },
+        "cost": {
+            "currency": "USD",
+            "price_per_seat_cents": c.price_per_seat_cents,
+            "minimum_per_team": c.minimum_per_team,
+            "seats": c.seats,
+            "billed_seats": c.billed_seats,
+            "monthly_cents": c.monthly_cents,
+            "annual_cents": c.annual_cents,
+            "inactive_cents": c.inactive_cents,
+            "viewer_cents": c.viewer_cents,
+            "saving_cents": c.saving_cents,
+            "teams": c.teams.iter().map(|t| serde_json::json!({
+                "team": t.team, "seats": t.seats, "billed_seats": t.billed_seats, "monthly_cents": t.monthly_cents,
+                "inactive_seats": t.inactive_seats, "saving_cents": t.saving_cents, "enterprise_priced": t.enterprise_priced,
+            })).collect::<Vec<_>>(),
+            "enterprise": c.enterprise,
+        },
+        "certification_rows": model.certification.len(),
+    });
+    serde_json::to_vec_pretty(&v).map_err(|e| ReportError::Write { path: "summary.json".into(), detail: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for hostile in ["=HYPERLINK(\"http://evil.example\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralise_csv_cell(hostile).starts_with('\''), "{hostile:?}");
+        }
+        assert_eq!(neutralise_csv_cell("alice@acme.example"), "alice@acme.example");
+    }
+
+    #[test]
+    fn markdown_escapes_html_and_table_breakers() {
+        assert_eq!(render_markdown_escape("<script>alert(1)</script>|x"), "&lt;script&gt;alert(1)&lt;/script&gt;\\|x");
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!("HTML".parse::<Format>().ok(), Some(Format::Html));
+        assert!("pdf".parse::<Format>().is_err());
+    }
+}
