@@ -13,3 +13,4 @@ pub mod heroku;
 pub mod report;
 pub mod sandbox;
 pub mod snapshot;
+pub mod stack;

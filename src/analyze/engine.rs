@@ -31,6 +31,10 @@ pub struct Inputs {
 }
 
 pub fn run(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule]) -> Result<FindingSet, AnalyzeError> {
+    crate::stack::with_large_stack(|| run_here(snapshot, inputs, config, rules))
+}
+
+fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule]) -> Result<FindingSet, AnalyzeError> {
     let manifest = snapshot.manifest();
     let as_of = manifest.as_of;
     let mut ctx = SQLContext::new();

@@ -230,9 +230,13 @@ fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
             add(&entity.id, user.id.as_ref(), &user.email, &user.permissions.0, "explicit".into());
         }
     }
+    // Personal apps have no permission model: a collaborator can do what the owner can except
+    // delete or transfer the app, recorded as view, deploy and operate when the API lists none.
+    let personal_default: Vec<String> = ["view", "deploy", "operate"].iter().map(|p| (*p).to_owned()).collect();
     for (app, collab) in &crawl.personal_collaborators {
         let Some(email) = collab.user.email.as_deref() else { continue };
-        add(&app.id, collab.user.id.as_ref(), email, &collab.permissions.0, "personal-collaborator".into());
+        let perms = if collab.permissions.0.is_empty() { &personal_default } else { &collab.permissions.0 };
+        add(&app.id, collab.user.id.as_ref(), email, perms, "personal-collaborator".into());
     }
     for app in crawl.apps.values().filter(|a| a.team.is_none()) {
         if let Some(owner) = app.owner.as_ref() {

@@ -318,6 +318,7 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
             }
             (None, Some(app)) => {
                 flags_by_app_email.entry((app.clone(), email.clone())).or_default().insert(f.rule_id.clone());
+                reasons.entry((format!("app:{app}"), email.clone())).or_default().push(format!("{}: {}", f.rule_id, f.message));
             }
             (None, None) => {
                 flags_by_email.entry(email.clone()).or_default().insert(f.rule_id.clone());
@@ -330,7 +331,8 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
 
     // Certification rows.
     let period = review_period(m.as_of);
-    let snapshot_time = ts(m.taken_at);
+    // The instant the data reflects (`--as-of`, else the run), so a worksheet is reproducible.
+    let snapshot_time = ts(m.as_of);
     let price = config.seats.price_per_month_cents;
     let idp_status = |email: &str| -> String {
         match &idp {
@@ -419,7 +421,8 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
         let e = norm(&email[i]);
         let mut flags = flags_by_app_email.get(&(app[i].clone(), e.clone())).cloned().unwrap_or_default();
         flags.extend(flags_by_email.get(&e).cloned().unwrap_or_default());
-        let why = reasons.get(&(String::new(), e)).cloned().unwrap_or_default();
+        let mut why = reasons.get(&(format!("app:{}", app[i]), e.clone())).cloned().unwrap_or_default();
+        why.extend(reasons.get(&(String::new(), e)).cloned().unwrap_or_default());
         decide(&mut row, &flags, why);
         cert.push(row);
     }

@@ -1,4 +1,6 @@
 //! One integration-test binary for the whole crate (polars links once); a module per stage.
+mod acme;
 mod conformance;
+mod report;
 mod sandbox;
 mod support;

@@ -1,0 +1,54 @@
+//! The acme organisation through the whole pipeline, in-process and over real loopback HTTP,
+//! with a fixed snapshot id and `as_of` so every output is reproducible.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+
+use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, Analyzed};
+use hkaudit::extract::{extract, ExtractOptions};
+use hkaudit::heroku::{Client, ClientConfig, Token};
+use hkaudit::sandbox::{self, Fixture, SandboxConfig};
+
+pub const SNAPSHOT_ID: &str = "acme-test";
+
+pub fn acme_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acme")
+}
+
+pub fn acme_token() -> String {
+    let text = std::fs::read_to_string(acme_dir().join("sandbox.json")).expect("sandbox.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["tokens"][0]["token"].as_str().expect("token").to_owned()
+}
+
+/// Extract acme into `out` (a snapshots folder) and return the snapshot folder.
+pub async fn extract_acme(out: &Path) -> PathBuf {
+    let fixture = Fixture::load(&acme_dir()).expect("acme loads");
+    let now = fixture.now();
+    let handle = sandbox::start(SandboxConfig::new(fixture)).await.expect("sandbox starts");
+    let url = url::Url::parse(&handle.url()).expect("url");
+    let client = Client::new(ClientConfig::new(url, Token::new(acme_token()))).expect("client");
+    let mut opts = ExtractOptions::new(out);
+    opts.as_of = now;
+    opts.snapshot_id = Some(SNAPSHOT_ID.to_owned());
+    let extracted = extract(&client, &opts).await.expect("extract");
+    handle.shutdown().await;
+    extracted.path
+}
+
+/// Analyze a snapshot with every acme input (three IdP exports, two authorization exports).
+pub fn analyze_acme(snapshot: &Path) -> Analyzed {
+    let inputs = acme_dir().join("inputs");
+    let mut idp = Vec::new();
+    let mut auths = Vec::new();
+    for entry in std::fs::read_dir(&inputs).expect("inputs").flatten() {
+        let p = entry.path();
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("csv") => idp.push(p),
+            Some("json") => auths.push(p),
+            _ => {}
+        }
+    }
+    idp.sort();
+    auths.sort();
+    analyze_snapshot(&AnalyzeOptions { snapshot: snapshot.to_owned(), idp, authorizations: auths, ..Default::default() }).expect("analyze")
+}
