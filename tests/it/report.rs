@@ -201,3 +201,35 @@ async fn outputs_are_private_and_hold_no_secret() {
     assert!(seen > 20, "expected the snapshot, findings and report files, saw {seen}");
     assert!(out.join("summary.json").exists());
 }
+
+/// Headless Chromium opens the page and reports no console message (errors, CSP violations,
+/// failed loads all show there). CI installs Chromium (`.ci/run`); elsewhere the check is skipped
+/// with a notice when Chromium is absent, unless `CI` is set, where its absence fails the test.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_html_renders_in_headless_chromium_without_console_messages() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success())) else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium: .ci/run installs Debian's `chromium`");
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("SKIPPED: no Chromium on this machine (apt-get install chromium to run the browser check)");
+        }
+        return;
+    };
+    let acme = acme_analyzed().await;
+    let (_, out) = render(&acme.snapshot, &Config::default());
+    let profile = tempfile::tempdir().expect("profile");
+    let page = format!("file://{}", out.join("index.html").display());
+    let output = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(&page)
+        .output()
+        .expect("chromium runs");
+    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    let dom = String::from_utf8_lossy(&output.stdout);
+    for id in ["completeness", "cost", "risk", "certification", "rules"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "rendered page lacks section {id}");
+    }
+    let console: Vec<&str> = std::str::from_utf8(&output.stderr).unwrap_or("").lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+}
