@@ -7,6 +7,7 @@
 //! neutralised. Files are created readable by their owner only.
 pub mod charts;
 mod frame;
+pub mod grants;
 pub mod model;
 mod render;
 

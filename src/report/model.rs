@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 
 use super::frame::Rows;
+use super::grants;
 use super::ReportError;
 use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
 use crate::snapshot::{Gap, Snapshot};
@@ -256,11 +257,8 @@ fn norm(email: &str) -> String {
 struct Member {
     team_id: String,
     team: String,
-    enterprise_account_id: Option<String>,
     email: String,
     role: String,
-    federated: Option<bool>,
-    two_factor: Option<bool>,
 }
 
 /// Build the model. `idp` is the normalised IdP rows analyze kept (email_norm → status, and the
@@ -277,18 +275,8 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
 
     let tm = read("team_members")?;
     let members: Vec<Member> = {
-        let (tid, tname, ea, email, role, fed, tfa) = (tm.string("team_id")?, tm.string("team_name")?, tm.str("enterprise_account_id")?, tm.string("email")?, tm.string("role")?, tm.bool("federated")?, tm.bool("two_factor_authentication")?);
-        (0..tm.len())
-            .map(|i| Member {
-                team_id: tid[i].clone(),
-                team: tname[i].clone(),
-                enterprise_account_id: ea[i].clone(),
-                email: email[i].clone(),
-                role: role[i].clone(),
-                federated: fed[i],
-                two_factor: tfa[i],
-            })
-            .collect()
+        let (tid, tname, email, role) = (tm.string("team_id")?, tm.string("team_name")?, tm.string("email")?, tm.string("role")?);
+        (0..tm.len()).map(|i| Member { team_id: tid[i].clone(), team: tname[i].clone(), email: email[i].clone(), role: role[i].clone() }).collect()
     };
 
     // Last activity per person, from the snapshot's activity table.
@@ -378,68 +366,36 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
     };
 
     let mut cert = Vec::new();
-    let mut seat_days = Vec::new();
-    for mem in &members {
-        let ea = mem.enterprise_account_id.as_ref().map(|_| team_ea.get(&mem.team_id).cloned().unwrap_or_default()).unwrap_or_default();
-        let mut row = base(&ea, &mem.team, "", "team-membership", &mem.email);
-        row.role = mem.role.clone();
-        row.permissions = match mem.role.as_str() {
-            "admin" => "view, deploy, operate, manage (all team apps)".into(),
-            "member" | "viewer" => "view (all team apps)".into(),
-            _ => "granted apps only".into(),
+    for g in super::grants::load_grants(snapshot)? {
+        let k = &g.key;
+        let mut row = base(&k.enterprise_account, &k.team, &k.app, &k.grant_type, &g.email);
+        row.role = g.role.clone();
+        row.permissions = match k.grant_type.as_str() {
+            grants::TEAM_MEMBERSHIP if g.permissions.is_empty() => "granted apps only".into(),
+            grants::TEAM_MEMBERSHIP => format!("{} (all team apps)", g.permissions.join(", ")),
+            _ => g.permissions.join(", "),
         };
-        row.federated = yes_no(mem.federated);
-        row.two_factor = yes_no(mem.two_factor);
-        row.monthly_cost = money(price);
-        let key = (mem.team.clone(), norm(&mem.email));
-        let mut flags = flags_by_team_email.get(&key).cloned().unwrap_or_default();
-        flags.extend(flags_by_email.get(&key.1).cloned().unwrap_or_default());
-        let mut why = reasons.get(&key).cloned().unwrap_or_default();
-        why.extend(reasons.get(&(String::new(), key.1.clone())).cloned().unwrap_or_default());
-        decide(&mut row, &flags, why);
-        seat_days.push(days_since(&mem.email));
-        cert.push(row);
-    }
-
-    let perms = read("app_permissions")?;
-    let (app, team, email, plist, sources) = (perms.string("app_name")?, perms.str("team_name")?, perms.string("email")?, perms.list("permissions")?, perms.list("sources")?);
-    for i in 0..perms.len() {
-        let direct: Vec<&String> = sources[i].iter().filter(|s| *s == "explicit" || *s == "personal-collaborator").collect();
-        if direct.is_empty() {
-            continue;
+        row.federated = yes_no(g.federated);
+        row.two_factor = yes_no(g.two_factor);
+        let mut flags = flags_by_email.get(&k.email).cloned().unwrap_or_default();
+        let mut why = Vec::new();
+        let scoped = match k.grant_type.as_str() {
+            grants::TEAM_MEMBERSHIP => {
+                row.monthly_cost = money(price);
+                Some((k.team.clone(), flags_by_team_email.get(&(k.team.clone(), k.email.clone()))))
+            }
+            grants::APP_PERMISSION | grants::PERSONAL_APP_COLLABORATOR => Some((format!("app:{}", k.app), flags_by_app_email.get(&(k.app.clone(), k.email.clone())))),
+            _ => None,
+        };
+        if let Some((scope, scoped_flags)) = scoped {
+            flags.extend(scoped_flags.cloned().unwrap_or_default());
+            why.extend(reasons.get(&(scope, k.email.clone())).cloned().unwrap_or_default());
         }
-        let team_name = team[i].clone().unwrap_or_default();
-        let ea = team_ids
-            .iter()
-            .zip(&team_names)
-            .find(|(_, n)| **n == team_name)
-            .and_then(|(id, _)| team_ea.get(id).cloned())
-            .unwrap_or_default();
-        let grant = if direct.iter().any(|s| *s == "personal-collaborator") { "personal-app-collaborator" } else { "app-permission" };
-        let mut row = base(&ea, &team_name, &app[i], grant, &email[i]);
-        row.permissions = plist[i].join(", ");
-        let e = norm(&email[i]);
-        let mut flags = flags_by_app_email.get(&(app[i].clone(), e.clone())).cloned().unwrap_or_default();
-        flags.extend(flags_by_email.get(&e).cloned().unwrap_or_default());
-        let mut why = reasons.get(&(format!("app:{}", app[i]), e.clone())).cloned().unwrap_or_default();
-        why.extend(reasons.get(&(String::new(), e)).cloned().unwrap_or_default());
+        why.extend(reasons.get(&(String::new(), k.email.clone())).cloned().unwrap_or_default());
         decide(&mut row, &flags, why);
         cert.push(row);
     }
-
-    let ems = read("enterprise_members")?;
-    let (ea_name, em_email, em_perms, em_tfa, em_fed) = (ems.string("enterprise_account_name")?, ems.string("email")?, ems.list("permissions")?, ems.bool("two_factor_authentication")?, ems.bool("federated")?);
-    for i in 0..ems.len() {
-        let mut row = base(&ea_name[i], "", "", "enterprise-membership", &em_email[i]);
-        row.permissions = em_perms[i].join(", ");
-        row.two_factor = yes_no(em_tfa[i]);
-        row.federated = yes_no(em_fed[i]);
-        let e = norm(&em_email[i]);
-        let flags = flags_by_email.get(&e).cloned().unwrap_or_default();
-        let why = reasons.get(&(String::new(), e)).cloned().unwrap_or_default();
-        decide(&mut row, &flags, why);
-        cert.push(row);
-    }
+    let seat_days: Vec<Option<i64>> = members.iter().map(|m| days_since(&m.email)).collect();
     cert.sort_by(|a, b| {
         (&a.enterprise_account, &a.team, &a.app, &a.grant_type, norm(&a.user_email)).cmp(&(&b.enterprise_account, &b.team, &b.app, &b.grant_type, norm(&b.user_email)))
     });
@@ -457,9 +413,7 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
     }
 
     let apps = read("apps")?;
-    let mut people: BTreeSet<String> = members.iter().map(|m| norm(&m.email)).collect();
-    people.extend(em_email.iter().map(|e| norm(e)));
-    people.extend(email.iter().map(|e| norm(e)));
+    let people: BTreeSet<String> = cert.iter().map(|r| norm(&r.user_email)).collect();
     let eas = read("enterprise_accounts")?;
 
     Ok(ReportModel {

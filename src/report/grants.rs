@@ -1,0 +1,115 @@
+//! Grants: the unit of access a reviewer certifies, and what `diff` and `certify` compare across
+//! snapshots. A grant is a person's membership of a team, their membership of an Enterprise
+//! Account, or a direct grant on an app (an explicit team-app permission or a personal-app
+//! collaboration). Access implied by a team role is part of the team membership, not a grant of
+//! its own.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::frame::Rows;
+use super::ReportError;
+use crate::snapshot::Snapshot;
+
+pub const TEAM_MEMBERSHIP: &str = "team-membership";
+pub const ENTERPRISE_MEMBERSHIP: &str = "enterprise-membership";
+pub const APP_PERMISSION: &str = "app-permission";
+pub const PERSONAL_APP_COLLABORATOR: &str = "personal-app-collaborator";
+pub const GRANT_TYPES: [&str; 4] = [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR];
+
+/// What identifies a grant across snapshots (names, not ids: a reviewer writes names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct GrantKey {
+    pub grant_type: String,
+    pub enterprise_account: String,
+    pub team: String,
+    pub app: String,
+    /// Lower-cased email.
+    pub email: String,
+}
+
+impl GrantKey {
+    pub fn display(&self) -> String {
+        let place = [&self.enterprise_account, &self.team, &self.app].into_iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" / ");
+        format!("{} {} on {}", self.email, self.grant_type, place)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub key: GrantKey,
+    /// The email as Heroku writes it.
+    pub email: String,
+    /// Team role for a team membership; empty otherwise.
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub federated: Option<bool>,
+    pub two_factor: Option<bool>,
+}
+
+fn norm(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Every grant in a snapshot, sorted by key.
+pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
+    let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
+    let teams = read("teams")?;
+    let team_ea: BTreeMap<String, String> = teams.string("name")?.into_iter().zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default)).collect();
+    let ea_of = |team: &str| team_ea.get(team).cloned().unwrap_or_default();
+    let mut grants = Vec::new();
+
+    let tm = read("team_members")?;
+    let (team, email, role, fed, tfa) = (tm.string("team_name")?, tm.string("email")?, tm.string("role")?, tm.bool("federated")?, tm.bool("two_factor_authentication")?);
+    for i in 0..tm.len() {
+        let permissions = match role[i].as_str() {
+            "admin" | "owner" => vec!["view", "deploy", "operate", "manage"],
+            "member" | "viewer" => vec!["view"],
+            _ => vec![],
+        };
+        grants.push(Grant {
+            key: GrantKey { grant_type: TEAM_MEMBERSHIP.into(), enterprise_account: ea_of(&team[i]), team: team[i].clone(), app: String::new(), email: norm(&email[i]) },
+            email: email[i].clone(),
+            role: role[i].clone(),
+            permissions: permissions.into_iter().map(str::to_owned).collect(),
+            federated: fed[i],
+            two_factor: tfa[i],
+        });
+    }
+
+    let ap = read("app_permissions")?;
+    let (app, team, email, perms, sources) = (ap.string("app_name")?, ap.str("team_name")?, ap.string("email")?, ap.list("permissions")?, ap.list("sources")?);
+    for i in 0..ap.len() {
+        let grant_type = if sources[i].iter().any(|s| s == "personal-collaborator") {
+            PERSONAL_APP_COLLABORATOR
+        } else if sources[i].iter().any(|s| s == "explicit") {
+            APP_PERMISSION
+        } else {
+            continue;
+        };
+        let team = team[i].clone().unwrap_or_default();
+        grants.push(Grant {
+            key: GrantKey { grant_type: grant_type.into(), enterprise_account: ea_of(&team), team, app: app[i].clone(), email: norm(&email[i]) },
+            email: email[i].clone(),
+            role: String::new(),
+            permissions: perms[i].clone(),
+            federated: None,
+            two_factor: None,
+        });
+    }
+
+    let em = read("enterprise_members")?;
+    let (ea, email, perms, tfa, fed) = (em.string("enterprise_account_name")?, em.string("email")?, em.list("permissions")?, em.bool("two_factor_authentication")?, em.bool("federated")?);
+    for i in 0..em.len() {
+        grants.push(Grant {
+            key: GrantKey { grant_type: ENTERPRISE_MEMBERSHIP.into(), enterprise_account: ea[i].clone(), team: String::new(), app: String::new(), email: norm(&email[i]) },
+            email: email[i].clone(),
+            role: String::new(),
+            permissions: perms[i].clone(),
+            federated: fed[i],
+            two_factor: tfa[i],
+        });
+    }
+    grants.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(grants)
+}
