@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod extract;
 pub mod fsutil;
 pub mod heroku;
+pub mod history;
 pub mod report;
 pub mod sandbox;
 pub mod snapshot;

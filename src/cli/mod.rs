@@ -134,7 +134,3 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-/// A subcommand whose stage a later issue builds. It fails loudly rather than pretending.
-fn not_built(what: &str) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`hkaudit {what}` is not built yet in this version; see the README's roadmap")
-}

@@ -3,7 +3,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hkaudit::analyze::load_config;
 use hkaudit::report::{self, Format, ReportOptions, Rendered};
 
 use super::Outcome;
@@ -41,15 +40,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome(super::code::OK))
 }
 
+/// The config, validated as `analyze` validates it (rule ids against the built-in rules), though
+/// only prices are used here.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<hkaudit::analyze::Config> {
+    let rule_ids: Vec<String> = hkaudit::analyze::builtin_rules()?.into_iter().map(|r| r.id).collect();
+    let ids: Vec<&str> = rule_ids.iter().map(String::as_str).collect();
+    Ok(hkaudit::analyze::load_config(path, &ids)?)
+}
+
 pub fn execute(args: &Args) -> anyhow::Result<Rendered> {
     let formats: BTreeSet<Format> = args.format.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
     if formats.is_empty() {
         anyhow::bail!("--format is empty: name at least one of html, md, csv, json");
     }
-    // The config is only read for prices; rule ids do not matter here, so any valid id list is fine.
-    let rule_ids: Vec<String> = hkaudit::analyze::builtin_rules()?.into_iter().map(|r| r.id).collect();
-    let ids: Vec<&str> = rule_ids.iter().map(String::as_str).collect();
-    let config = load_config(args.config.as_deref(), &ids)?;
+    let config = load_config(args.config.as_deref())?;
     let model = report::load_model(&args.snapshot, args.findings.as_deref(), &config)?;
     let out = args.out.clone().unwrap_or_else(|| args.snapshot.join("report"));
     Ok(report::render(&model, &ReportOptions { out_dir: out, formats })?)

@@ -12,7 +12,7 @@ pub mod model;
 mod render;
 
 pub use model::{CertRow, CostReport, ReportModel, TeamCost};
-pub use render::{certification_csv, neutralise_csv_cell, render, render_markdown_escape, Format, ReportOptions, Rendered};
+pub use render::{certification_csv, csv_bytes, neutralise_csv_cell, render, render_markdown_escape, render_named, Format, ReportOptions, Rendered};
 
 use std::path::Path;
 

@@ -263,21 +263,46 @@ struct Member {
 
 /// Build the model. `idp` is the normalised IdP rows analyze kept (email_norm → status, and the
 /// covered domains), when exports were given.
+/// Team seats as the snapshot holds them.
+struct Seats {
+    members: Vec<Member>,
+    team_ids: Vec<String>,
+    team_names: Vec<String>,
+    team_ea: BTreeMap<String, String>,
+}
+
+fn seats(snapshot: &Snapshot) -> Result<Seats, ReportError> {
+    let teams = Rows::new("teams", snapshot.read("teams")?);
+    let team_names = teams.string("name")?;
+    let team_ids = teams.string("id")?;
+    let team_ea: BTreeMap<String, String> = team_ids.iter().cloned().zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default)).collect();
+    let tm = Rows::new("team_members", snapshot.read("team_members")?);
+    let (tid, tname, email, role) = (tm.string("team_id")?, tm.string("team_name")?, tm.string("email")?, tm.string("role")?);
+    let members = (0..tm.len()).map(|i| Member { team_id: tid[i].clone(), team: tname[i].clone(), email: email[i].clone(), role: role[i].clone() }).collect();
+    Ok(Seats { members, team_ids, team_names, team_ea })
+}
+
+/// The cost report of a snapshot alone (inactive seats come from `findings` when given).
+pub fn seat_cost(snapshot: &Snapshot, findings: Option<&FindingSet>, config: &Config) -> Result<CostReport, ReportError> {
+    let s = seats(snapshot)?;
+    let empty = FindingSet {
+        format_version: FindingSet::FORMAT_VERSION,
+        snapshot_id: snapshot.manifest().snapshot_id.clone(),
+        as_of: snapshot.manifest().as_of,
+        complete: true,
+        inputs: Vec::new(),
+        rules: Vec::new(),
+        findings: Vec::new(),
+    };
+    Ok(cost(&s.members, &s.team_ids, &s.team_names, &s.team_ea, findings.unwrap_or(&empty), config))
+}
+
 pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: Option<IdpView>) -> Result<ReportModel, ReportError> {
     let m = snapshot.manifest();
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
 
     let teams = read("teams")?;
-    let team_names = teams.string("name")?;
-    let team_ids = teams.string("id")?;
-    let team_ea_names = teams.str("enterprise_account_name")?;
-    let team_ea: BTreeMap<String, String> = team_ids.iter().cloned().zip(team_ea_names.iter().map(|n| n.clone().unwrap_or_default())).collect();
-
-    let tm = read("team_members")?;
-    let members: Vec<Member> = {
-        let (tid, tname, email, role) = (tm.string("team_id")?, tm.string("team_name")?, tm.string("email")?, tm.string("role")?);
-        (0..tm.len()).map(|i| Member { team_id: tid[i].clone(), team: tname[i].clone(), email: email[i].clone(), role: role[i].clone() }).collect()
-    };
+    let Seats { members, team_ids, team_names, team_ea } = seats(snapshot)?;
 
     // Last activity per person, from the snapshot's activity table.
     let activity = read("activity")?;

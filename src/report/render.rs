@@ -129,6 +129,11 @@ impl Writer<'_> {
     }
 }
 
+/// Render one embedded template (`reports/<name>`) with the escaping its extension calls for.
+pub fn render_named(name: &str, ctx: &impl Serialize) -> Result<String, ReportError> {
+    render_template(&environment()?, name, &Value::from_serialize(ctx))
+}
+
 fn render_template(env: &Environment<'_>, name: &str, ctx: &Value) -> Result<String, ReportError> {
     env.get_template(name)
         .and_then(|t| t.render(ctx))
@@ -200,7 +205,8 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
     Ok(Rendered { files: w.files, index })
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
+/// CSV with a header, CRLF line ends and every cell neutralised against formula injection.
+pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
     let err = |e: &dyn std::fmt::Display| ReportError::Write { path: "csv".into(), detail: e.to_string() };
     let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     out.write_record(header).map_err(|e| err(&e))?;

@@ -1,0 +1,79 @@
+//! History: what changed between snapshots, and whether what reviewers decided was done.
+//!
+//! Heroku leaves the loop open (no SCIM, no cascading removal); this stage closes it by reading
+//! the outputs of earlier stages (snapshots, findings, filled-in worksheets) and nothing else.
+pub mod diff;
+
+pub use diff::{diff, SnapshotDiff};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Analyze(#[from] crate::analyze::AnalyzeError),
+    #[error("{path}{}: {detail}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Input { path: String, line: Option<usize>, detail: String },
+    #[error("{path}: cannot write: {detail}")]
+    Write { path: String, detail: String },
+}
+
+/// The diff as Markdown (template `reports/diff.md`).
+pub fn diff_markdown(d: &SnapshotDiff) -> Result<String, HistoryError> {
+    Ok(crate::report::render_named("diff.md", &serde_json::json!({ "d": d, "money": money_table(d) }))?)
+}
+
+/// Display strings for the cost figures, so the template does no arithmetic.
+fn money_table(d: &SnapshotDiff) -> serde_json::Value {
+    use crate::analyze::money;
+    serde_json::json!({
+        "old": money(d.cost.old_monthly_cents),
+        "new": money(d.cost.new_monthly_cents),
+        "delta": signed(d.cost.delta_cents),
+        "teams": d.cost.teams.iter().map(|t| serde_json::json!({"team": t.team, "old_seats": t.old_seats, "new_seats": t.new_seats, "old": money(t.old_monthly_cents), "new": money(t.new_monthly_cents), "delta": signed(t.delta_cents)})).collect::<Vec<_>>(),
+    })
+}
+
+fn signed(cents: i64) -> String {
+    let m = crate::analyze::money(cents.abs());
+    if cents > 0 {
+        format!("+{m}")
+    } else if cents < 0 {
+        format!("-{m}")
+    } else {
+        m
+    }
+}
+
+/// One row per change, for spreadsheets.
+pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
+    let header = ["change", "grant_type", "enterprise_account", "team", "app", "email", "old", "new", "rule_id", "severity", "fingerprint"];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let grant = |kind: &str, g: &diff::GrantChange, old: &str, new: &str| {
+        vec![kind.to_owned(), g.key.grant_type.clone(), g.key.enterprise_account.clone(), g.key.team.clone(), g.key.app.clone(), g.email.clone(), old.to_owned(), new.to_owned(), String::new(), String::new(), String::new()]
+    };
+    for g in &d.joiners {
+        rows.push(grant("joiner", g, "", &g.role));
+    }
+    for g in &d.leavers {
+        rows.push(grant("leaver", g, &g.role, ""));
+    }
+    for g in &d.unknown {
+        rows.push(grant("unknown", g, "", ""));
+    }
+    for (kind, list) in [("role-change", &d.role_changes), ("permission-change", &d.permission_changes)] {
+        for c in list {
+            rows.push(vec![kind.to_owned(), c.key.grant_type.clone(), c.key.enterprise_account.clone(), c.key.team.clone(), c.key.app.clone(), c.email.clone(), c.old.clone(), c.new.clone(), String::new(), String::new(), String::new()]);
+        }
+    }
+    if let Some(f) = &d.findings {
+        for (kind, list) in [("finding-new", &f.new), ("finding-resolved", &f.resolved), ("finding-persisting", &f.persisting), ("finding-not-rechecked", &f.not_rechecked)] {
+            for x in list {
+                rows.push(vec![kind.to_owned(), String::new(), String::new(), String::new(), String::new(), x.subject.clone(), String::new(), x.message.clone(), x.rule_id.clone(), x.severity.clone(), x.fingerprint.clone()]);
+            }
+        }
+    }
+    Ok(crate::report::csv_bytes(&header, rows.into_iter())?)
+}
