@@ -1,7 +1,7 @@
 //! Grants: the unit of access a reviewer certifies, and what `diff` and `certify` compare across
 //! snapshots. A grant is a person's membership of a team, their membership of an Enterprise
 //! Account, or a direct grant on an app (an explicit team-app permission or a personal-app
-//! collaboration). Access implied by a team role is part of the team membership, not a grant of
+//! collaboration), or a pending team invitation. Access implied by a team role is part of the team membership, not a grant of
 //! its own.
 use std::collections::BTreeMap;
 
@@ -15,7 +15,9 @@ pub const TEAM_MEMBERSHIP: &str = "team-membership";
 pub const ENTERPRISE_MEMBERSHIP: &str = "enterprise-membership";
 pub const APP_PERMISSION: &str = "app-permission";
 pub const PERSONAL_APP_COLLABORATOR: &str = "personal-app-collaborator";
-pub const GRANT_TYPES: [&str; 4] = [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR];
+/// A pending invitation: whoever holds the email can take the seat, so it is certified too.
+pub const TEAM_INVITATION: &str = "team-invitation";
+pub const GRANT_TYPES: [&str; 5] = [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION];
 
 /// What identifies a grant across snapshots (names, not ids: a reviewer writes names).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -93,6 +95,19 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             email: email[i].clone(),
             role: String::new(),
             permissions: perms[i].clone(),
+            federated: None,
+            two_factor: None,
+        });
+    }
+
+    let inv = read("team_invitations")?;
+    let (team, email, role) = (inv.string("team_name")?, inv.string("email")?, inv.string("role")?);
+    for i in 0..inv.len() {
+        grants.push(Grant {
+            key: GrantKey { grant_type: TEAM_INVITATION.into(), enterprise_account: ea_of(&team[i]), team: team[i].clone(), app: String::new(), email: norm(&email[i]) },
+            email: email[i].clone(),
+            role: role[i].clone(),
+            permissions: Vec::new(),
             federated: None,
             two_factor: None,
         });

@@ -12,7 +12,7 @@ use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus,
 use crate::snapshot::{Gap, Snapshot};
 
 /// Rules whose findings on a grant recommend revoking it in the certification worksheet.
-const REVOKE_RULES: &[&str] = &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member"];
+const REVOKE_RULES: &[&str] = &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member", "stale-invitation"];
 pub const ROLES: [&str; 4] = ["admin", "member", "viewer", "collaborator"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -407,6 +407,10 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
         let scoped = match k.grant_type.as_str() {
             grants::TEAM_MEMBERSHIP => {
                 row.monthly_cost = money(price);
+                Some((k.team.clone(), flags_by_team_email.get(&(k.team.clone(), k.email.clone()))))
+            }
+            grants::TEAM_INVITATION => {
+                row.permissions = "pending: a seat once accepted".into();
                 Some((k.team.clone(), flags_by_team_email.get(&(k.team.clone(), k.email.clone()))))
             }
             grants::APP_PERMISSION | grants::PERSONAL_APP_COLLABORATOR => Some((format!("app:{}", k.app), flags_by_app_email.get(&(k.app.clone(), k.email.clone())))),

@@ -162,8 +162,11 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
     assert_eq!(header, hkaudit::report::CertRow::HEADER.to_vec());
     // 43 team seats + 33 enterprise memberships + explicit app grants (quinn on acme-billing,
-    // abby on acme-storefront) + personal-app collaborators (paul on olga-scratch and tara-notebook).
-    assert_eq!(model.certification.len(), 43 + 33 + 2 + 2);
+    // abby on acme-storefront) + personal-app collaborators (paul on olga-scratch and tara-notebook)
+    // + 3 pending invitations (ian, erin, ivy).
+    assert_eq!(model.certification.len(), 43 + 33 + 2 + 2 + 3);
+    let ivy = model.certification.iter().find(|r| r.grant_type == "team-invitation" && r.user_email.starts_with("ivy")).expect("ivy's invitation");
+    assert_eq!((ivy.recommended_decision.as_str(), ivy.flags.as_str()), ("revoke", "stale-invitation"));
     let row = |team: &str, email: &str| model.certification.iter().find(|r| r.team == team && r.user_email.eq_ignore_ascii_case(email) && r.grant_type == "team-membership").expect("row").clone();
     let ivan = row("acme-platform", "ivan.idle@acme.example");
     assert_eq!((ivan.recommended_decision.as_str(), ivan.flags.as_str(), ivan.monthly_cost.as_str()), ("revoke", "inactive-seat", "$10.00"));
