@@ -22,14 +22,29 @@ pub fn acme_token() -> String {
 
 /// Extract acme into `out` (a snapshots folder) and return the snapshot folder.
 pub async fn extract_acme(out: &Path) -> PathBuf {
-    let fixture = Fixture::load(&acme_dir()).expect("acme loads");
-    let now = fixture.now();
-    let handle = sandbox::start(SandboxConfig::new(fixture)).await.expect("sandbox starts");
+    extract_fixture(Fixture::load(&acme_dir()).expect("acme loads"), out, SNAPSHOT_ID).await
+}
+
+/// Extract any fixture (acme changed by a test, say) as snapshot `id`.
+pub async fn extract_fixture(fixture: Fixture, out: &Path, id: &str) -> PathBuf {
+    extract_with(SandboxConfig::new(fixture), out, id).await
+}
+
+/// Extract acme from a sandbox injecting `faults`.
+pub async fn extract_acme_with_faults(out: &Path, id: &str, faults: hkaudit::sandbox::Faults) -> PathBuf {
+    let mut config = SandboxConfig::new(Fixture::load(&acme_dir()).expect("acme loads"));
+    config.faults = faults;
+    extract_with(config, out, id).await
+}
+
+async fn extract_with(config: SandboxConfig, out: &Path, id: &str) -> PathBuf {
+    let now = config.fixture.now();
+    let handle = sandbox::start(config).await.expect("sandbox starts");
     let url = url::Url::parse(&handle.url()).expect("url");
     let client = Client::new(ClientConfig::new(url, Token::new(acme_token()))).expect("client");
     let mut opts = ExtractOptions::new(out);
     opts.as_of = now;
-    opts.snapshot_id = Some(SNAPSHOT_ID.to_owned());
+    opts.snapshot_id = Some(id.to_owned());
     let extracted = extract(&client, &opts).await.expect("extract");
     handle.shutdown().await;
     extracted.path
@@ -37,10 +52,14 @@ pub async fn extract_acme(out: &Path) -> PathBuf {
 
 /// Analyze a snapshot with every acme input (three IdP exports, two authorization exports).
 pub fn analyze_acme(snapshot: &Path) -> Analyzed {
-    let inputs = acme_dir().join("inputs");
+    analyze_with_inputs(snapshot, &acme_dir().join("inputs"))
+}
+
+/// Analyze with the IdP exports (`*.csv`) and authorization exports (`*.json`) of `inputs`.
+pub fn analyze_with_inputs(snapshot: &Path, inputs: &Path) -> Analyzed {
     let mut idp = Vec::new();
     let mut auths = Vec::new();
-    for entry in std::fs::read_dir(&inputs).expect("inputs").flatten() {
+    for entry in std::fs::read_dir(inputs).expect("inputs").flatten() {
         let p = entry.path();
         match p.extension().and_then(|e| e.to_str()) {
             Some("csv") => idp.push(p),
