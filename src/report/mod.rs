@@ -9,6 +9,7 @@ pub mod charts;
 mod frame;
 pub mod grants;
 pub mod model;
+pub mod trends;
 mod render;
 
 pub use model::{CertRow, CostReport, ReportModel, TeamCost};

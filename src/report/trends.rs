@@ -1,0 +1,101 @@
+//! Trends across a folder of snapshots (`hkaudit report --history DIR`): seats and spend per team
+//! over time, open findings by severity over time, and how long findings take to be resolved.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::model::seat_cost;
+use super::ReportError;
+use crate::analyze::{read_findings, Config, FindingSet, RuleStatus, Severity};
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrendPoint {
+    pub snapshot_id: String,
+    pub as_of: DateTime<Utc>,
+    pub complete: bool,
+    pub seats_by_team: BTreeMap<String, u32>,
+    pub spend_by_team_cents: BTreeMap<String, i64>,
+    pub spend_cents: i64,
+    /// None when the snapshot was never analyzed.
+    pub open_by_severity: Option<BTreeMap<String, usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Trends {
+    pub points: Vec<TrendPoint>,
+    /// Findings seen in one snapshot and gone (with the rule having run over them) in a later one.
+    pub resolved: usize,
+    /// Mean days from the first snapshot that showed a finding to the first that no longer did.
+    pub mean_days_to_resolve: Option<f64>,
+    /// Snapshot folders skipped, with why (unreadable, unknown format).
+    pub skipped: Vec<String>,
+}
+
+/// Every snapshot folder directly inside `dir` (not `latest`, not temporary folders), by `as_of`.
+pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ReportError::Data(format!("--history {}: {e}", dir.display())))?;
+    let mut snapshots = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == crate::snapshot::LATEST || !path.is_dir() || !path.join("manifest.json").exists() {
+            continue;
+        }
+        match Snapshot::open(&path) {
+            Ok(s) => snapshots.push(s),
+            Err(e) => skipped.push(format!("{name}: {e}")),
+        }
+    }
+    snapshots.sort_by(|a, b| (a.manifest().as_of, &a.manifest().snapshot_id).cmp(&(b.manifest().as_of, &b.manifest().snapshot_id)));
+
+    let mut points = Vec::new();
+    let mut sets: Vec<(DateTime<Utc>, Option<FindingSet>)> = Vec::new();
+    for s in &snapshots {
+        let findings = read_findings(s.dir()).ok();
+        let cost = seat_cost(s, findings.as_ref(), config)?;
+        points.push(TrendPoint {
+            snapshot_id: s.manifest().snapshot_id.clone(),
+            as_of: s.manifest().as_of,
+            complete: s.manifest().complete,
+            seats_by_team: cost.teams.iter().map(|t| (t.team.clone(), t.seats)).collect(),
+            spend_by_team_cents: cost.teams.iter().map(|t| (t.team.clone(), t.monthly_cents)).collect(),
+            spend_cents: cost.monthly_cents,
+            open_by_severity: findings.as_ref().map(|f| {
+                let counts = f.count_by_severity();
+                Severity::ALL.iter().map(|s| (s.as_str().to_owned(), counts.get(s).copied().unwrap_or(0))).collect()
+            }),
+        });
+        sets.push((s.manifest().as_of, findings));
+    }
+    let (resolved, mean) = resolution_times(&sets);
+    Ok(Trends { points, resolved, mean_days_to_resolve: mean, skipped })
+}
+
+/// For each finding (by fingerprint), the first snapshot it appears in and the first later
+/// analyzed snapshot where it is gone and its rule ran: the days between are its time to resolve.
+/// A finding that came back is counted again from its return.
+fn resolution_times(sets: &[(DateTime<Utc>, Option<FindingSet>)]) -> (usize, Option<f64>) {
+    let mut open: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
+    let mut durations = Vec::new();
+    for (as_of, set) in sets {
+        let Some(set) = set else { continue };
+        let present: BTreeSet<&str> = set.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        let ran_fully: BTreeSet<&str> = set.rules.iter().filter(|r| r.status == RuleStatus::Ok).map(|r| r.rule_id.as_str()).collect();
+        open.retain(|fp, (since, rule)| {
+            let gone = !present.contains(fp.as_str()) && ran_fully.contains(rule.as_str());
+            if gone {
+                durations.push((*as_of - *since).num_seconds() as f64 / 86_400.0);
+            }
+            !gone
+        });
+        for f in &set.findings {
+            open.entry(f.fingerprint.clone()).or_insert((*as_of, f.rule_id.clone()));
+        }
+    }
+    let mean = if durations.is_empty() { None } else { Some(durations.iter().sum::<f64>() / durations.len() as f64) };
+    (durations.len(), mean)
+}
