@@ -194,6 +194,7 @@ fn definitions_for(rel: &str, object: &Value, team_apps: &[String]) -> Option<Ve
         ["teams", _, "members.json"] => vec!["team-member"],
         ["teams", _, "invitations.json"] => vec!["team-invitation"],
         ["teams", _, "identity-providers.json"] => vec!["identity-provider"],
+        ["teams", _, "features.json"] => vec!["team-feature"],
         ["apps.json"] if object["team"].is_null() => vec!["app"],
         ["apps.json"] => vec!["app", "team-app"],
         ["apps", app, "collaborators.json"] if team_apps.iter().any(|t| t == app) => {
