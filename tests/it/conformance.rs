@@ -1328,5 +1328,4 @@ async fn everything_the_sandbox_serves_conforms() {
         "validated {} objects, fewer than the {floor} the fixture implies",
         c.validated
     );
-    eprintln!("validated {} served objects (floor {floor})", c.validated);
 }
