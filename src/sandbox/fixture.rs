@@ -30,6 +30,8 @@ pub struct Fixture {
     pub(crate) team_members: BTreeMap<String, Vec<Value>>,
     pub(crate) team_invitations: BTreeMap<String, Vec<Value>>,
     pub(crate) team_identity_providers: BTreeMap<String, Vec<Value>>,
+    /// `GET /teams/{team}/features`; a team without a file has none (an empty list).
+    pub(crate) team_features: BTreeMap<String, Vec<Value>>,
     pub(crate) apps: Vec<Value>,
     /// Keyed by app name.
     pub(crate) app_collaborators: BTreeMap<String, Vec<Value>>,
@@ -116,6 +118,13 @@ impl Fixture {
             team_identity_providers: read_per_owner(
                 &team_dir,
                 "identity-providers.json",
+                &team_names,
+                "team",
+                "teams.json",
+            )?,
+            team_features: read_per_owner(
+                &team_dir,
+                "features.json",
                 &team_names,
                 "team",
                 "teams.json",

@@ -413,6 +413,7 @@ impl Route {
             ["teams", team, "identity-providers"] => {
                 ("/teams/{team}/identity-providers", vec![team])
             }
+            ["teams", team, "features"] => ("/teams/{team}/features", vec![team]),
             ["apps"] => ("/apps", vec![]),
             ["apps", app] => ("/apps/{app}", vec![app]),
             ["apps", app, "collaborators"] => ("/apps/{app}/collaborators", vec![app]),
@@ -594,6 +595,11 @@ impl Ctx<'_> {
             "/teams/{team}/identity-providers" => {
                 let team = self.visible_team(p0)?;
                 self.list(owned(&f.team_identity_providers, name(team)), &["id"])
+            }
+            "/teams/{team}/features" => {
+                // The official CLI reads it before listing members of a `type: team` team.
+                let team = self.visible_team(p0)?;
+                self.list(owned(&f.team_features, name(team)), &["id", "name"])
             }
             "/teams/{team}/apps" => {
                 let team = self.visible_team(p0)?;

@@ -201,6 +201,7 @@ impl Fixture {
             team_members: Default::default(),
             team_invitations: Default::default(),
             team_identity_providers: Default::default(),
+            team_features: Default::default(),
             apps: Vec::new(),
             app_collaborators: Default::default(),
             app_releases: Default::default(),

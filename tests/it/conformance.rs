@@ -194,6 +194,7 @@ fn definitions_for(rel: &str, object: &Value, team_apps: &[String]) -> Option<Ve
         ["teams", _, "members.json"] => vec!["team-member"],
         ["teams", _, "invitations.json"] => vec!["team-invitation"],
         ["teams", _, "identity-providers.json"] => vec!["identity-provider"],
+        ["teams", _, "features.json"] => vec!["team-feature"],
         ["apps.json"] if object["team"].is_null() => vec!["app"],
         ["apps.json"] => vec!["app", "team-app"],
         ["apps", app, "collaborators.json"] if team_apps.iter().any(|t| t == app) => {
@@ -559,4 +560,772 @@ fn idp_exports_have_their_real_headers() {
         }
         assert!(rows >= 30, "{file}: only {rows} users");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the sandbox serves
+
+/// The fixture's files as the sandbox must serve them, counted independently of the sandbox's
+/// own loader, so an endpoint that answers fewer objects than the fixture holds is caught.
+struct Acme {
+    dir: PathBuf,
+    token: String,
+    caller: String,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Acme {
+    fn load() -> Acme {
+        let dir = acme_dir();
+        let sandbox = read_json(&dir.join("sandbox.json"));
+        let token = &sandbox["tokens"][0];
+        Acme {
+            token: token["token"].as_str().expect("token").to_owned(),
+            caller: token["account"].as_str().expect("account").to_owned(),
+            now: sandbox["now"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .expect("sandbox.json now"),
+            dir,
+        }
+    }
+
+    /// The array in `rel`, or an empty one when the file does not exist (as the sandbox does).
+    fn list(&self, rel: &str) -> Vec<Value> {
+        let path = self.dir.join(rel);
+        if !path.exists() {
+            return Vec::new();
+        }
+        read_json(&path).as_array().expect("array").clone()
+    }
+}
+
+fn str_of<'v>(value: &'v Value, key: &str) -> &'v str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} of {value}"))
+}
+
+/// A crawl over real HTTP: every object validated, every shortfall and violation collected.
+struct Crawl {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+    violations: Vec<String>,
+    validated: usize,
+}
+
+struct Got {
+    status: u16,
+    next_range: Option<String>,
+    body: Value,
+}
+
+impl Crawl {
+    async fn send(&self, path: &str, accept: Option<&str>, range: Option<&str>) -> Got {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(accept) = accept {
+            request = request.header("Accept", accept);
+        }
+        if let Some(range) = range {
+            request = request.header("Range", range);
+        }
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        let next_range = response
+            .headers()
+            .get("next-range")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "GET {path}: {status} body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        Got {
+            status,
+            next_range,
+            body,
+        }
+    }
+
+    fn check(&mut self, what: &str, definitions: &[&str], value: &Value) {
+        for definition in definitions {
+            self.validated += 1;
+            if let Err(errors) = validate(definition, value) {
+                let label = value
+                    .get("id")
+                    .or_else(|| value.get("name"))
+                    .map_or_else(String::new, |v| format!(" {v}"));
+                self.violations.push(format!(
+                    "{what}{label} as {definition}:\n    {}",
+                    errors.join("\n    ")
+                ));
+            }
+        }
+    }
+
+    /// One object (`200`), validated; `Value::Null` if it was not served.
+    async fn object(&mut self, path: &str, definitions: &[&str]) -> Value {
+        let got = self.send(path, Some(ACCEPT_V3), None).await;
+        if got.status != 200 || !got.body.is_object() {
+            self.violations.push(format!(
+                "GET {path}: expected 200 and an object, got {} {}",
+                got.status, got.body
+            ));
+            return Value::Null;
+        }
+        self.check(&format!("GET {path}"), definitions, &got.body);
+        got.body
+    }
+
+    /// A list followed through `Next-Range` with `range` as the first page, every item validated;
+    /// `expected` is how many objects the fixture holds for it.
+    async fn list(
+        &mut self,
+        path: &str,
+        accept: &str,
+        range: Option<&str>,
+        definitions: &[&str],
+        expected: usize,
+    ) -> Vec<Value> {
+        let mut items: Vec<Value> = Vec::new();
+        let mut range = range.map(str::to_owned);
+        let mut pages = 0;
+        loop {
+            pages += 1;
+            let got = self.send(path, Some(accept), range.as_deref()).await;
+            let Some(page) = got
+                .body
+                .as_array()
+                .filter(|_| matches!(got.status, 200 | 206))
+            else {
+                self.violations.push(format!(
+                    "GET {path} (Range {range:?}): expected 200/206 and an array, got {} {}",
+                    got.status, got.body
+                ));
+                return items;
+            };
+            for item in page {
+                self.check(&format!("GET {path}"), definitions, item);
+            }
+            items.extend(page.iter().cloned());
+            match got.next_range {
+                Some(next) if got.status == 206 && Some(&next) != range.as_ref() && pages < 500 => {
+                    range = Some(next)
+                }
+                Some(next) => {
+                    self.violations.push(format!(
+                        "GET {path}: page {pages} answered {} with Next-Range {next:?} after Range {range:?}",
+                        got.status
+                    ));
+                    return items;
+                }
+                None if got.status == 206 => {
+                    self.violations
+                        .push(format!("GET {path}: 206 without Next-Range"));
+                    return items;
+                }
+                None => break,
+            }
+        }
+        if items.is_empty() && expected > 0 {
+            self.violations.push(format!(
+                "GET {path}: served NO objects where the fixture has {expected}"
+            ));
+        } else if items.len() != expected {
+            self.violations.push(format!(
+                "GET {path}: served {} objects over {pages} pages, the fixture has {expected}",
+                items.len()
+            ));
+        }
+        let mut ids: Vec<&Value> = items.iter().filter_map(|i| i.get("id")).collect();
+        let all = ids.len();
+        ids.sort_by_key(|v| v.to_string());
+        ids.dedup();
+        if ids.len() != all {
+            self.violations.push(format!(
+                "GET {path}: {} objects served twice across pages",
+                all - ids.len()
+            ));
+        }
+        items
+    }
+
+    /// An error answer: the status, and a body of exactly `{id, message, url}` strings.
+    async fn error(&mut self, what: &str, got: Got, status: u16, id: &str) {
+        let keys: Vec<&str> = got
+            .body
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let strings = ["id", "message", "url"]
+            .iter()
+            .all(|k| got.body[k].as_str().is_some_and(|s| !s.is_empty()));
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        if got.status != status
+            || got.body["id"] != id
+            || sorted != ["id", "message", "url"]
+            || !strings
+        {
+            self.violations.push(format!(
+                "{what}: expected {status} {{id: {id:?}, message, url}}, got {} {}",
+                got.status, got.body
+            ));
+        }
+        self.validated += 1;
+    }
+}
+
+const ACCEPT_V3: &str = "application/vnd.heroku+json; version=3";
+const ACCEPT_INVITATIONS: &str = "application/vnd.heroku+json; version=3.team-invitations";
+
+fn gunzip(bytes: &[u8]) -> Value {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("archive is gzip");
+    serde_json::from_str(&text).expect("archive is JSON")
+}
+
+/// The route templates `Route::classify` knows, read from the sandbox's source, so a new
+/// endpoint that this crawl does not visit fails the test instead of going unchecked.
+fn served_templates() -> Vec<String> {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox/server.rs"),
+    )
+    .expect("server.rs");
+    let start = source.find("fn classify").expect("Route::classify");
+    let end = start
+        + source[start..]
+            .find("_ => return None")
+            .expect("its fallback");
+    let mut templates: Vec<String> = source[start..end]
+        .match_indices("(\"/")
+        .map(|(i, _)| {
+            let rest = &source[start + i + 2..];
+            rest[..rest.find('"').expect("closing quote")].to_owned()
+        })
+        .collect();
+    templates.sort();
+    templates.dedup();
+    assert!(
+        templates.len() >= 20,
+        "read only {} route templates from server.rs: {templates:?}",
+        templates.len()
+    );
+    templates
+}
+
+/// Everything the sandbox serves over `fixtures/acme`, crawled over HTTP with small pages, has
+/// the shape of its schema definition; lists hold exactly what the fixture holds; errors are
+/// `{id, message, url}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_the_sandbox_serves_conforms() {
+    use hkaudit::sandbox::{self, Fixture, RateLimitConfig, SandboxConfig};
+
+    let acme = Acme::load();
+    let fixture = Fixture::load(&acme.dir).expect("fixtures/acme loads");
+    let handle = sandbox::start(SandboxConfig::new(fixture))
+        .await
+        .expect("sandbox starts");
+    let mut c = Crawl {
+        base: handle.url(),
+        token: acme.token.clone(),
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .tls_built_in_root_certs(false)
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("client"),
+        violations: Vec::new(),
+        validated: 0,
+    };
+    // The objects the sandbox must serve at least once, from the files alone.
+    let mut floor = 0usize;
+
+    // Account.
+    let account = c.object("/account", &["account"]).await;
+    if account["email"] != acme.caller.as_str() {
+        c.violations.push(format!(
+            "/account is {} not the token's owner",
+            account["email"]
+        ));
+    }
+    c.object("/account/rate-limits", &["rate-limit"]).await;
+    floor += 2;
+
+    // Enterprise accounts, their members, teams, archives and events.
+    let eas = acme.list("enterprise-accounts.json");
+    floor += eas.len() * 3;
+    let teams = acme.list("teams.json");
+    c.list(
+        "/enterprise-accounts",
+        ACCEPT_V3,
+        Some("id ..; max=1"),
+        &["enterprise-account"],
+        eas.len(),
+    )
+    .await;
+    for ea in &eas {
+        let (id, name) = (str_of(ea, "id"), str_of(ea, "name"));
+        c.object(
+            &format!("/enterprise-accounts/{id}"),
+            &["enterprise-account"],
+        )
+        .await;
+        c.object(
+            &format!("/enterprise-accounts/{name}"),
+            &["enterprise-account"],
+        )
+        .await;
+        let members = acme.list(&format!("enterprise-accounts/{name}/members.json"));
+        floor += members.len();
+        c.list(
+            &format!("/enterprise-accounts/{id}/members"),
+            ACCEPT_V3,
+            Some("id ..; max=4"),
+            &["enterprise-account-member"],
+            members.len(),
+        )
+        .await;
+        let ea_teams = teams
+            .iter()
+            .filter(|t| t["enterprise_account"]["id"] == ea["id"])
+            .count();
+        floor += ea_teams;
+        c.list(
+            &format!("/enterprise-accounts/{name}/teams"),
+            ACCEPT_V3,
+            Some("name ..; max=2"),
+            &["team"],
+            ea_teams,
+        )
+        .await;
+
+        let events = acme.list(&format!("enterprise-accounts/{name}/events.json"));
+        let midnight = acme
+            .now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        let archived = events
+            .iter()
+            .filter(|e| {
+                str_of(e, "created_at")
+                    .parse::<chrono::DateTime<chrono::Utc>>()
+                    .is_ok_and(|t| t < midnight)
+            })
+            .count();
+        floor += archived + events.len();
+        let got = c
+            .send(
+                &format!("/enterprise-accounts/{id}/archives"),
+                Some(ACCEPT_V3),
+                None,
+            )
+            .await;
+        let archives = got.body.as_array().cloned().unwrap_or_default();
+        if got.status != 200 || (archives.is_empty() && !events.is_empty()) {
+            c.violations.push(format!(
+                "GET /enterprise-accounts/{id}/archives: {} with {} archives for {} events",
+                got.status,
+                archives.len(),
+                events.len()
+            ));
+        }
+        let mut entries = 0;
+        for archive in &archives {
+            c.check("GET .../archives", &["archive"], archive);
+            let (year, month) = (&archive["year"], str_of(archive, "month"));
+            let one = c
+                .object(
+                    &format!("/enterprise-accounts/{name}/archives/{year}/{month}"),
+                    &["archive"],
+                )
+                .await;
+            if &one != archive {
+                c.violations.push(format!(
+                    "archive {year}/{month} differs from its list entry"
+                ));
+            }
+            let download = c
+                .client
+                .get(str_of(archive, "url"))
+                .send()
+                .await
+                .expect("archive download");
+            let bytes = download.bytes().await.expect("archive bytes");
+            if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+                != str_of(archive, "checksum")
+            {
+                c.violations
+                    .push(format!("archive {year}/{month}: checksum mismatch"));
+            }
+            let content = gunzip(&bytes);
+            let list = content["entries"].as_array().cloned().unwrap_or_default();
+            for entry in &list {
+                c.check(
+                    &format!("archive {year}/{month} entry"),
+                    &["audit-trail-event"],
+                    entry,
+                );
+            }
+            entries += list.len();
+        }
+        if entries != archived {
+            c.violations.push(format!(
+                "archives of {name} hold {entries} events, the fixture has {archived} before today"
+            ));
+        }
+        let mut days: Vec<&str> = events
+            .iter()
+            .map(|e| &str_of(e, "created_at")[..10])
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        if days.is_empty() {
+            c.violations
+                .push(format!("{name}: the fixture has no events to crawl"));
+        }
+        for day in days {
+            let on_day = events
+                .iter()
+                .filter(|e| str_of(e, "created_at").starts_with(day))
+                .count();
+            c.list(
+                &format!("/enterprise-accounts/{id}/events?day={day}"),
+                ACCEPT_V3,
+                // By `id`: several events share a `created_at`, and an exclusive `]<last>` start
+                // on a non-unique field skips the rest of a tie (Heroku's protocol, not a bug).
+                Some("id ..; max=1"),
+                &["audit-trail-event"],
+                on_day,
+            )
+            .await;
+        }
+    }
+
+    // Teams and what hangs off them.
+    let apps = acme.list("apps.json");
+    floor += teams.len() * 3;
+    c.list(
+        "/teams",
+        ACCEPT_V3,
+        Some("id ..; max=2"),
+        &["team"],
+        teams.len(),
+    )
+    .await;
+    for team in &teams {
+        let (id, name) = (str_of(team, "id"), str_of(team, "name"));
+        c.object(&format!("/teams/{id}"), &["team"]).await;
+        c.object(&format!("/teams/{name}"), &["team"]).await;
+        let members = acme.list(&format!("teams/{name}/members.json"));
+        let invitations = acme.list(&format!("teams/{name}/invitations.json"));
+        let idps = acme.list(&format!("teams/{name}/identity-providers.json"));
+        let features = acme.list(&format!("teams/{name}/features.json"));
+        let team_apps = apps.iter().filter(|a| a["team"]["name"] == name).count();
+        floor +=
+            members.len() * 2 + invitations.len() * 2 + idps.len() + features.len() + team_apps * 2;
+        c.list(
+            &format!("/teams/{id}/members"),
+            ACCEPT_V3,
+            Some("email ..; max=3"),
+            &["team-member"],
+            members.len(),
+        )
+        .await;
+        c.list(
+            &format!("/teams/{name}/members"),
+            ACCEPT_V3,
+            None,
+            &["team-member"],
+            members.len(),
+        )
+        .await;
+        for accept in [ACCEPT_V3, ACCEPT_INVITATIONS] {
+            c.list(
+                &format!("/teams/{name}/invitations"),
+                accept,
+                Some("id ..; max=1"),
+                &["team-invitation"],
+                invitations.len(),
+            )
+            .await;
+        }
+        c.list(
+            &format!("/teams/{name}/identity-providers"),
+            ACCEPT_V3,
+            None,
+            &["identity-provider"],
+            idps.len(),
+        )
+        .await;
+        c.list(
+            &format!("/teams/{name}/features"),
+            ACCEPT_V3,
+            None,
+            &["team-feature"],
+            features.len(),
+        )
+        .await;
+        c.list(
+            &format!("/teams/{name}/apps"),
+            ACCEPT_V3,
+            Some("name ..; max=2"),
+            &["team-app"],
+            team_apps,
+        )
+        .await;
+        let entities = c
+            .list(
+                &format!("/teams/{id}/permissions"),
+                ACCEPT_V3,
+                Some("id ..; max=2"),
+                &["permission-entity"],
+                team_apps,
+            )
+            .await;
+        for entity in &entities {
+            let app = str_of(entity, "name");
+            let grants = acme.list(&format!("apps/{app}/collaborators.json")).len();
+            let users = entity["users"].as_array().map_or(0, Vec::len);
+            if users != grants {
+                c.violations.push(format!(
+                    "/teams/{id}/permissions: {app} lists {users} users, the fixture grants {grants}"
+                ));
+            }
+        }
+    }
+    let got = c.send("/teams/permissions", Some(ACCEPT_V3), None).await;
+    let permissions = got.body.as_array().cloned().unwrap_or_default();
+    if got.status != 200 || permissions.len() != 4 {
+        c.violations.push(format!(
+            "GET /teams/permissions: {} {}",
+            got.status, got.body
+        ));
+    }
+    for permission in &permissions {
+        c.check(
+            "GET /teams/permissions",
+            &["team-app-permission"],
+            permission,
+        );
+    }
+    floor += 4;
+
+    // Apps: everything an app has, by id and by name.
+    floor += apps.len() * 3;
+    c.list(
+        "/apps",
+        ACCEPT_V3,
+        Some("id ..; max=4"),
+        &["app"],
+        apps.len(),
+    )
+    .await;
+    c.list(
+        "/apps",
+        ACCEPT_V3,
+        Some("updated_at ..; max=7, order=desc"),
+        &["app"],
+        apps.len(),
+    )
+    .await;
+    for app in &apps {
+        let (id, name) = (str_of(app, "id"), str_of(app, "name"));
+        c.object(&format!("/apps/{id}"), &["app"]).await;
+        c.object(&format!("/apps/{name}"), &["app"]).await;
+        let collaborators = acme.list(&format!("apps/{name}/collaborators.json"));
+        let releases = acme.list(&format!("apps/{name}/releases.json"));
+        let builds = acme.list(&format!("apps/{name}/builds.json"));
+        floor += collaborators.len() + releases.len() * 2 + builds.len();
+        c.list(
+            &format!("/apps/{id}/collaborators"),
+            ACCEPT_V3,
+            Some("id ..; max=1"),
+            &["collaborator"],
+            collaborators.len(),
+        )
+        .await;
+        if app["team"].is_null() {
+            let got = c
+                .send(
+                    &format!("/teams/apps/{name}/collaborators"),
+                    Some(ACCEPT_V3),
+                    None,
+                )
+                .await;
+            c.error(
+                &format!("/teams/apps/{name}/collaborators (personal app)"),
+                got,
+                404,
+                "not_found",
+            )
+            .await;
+        } else {
+            floor += collaborators.len();
+            c.list(
+                &format!("/teams/apps/{name}/collaborators"),
+                ACCEPT_V3,
+                Some("id ..; max=1"),
+                &["team-app-collaborator"],
+                collaborators.len(),
+            )
+            .await;
+        }
+        c.list(
+            &format!("/apps/{name}/releases"),
+            ACCEPT_V3,
+            Some("id ..; max=3"),
+            &["release"],
+            releases.len(),
+        )
+        .await;
+        c.list(
+            &format!("/apps/{id}/releases"),
+            ACCEPT_V3,
+            Some("version ..; max=4, order=desc"),
+            &["release"],
+            releases.len(),
+        )
+        .await;
+        c.list(
+            &format!("/apps/{name}/builds"),
+            ACCEPT_V3,
+            Some("started_at ..; max=3"),
+            &["build"],
+            builds.len(),
+        )
+        .await;
+    }
+
+    // OAuth: the caller's own only.
+    let mine = acme
+        .list("oauth-authorizations.json")
+        .iter()
+        .filter(|a| a["user"]["email"] == acme.caller.as_str())
+        .count();
+    floor += mine;
+    c.list(
+        "/oauth/authorizations",
+        ACCEPT_V3,
+        Some("id ..; max=1"),
+        &["oauth-authorization"],
+        mine,
+    )
+    .await;
+
+    // Errors.
+    let got = c.send("/teams/no-such-team", Some(ACCEPT_V3), None).await;
+    c.error("unknown team", got, 404, "not_found").await;
+    let got = c.send("/no/such/endpoint", Some(ACCEPT_V3), None).await;
+    c.error("unknown endpoint", got, 404, "not_found").await;
+    let got = c.send("/teams", None, None).await;
+    c.error("no Accept", got, 406, "not_acceptable").await;
+    let got = c
+        .send("/teams", Some(ACCEPT_V3), Some("id ..; max=banana"))
+        .await;
+    c.error("bad Range", got, 400, "bad_request").await;
+    let got = c
+        .send("/teams", Some(ACCEPT_V3), Some("created_at ..; max=2"))
+        .await;
+    c.error("Range on an unsortable field", got, 400, "bad_request")
+        .await;
+    let got = c
+        .send("/enterprise-accounts/acme/events", Some(ACCEPT_V3), None)
+        .await;
+    c.error("events without day", got, 422, "invalid_params")
+        .await;
+    let unauthorized = Crawl {
+        token: "not-a-token".into(),
+        base: c.base.clone(),
+        client: c.client.clone(),
+        violations: Vec::new(),
+        validated: 0,
+    };
+    let got = unauthorized.send("/teams", Some(ACCEPT_V3), None).await;
+    c.error("bad token", got, 401, "unauthorized").await;
+    let response = c
+        .client
+        .post(format!("{}/teams", c.base))
+        .header("Accept", ACCEPT_V3)
+        .bearer_auth(&c.token)
+        .body("{}")
+        .send()
+        .await
+        .expect("POST answered");
+    let status = response.status().as_u16();
+    let body = response.json().await.expect("405 body is JSON");
+    c.error(
+        "POST",
+        Got {
+            status,
+            next_range: None,
+            body,
+        },
+        405,
+        "method_not_allowed",
+    )
+    .await;
+    floor += 8;
+
+    // 429 and 403 need their own sandboxes: a one-token pool, and a forbidden team.
+    let mut config = SandboxConfig::new(Fixture::load(&acme.dir).expect("fixture"));
+    config.rate_limit = RateLimitConfig {
+        capacity: 1,
+        refill_per_minute: 0.0,
+    };
+    config.faults.forbid_team = vec!["acme-web".into()];
+    let limited = sandbox::start(config).await.expect("second sandbox");
+    let other = Crawl {
+        base: limited.url(),
+        token: acme.token.clone(),
+        ..unauthorized
+    };
+    let first = other
+        .send("/teams/acme-web/members", Some(ACCEPT_V3), None)
+        .await;
+    c.error("forbidden team", first, 403, "forbidden").await;
+    let second = other.send("/teams", Some(ACCEPT_V3), None).await;
+    c.error("empty rate-limit pool", second, 429, "rate_limit")
+        .await;
+    floor += 2;
+
+    // Every route the sandbox knows was crawled and answered 2xx at least once.
+    let stats = handle.stats();
+    for template in served_templates() {
+        let hit = stats.endpoint(&format!("GET {template}"));
+        if hit.status.ok + hit.status.partial == 0 {
+            c.violations.push(format!(
+                "GET {template} is served by the sandbox but this crawl never got a 2xx from it"
+            ));
+        }
+    }
+    handle.shutdown().await;
+
+    assert!(
+        c.violations.is_empty(),
+        "{} violations in what the sandbox serves:\n{}",
+        c.violations.len(),
+        c.violations.join("\n")
+    );
+    assert!(
+        floor > 600,
+        "only {floor} objects expected: is fixtures/acme complete?"
+    );
+    assert!(
+        c.validated >= floor,
+        "validated {} objects, fewer than the {floor} the fixture implies",
+        c.validated
+    );
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary for the whole crate (polars links once); a module per stage.
 mod acme;
 mod conformance;
+mod heroku_cli;
 mod history;
 mod report;
 mod sandbox;

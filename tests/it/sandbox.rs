@@ -637,6 +637,29 @@ async fn derived_and_filtered_lists() {
     assert!(empty.is_empty(), "a missing file is an empty list");
 }
 
+/// `GET /teams/{team}/features`: from `teams/<team>/features.json`, else an empty list (the
+/// official CLI reads it before `heroku members` on a `type: team` team).
+#[tokio::test]
+async fn team_features_are_served_or_empty() {
+    let org = Org::standard();
+    let feature = json!({"id": "f-1", "name": "team-invite-acceptance", "enabled": false});
+    org.write("teams/core/features.json", &json!([feature]));
+    let sandbox = serve(config(org.fixture())).await;
+    let url = sandbox.url();
+    assert_eq!(
+        collect(&url, "/teams/core/features", None).await.0,
+        [feature]
+    );
+    assert!(collect(&url, "/teams/t-viewers/features", None)
+        .await
+        .0
+        .is_empty());
+    assert_eq!(
+        error_id(get(&url, "/teams/nope/features", None).await, 404).await,
+        "not_found"
+    );
+}
+
 #[tokio::test]
 async fn objects_are_served_exactly_as_written() {
     let org = Org::standard();
