@@ -70,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         format: "html,md,csv,json".into(),
         config: None,
         findings: None,
+        history: None,
     })?;
     let index = rendered.index.context("the demo report has no index.html")?;
     super::print_line(&format!("snapshot: {}", extracted.path.display()))?;

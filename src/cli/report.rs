@@ -28,6 +28,10 @@ pub struct Args {
     /// Folder holding findings.json, when `analyze --out` put it elsewhere [default: SNAPSHOT].
     #[arg(long, value_name = "DIR")]
     pub findings: Option<PathBuf>,
+
+    /// Add trends across every snapshot in this folder (e.g. `snapshots`).
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -54,7 +58,10 @@ pub fn execute(args: &Args) -> anyhow::Result<Rendered> {
         anyhow::bail!("--format is empty: name at least one of html, md, csv, json");
     }
     let config = load_config(args.config.as_deref())?;
-    let model = report::load_model(&args.snapshot, args.findings.as_deref(), &config)?;
+    let mut model = report::load_model(&args.snapshot, args.findings.as_deref(), &config)?;
+    if let Some(dir) = &args.history {
+        model.trends = Some(report::model::TrendsView::new(report::trends::load_trends(dir, &config)?));
+    }
     let out = args.out.clone().unwrap_or_else(|| args.snapshot.join("report"));
     Ok(report::render(&model, &ReportOptions { out_dir: out, formats })?)
 }

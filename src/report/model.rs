@@ -28,6 +28,51 @@ pub struct ReportModel {
     /// Days since each seat holder's last activity (None: none inside the window), for the chart.
     #[serde(skip)]
     pub seat_days_inactive: Vec<Option<i64>>,
+    /// Across a folder of snapshots, when `--history` is given.
+    pub trends: Option<TrendsView>,
+}
+
+/// Trends with display strings, so templates do no arithmetic.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendsView {
+    pub data: super::trends::Trends,
+    pub rows: Vec<TrendRow>,
+    pub mean_days_to_resolve: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub snapshot_id: String,
+    pub as_of: String,
+    pub seats: u32,
+    pub spend: String,
+    pub open: String,
+    pub complete: bool,
+}
+
+impl TrendsView {
+    pub fn new(data: super::trends::Trends) -> Self {
+        let rows = data
+            .points
+            .iter()
+            .map(|p| TrendRow {
+                snapshot_id: p.snapshot_id.clone(),
+                as_of: ts(p.as_of),
+                seats: p.seats_by_team.values().sum(),
+                spend: money(p.spend_cents),
+                open: match &p.open_by_severity {
+                    Some(c) => Severity::ALL.iter().rev().map(|s| format!("{} {}", c.get(s.as_str()).copied().unwrap_or(0), s.as_str())).collect::<Vec<_>>().join(", "),
+                    None => "not analyzed".into(),
+                },
+                complete: p.complete,
+            })
+            .collect();
+        let mean_days_to_resolve = match data.mean_days_to_resolve {
+            Some(d) => format!("{d:.1} days over {} resolved findings", data.resolved),
+            None => "no finding resolved yet".into(),
+        };
+        TrendsView { data, rows, mean_days_to_resolve }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -465,6 +510,7 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
         certification: cert,
         certification_by_team: groups.into_iter().map(|(title, rows)| CertGroup { title, rows }).collect(),
         seat_days_inactive: seat_days,
+        trends: None,
     })
 }
 

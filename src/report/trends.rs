@@ -99,3 +99,44 @@ fn resolution_times(sets: &[(DateTime<Utc>, Option<FindingSet>)]) -> (usize, Opt
     let mean = if durations.is_empty() { None } else { Some(durations.iter().sum::<f64>() / durations.len() as f64) };
     (durations.len(), mean)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Confidence, Finding, RuleResult, Subject};
+    use chrono::TimeZone;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).single().expect("valid")
+    }
+
+    fn set(day: u32, fingerprints: &[&str], status: RuleStatus) -> (DateTime<Utc>, Option<FindingSet>) {
+        let finding = |fp: &str| Finding {
+            rule_id: "r".into(),
+            severity: Severity::Low,
+            confidence: Confidence::High,
+            title: String::new(),
+            subject: Subject::default(),
+            message: String::new(),
+            evidence: Default::default(),
+            remediation: String::new(),
+            monthly_cost_cents: None,
+            fingerprint: fp.into(),
+        };
+        let rule = RuleResult { rule_id: "r".into(), title: String::new(), description: String::new(), remediation: String::new(), severity: Severity::Low, status, findings: 0, ignored: 0, skipped: vec![], error: None };
+        (at(day), Some(FindingSet { format_version: 1, snapshot_id: day.to_string(), as_of: at(day), complete: true, inputs: vec![], rules: vec![rule], findings: fingerprints.iter().map(|f| finding(f)).collect() }))
+    }
+
+    #[test]
+    fn days_to_resolve_run_from_first_seen_to_first_gone() {
+        // a: seen day 1, gone day 11 → 10 days. b: seen day 6, gone day 11 → 5 days. c: never gone.
+        let sets = vec![set(1, &["a"], RuleStatus::Ok), set(6, &["a", "b", "c"], RuleStatus::Ok), set(11, &["c"], RuleStatus::Ok)];
+        assert_eq!(resolution_times(&sets), (2, Some(7.5)));
+    }
+
+    #[test]
+    fn a_finding_missing_because_its_rule_was_skipped_is_not_resolved() {
+        let sets = vec![set(1, &["a"], RuleStatus::Ok), set(6, &[], RuleStatus::Skipped), set(11, &[], RuleStatus::Ok)];
+        assert_eq!(resolution_times(&sets), (1, Some(10.0)), "resolved only when the rule ran again, on day 11");
+    }
+}

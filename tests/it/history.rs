@@ -139,3 +139,17 @@ async fn a_team_not_read_in_the_new_snapshot_has_no_leavers_only_unknowns() {
     assert_eq!(d.unknown.iter().filter(|g| g.key.team == "acme-web" && g.key.grant_type == "team-membership").count(), 10);
     assert!(d.warnings.iter().any(|w| w.contains("incomplete")), "{:?}", d.warnings);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_history_shows_the_trend_across_snapshots() {
+    let s = two_snapshots().await;
+    let trends = hkaudit::report::trends::load_trends(s.old.parent().expect("snapshots dir"), &Config::default()).expect("trends");
+    let ids: Vec<&str> = trends.points.iter().map(|p| p.snapshot_id.as_str()).collect();
+    assert_eq!(ids, vec!["2026q4", "2027q1"]);
+    assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![44_000, 43_000]);
+    assert_eq!(trends.points[1].seats_by_team["acme-platform"], 12);
+    assert_eq!(trends.points[0].open_by_severity.as_ref().expect("analyzed")["high"], 10);
+    assert_eq!(trends.points[1].open_by_severity.as_ref().expect("analyzed")["high"], 9);
+    // Both snapshots are "as of" the fixture's now, so the two resolutions took no time.
+    assert_eq!((trends.resolved, trends.mean_days_to_resolve), (2, Some(0.0)));
+}
