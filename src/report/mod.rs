@@ -1,1 +1,2 @@
 //! report stage (being built).
+pub mod charts;
