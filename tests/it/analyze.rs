@@ -46,3 +46,531 @@ fn acme_findings_read_well_in_review() {
     assert!(set.rules.iter().all(|r| r.status == hkaudit::analyze::RuleStatus::Ok), "{:?}", set.rules);
     insta::assert_snapshot!("acme_findings", readable(&set));
 }
+
+// ---------------------------------------------------------------------------------------------
+// One test per rule: small snapshots, positive and negative rows side by side.
+
+use hkaudit::analyze::{FindingSet, RuleStatus, Severity};
+use serde_json::json;
+
+/// Each rule and the test that shows it firing for its positive rows and only those. The meta
+/// check below compares this list with `queries/*.sql`, so a new rule without a test fails.
+const RULE_TESTS: &[(&str, &str)] = &[
+    ("admin-without-2fa", "two_factor_rules_split_admins_from_everyone_else"),
+    ("enterprise-admin-not-team-admin", "enterprise_manager_fires_unless_admin_of_one_of_its_teams"),
+    ("enterprise-removal-not-cascaded", "enterprise_removal_fires_with_and_without_the_destroy_event"),
+    ("external-member", "external_member_uses_org_domains_case_insensitively"),
+    ("idp-deprovisioned-member", "idp_okta_statuses_map_to_deprovisioned_or_not"),
+    ("inactive-seat", "inactive_seat_fires_after_more_than_90_days_and_not_at_90"),
+    ("member-without-2fa", "two_factor_rules_split_admins_from_everyone_else"),
+    ("no-admin-team", "team_admin_counts_single_and_none"),
+    ("orphaned-authorization", "orphaned_authorization_live_expired_and_renewable"),
+    ("personal-app-collaborator", "personal_app_collaborator_not_owner_nor_team_app"),
+    ("single-admin-team", "team_admin_counts_single_and_none"),
+    ("sso-bypass", "sso_bypass_in_teams_with_an_identity_provider_only"),
+    ("stale-invitation", "stale_invitation_after_more_than_14_days"),
+];
+
+const A: &str = "acme.example";
+
+fn e(local: &str) -> String {
+    format!("{local}@{A}")
+}
+
+fn run(kit: &Kit) -> FindingSet {
+    kit.analyze(&Extra::none())
+}
+
+fn lines(rule: &str, subjects: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = subjects.iter().map(|s| format!("{rule} {s}")).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn inactive_seat_fires_after_more_than_90_days_and_not_at_90() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("d89"), "member")
+        .activity(&e("d89"), &days_ago(89))
+        .member("web", &e("d90"), "member")
+        .activity(&e("d90"), &days_ago(90))
+        .member("web", &e("d91"), "member")
+        .activity(&e("d91"), &days_ago(91))
+        // Joined recently, no activity at all: not inactive yet.
+        .member_with("web", &e("new30"), "member", json!({"created_at": days_ago(30)}))
+        .member_with("web", &e("joined90"), "member", json!({"created_at": days_ago(90)}))
+        .member_with("web", &e("joined91"), "member", json!({"created_at": days_ago(91)}))
+        // Joined long ago, nothing in the whole window.
+        .member("web", &e("never"), "member")
+        // Letter case differs between the member list and the activity: still the same person.
+        .member("web", "Bea.Case@Acme.Example", "member")
+        .activity("BEA.CASE@acme.example", &days_ago(10))
+        // A viewer is a paid seat; a collaborator is not.
+        .member("web", &e("viewer"), "viewer")
+        .member("web", &e("collab"), "collaborator")
+        .member("web", &e("admin"), "admin")
+        .activity(&e("admin"), &days_ago(1));
+    let set = run(&kit);
+    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines("inactive-seat", &["web/d91@acme.example", "web/joined91@acme.example", "web/never@acme.example", "web/viewer@acme.example"])
+    );
+    let d91 = finding(&set, "inactive-seat", "web/d91@acme.example");
+    assert_eq!(d91.evidence["days_inactive"], "91");
+    assert_eq!(d91.monthly_cost_cents, Some(1_000), "a seat costs the default $10");
+    assert!(d91.message.contains("more than 90 days"), "{}", d91.message);
+    let never = finding(&set, "inactive-seat", "web/never@acme.example");
+    assert!(never.message.contains("whole activity window"), "{}", never.message);
+    assert!(!never.evidence.contains_key("last_activity"));
+}
+
+#[test]
+fn inactive_seat_is_skipped_when_the_window_is_shorter_than_inactive_days() {
+    let mut kit = Kit::new().team("web", true).member("web", &e("never"), "member");
+    kit.window_days = 60;
+    let set = run(&kit);
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
+    assert_eq!(result.status, RuleStatus::Skipped);
+    assert!(result.skipped[0].reason.contains("--activity-days 90"), "{:?}", result.skipped);
+    assert!(lines_of(&set, "inactive-seat").is_empty());
+    assert!(!set.complete, "a skipped rule makes the findings a lower bound");
+}
+
+#[test]
+fn inactive_seat_exempts_service_accounts() {
+    let kit = Kit::new().team("web", true).member("web", "Deploy@Bots.Acme.Example", "member").member("web", &e("ci-bot"), "member").member("web", &e("human"), "member");
+    let config = "service_accounts = [\"*@bots.acme.example\", \"ci-bot@acme.example\"]\n";
+    let set = kit.analyze(&Extra::config(config));
+    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["web/human@acme.example"]));
+    // Without the allow-list all three fire.
+    assert_eq!(lines_of(&run(&kit), "inactive-seat").len(), 3);
+}
+
+#[test]
+fn config_ignore_needs_a_reason_and_stops_on_its_expiry_day() {
+    let kit = Kit::new().team("web", true).member("web", &e("breakglass"), "member").member("web", &e("old-ignore"), "member").member("web", &e("idle"), "member");
+    // as_of is 2026-11-20: an ignore expiring that day no longer applies, one expiring the next day does.
+    let config = r#"
+[[rules.inactive-seat.ignore]]
+subject = "BreakGlass@acme.example"
+reason = "break-glass account, reviewed quarterly"
+expires = "2026-11-21"
+
+[[rules.inactive-seat.ignore]]
+subject = "web / old-ignore@acme.example"
+reason = "was needed for the migration"
+expires = "2026-11-20"
+"#;
+    let set = kit.analyze(&Extra::config(config));
+    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["web/idle@acme.example", "web/old-ignore@acme.example"]));
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
+    assert_eq!((result.findings, result.ignored), (2, 1));
+    assert_eq!(result.status, RuleStatus::Ok);
+}
+
+#[test]
+fn config_severity_override_and_disabled_rule() {
+    let kit = Kit::new().team("web", true).member_with("web", &e("no2fa"), "member", json!({"two_factor_authentication": false})).member("web", &e("idle"), "member");
+    let config = "[rules.inactive-seat]\nseverity = \"HIGH\"\n\n[rules.member-without-2fa]\nenabled = false\n";
+    // With an IdP export every rule can run, so only the switched-off one is not `ok`.
+    let export = okta(&[(&e("no2fa"), "ACTIVE"), (&e("idle"), "ACTIVE")]);
+    let set = kit.analyze(&Extra::config(config).idp("okta.csv", &export));
+    let idle = finding(&set, "inactive-seat", "web/idle@acme.example");
+    assert_eq!(idle.severity, Severity::High);
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
+    assert_eq!(result.severity, Severity::High);
+    assert_eq!(status_of(&set, "member-without-2fa"), RuleStatus::Disabled);
+    assert!(lines_of(&set, "member-without-2fa").is_empty());
+    assert!(set.complete, "a rule switched off on purpose leaves the findings complete");
+    // The same snapshot without the config: default severity, rule on.
+    let plain = run(&kit);
+    assert_eq!(finding(&plain, "inactive-seat", "web/idle@acme.example").severity, Severity::Medium);
+    assert_eq!(lines_of(&plain, "member-without-2fa"), lines("member-without-2fa", &["web/no2fa@acme.example"]));
+}
+
+fn destroy_event(target: &str, days: i64) -> serde_json::Value {
+    json!({"id": format!("ev-{target}"), "enterprise_account_id": "ea-acme", "enterprise_account_name": "acme", "created_at": days_ago(days),
+           "type": "enterprise_account_membership", "action": "destroy", "name": "enterprise_account_membership.destroy",
+           "actor_email": e("carol"), "target_email": target})
+}
+
+#[test]
+fn enterprise_removal_fires_with_and_without_the_destroy_event() {
+    let kit = Kit::new()
+        .team("web", true)
+        .team("labs", false)
+        .member("web", &e("kept"), "member")
+        .ea_member("KEPT@acme.example", &["view"])
+        .member("web", &e("gone"), "member")
+        .row("audit_events", destroy_event("Gone@Acme.Example", 20))
+        .member("web", &e("ron"), "member")
+        // A standalone team's members need no enterprise membership.
+        .member("labs", &e("lab"), "member");
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "enterprise-removal-not-cascaded"), lines("enterprise-removal-not-cascaded", &["web/gone@acme.example", "web/ron@acme.example"]));
+    let gone = finding(&set, "enterprise-removal-not-cascaded", "web/gone@acme.example");
+    assert_eq!(gone.evidence.get("removed_from_enterprise_at").map(String::as_str), Some((as_of() - chrono::Duration::days(20)).format("%Y-%m-%dT%H:%M:%SZ").to_string().as_str()));
+    assert!(gone.message.starts_with("Removed from enterprise account acme"), "{}", gone.message);
+    let ron = finding(&set, "enterprise-removal-not-cascaded", "web/ron@acme.example");
+    assert!(!ron.evidence.contains_key("removed_from_enterprise_at"), "{:?}", ron.evidence);
+    assert!(ron.message.contains("but not of the account itself"), "{}", ron.message);
+}
+
+const OKTA_HEADER: &str = "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change";
+
+fn okta(rows: &[(&str, &str)]) -> String {
+    let mut s = format!("{OKTA_HEADER}\n");
+    for (login, status) in rows {
+        s.push_str(&format!("Someone,{login},{status},2025-01-01T00:00:00.000Z,OKTA,,\n"));
+    }
+    s
+}
+
+#[test]
+fn idp_okta_statuses_map_to_deprovisioned_or_not() {
+    let statuses = ["ACTIVE", "PROVISIONED", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "RECOVERY", "SUSPENDED", "DEPROVISIONED"];
+    let mut kit = Kit::new().team("web", true);
+    let mut rows: Vec<(String, &str)> = Vec::new();
+    for s in statuses {
+        let who = e(&s.to_lowercase().replace('_', "-"));
+        kit = kit.member("web", &who, "member");
+        rows.push((who, s));
+    }
+    // Access other than a team seat counts too: enterprise membership, an invitation, an app grant.
+    kit = kit
+        .ea_member(&e("ea-only"), &["view"])
+        .invitation("web", &e("invitee"), &days_ago(3))
+        .row("app_permissions", json!({"app_id": "app-1", "app_name": "shop", "team_id": "t-web", "team_name": "web", "email": e("granted"), "permissions": ["view"], "sources": ["explicit"]}))
+        // Letter case differs both ways between Heroku and Okta.
+        .member("web", "Sam.Suspended@acme.example", "member");
+    rows.extend([(e("ea-only"), "DEPROVISIONED"), (e("invitee"), "SUSPENDED"), (e("granted"), "SUSPENDED"), ("sam.suspended@ACME.example".into(), "SUSPENDED"), (e("left"), "DEPROVISIONED")]);
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &okta(&rows)));
+    assert_eq!(status_of(&set, "idp-deprovisioned-member"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines(
+            "idp-deprovisioned-member",
+            &["okta/deprovisioned@acme.example", "okta/suspended@acme.example", "okta/ea-only@acme.example", "okta/invitee@acme.example", "okta/granted@acme.example", "okta/sam.suspended@acme.example"]
+        ),
+        "left@ is deprovisioned but holds no access: no finding"
+    );
+    let granted = finding(&set, "idp-deprovisioned-member", "okta/granted@acme.example");
+    assert_eq!(granted.evidence["access"], "collaborator on app shop");
+    assert_eq!(granted.evidence["idp_export"], "okta:okta.csv");
+}
+
+#[test]
+fn idp_entra_disabled_accounts_joined_on_mail_else_upn() {
+    let csv = "userPrincipalName,displayName,mail,accountEnabled\n\
+               on@acme.example,On,on@acme.example,True\n\
+               off@acme.example,Off,off@acme.example,False\n\
+               c.upn@acme.example,C,C.Mail@Acme.Example,False\n\
+               NoMail@acme.example,D,,False\n";
+    let kit = Kit::new().team("web", true).member("web", &e("on"), "member").member("web", &e("off"), "member").member("web", &e("c.mail"), "member").member("web", &e("nomail"), "member");
+    let set = kit.analyze(&Extra::none().idp("entra.csv", csv));
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines("idp-deprovisioned-member", &["entra/off@acme.example", "entra/c.mail@acme.example", "entra/nomail@acme.example"])
+    );
+}
+
+#[test]
+fn idp_google_suspended_and_archived_fire() {
+    let csv = "First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],Last Sign In [READ ONLY]\n\
+               A,A,active@acme.example,Active,2026/11/18 23:52:00\n\
+               G,G,GUS@acme.example,Suspended,Never logged in\n\
+               R,R,archived@acme.example,Archived,2026/01/02 03:04:05\n";
+    let kit = Kit::new().team("web", true).member("web", &e("active"), "member").member("web", &e("gus"), "member").member("web", &e("archived"), "member");
+    let set = kit.analyze(&Extra::none().idp("google.csv", csv));
+    assert_eq!(lines_of(&set, "idp-deprovisioned-member"), lines("idp-deprovisioned-member", &["google/gus@acme.example", "google/archived@acme.example"]));
+    assert_eq!(finding(&set, "idp-deprovisioned-member", "google/archived@acme.example").evidence["idp_status"], "deprovisioned");
+}
+
+#[test]
+fn idp_absence_counts_only_in_a_covered_domain() {
+    let kit = Kit::new().team("web", true).member("web", &e("listed"), "member").member("web", &e("absent"), "member").member("web", "kim@contractor.example", "member");
+    let export = okta(&[(&e("listed"), "ACTIVE")]);
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &export));
+    assert_eq!(lines_of(&set, "idp-deprovisioned-member"), lines("idp-deprovisioned-member", &["okta/absent@acme.example"]));
+    assert_eq!(finding(&set, "idp-deprovisioned-member", "okta/absent@acme.example").evidence["idp_status"], "absent");
+    // Once the config says the export covers contractor.example too, kim's absence counts.
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &export).with_config("idp_domains = [\"acme.example\", \"Contractor.Example\"]\n"));
+    assert_eq!(lines_of(&set, "idp-deprovisioned-member"), lines("idp-deprovisioned-member", &["okta/absent@acme.example", "okta/kim@contractor.example"]));
+}
+
+#[test]
+fn idp_rule_is_skipped_without_an_export() {
+    let kit = Kit::new().team("web", true).member("web", &e("someone"), "member");
+    let set = run(&kit);
+    let result = set.rules.iter().find(|r| r.rule_id == "idp-deprovisioned-member").expect("rule");
+    assert_eq!(result.status, RuleStatus::Skipped);
+    assert!(result.skipped[0].reason.contains("--idp"), "{:?}", result.skipped);
+}
+
+/// One entry of `heroku authorizations --json`.
+fn authorization(id: &str, email: &str, expires_in: Option<i64>, updated_at: &str, refresh: bool) -> serde_json::Value {
+    json!({
+        "access_token": {"expires_in": expires_in, "id": format!("tok-{id}"), "token": "PLANTED-SECRET-access"},
+        "client": {"id": "cli-1", "name": "Heroku CLI", "redirect_uri": "https://cli-auth.heroku.com/auth/cli/callback"},
+        "created_at": days_ago(300),
+        "description": format!("login {id}"),
+        "grant": null,
+        "id": id,
+        "refresh_token": if refresh { json!({"expires_in": null, "id": format!("ref-{id}"), "token": "PLANTED-SECRET-refresh"}) } else { json!(null) },
+        "scope": ["global"],
+        "session": null,
+        "updated_at": updated_at,
+        "user": {"email": email, "full_name": "Someone", "id": format!("u-{email}")}
+    })
+}
+
+#[test]
+fn orphaned_authorization_live_expired_and_renewable() {
+    let eight_hours = Some(8 * 3600);
+    let exactly_expired = (as_of() - chrono::Duration::hours(8)).to_rfc3339();
+    let still_valid = (as_of() - chrono::Duration::hours(7)).to_rfc3339();
+    let gone = json!([
+        authorization("gone-live", &e("gone"), None, &days_ago(6), false),
+        authorization("gone-expired", &e("gone"), eight_hours, &days_ago(120), false),
+        authorization("gone-edge", &e("gone"), eight_hours, &exactly_expired, false),
+        authorization("gone-soon", &e("gone"), eight_hours, &still_valid, false),
+        authorization("gone-refresh", &e("gone"), eight_hours, &days_ago(120), true),
+    ]);
+    let stay = json!([authorization("stay-live", "Stay@ACME.example", None, &days_ago(1), false)]);
+    let deprov = json!([authorization("deprov-live", &e("deprov"), None, &days_ago(1), false)]);
+    let kit = Kit::new().team("web", true).member("web", &e("stay"), "member").ea_member(&e("deprov"), &["view"]);
+    let extra = Extra::none()
+        .authorizations("gone.json", &gone)
+        .authorizations("stay.json", &stay)
+        .authorizations("deprov.json", &deprov)
+        .idp("okta.csv", &okta(&[(&e("stay"), "ACTIVE"), (&e("deprov"), "DEPROVISIONED"), (&e("gone"), "ACTIVE")]));
+    let set = kit.analyze(&extra);
+    assert_eq!(status_of(&set, "orphaned-authorization"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "orphaned-authorization"),
+        lines(
+            "orphaned-authorization",
+            &["gone@acme.example/gone-live", "gone@acme.example/gone-soon", "gone@acme.example/gone-refresh", "deprov@acme.example/deprov-live"]
+        )
+    );
+    let live = finding(&set, "orphaned-authorization", "gone@acme.example/gone-live");
+    assert!(live.message.contains("holds no team or enterprise membership"), "{}", live.message);
+    let deprov = finding(&set, "orphaned-authorization", "deprov@acme.example/deprov-live");
+    assert!(deprov.message.contains("deprovisioned in okta"), "{}", deprov.message);
+    assert_eq!(deprov.evidence["source"], "export:deprov.json");
+    // Secrets never reach a finding.
+    let json = serde_json::to_string(&set).expect("json");
+    assert!(!json.contains("PLANTED-SECRET"));
+}
+
+#[test]
+fn team_admin_counts_single_and_none() {
+    let kit = Kit::new()
+        .team("solo", true)
+        .member("solo", &e("only-admin"), "admin")
+        .member("solo", &e("m1"), "member")
+        .team("duo", true)
+        .member("duo", &e("a1"), "admin")
+        .member("duo", &e("a2"), "admin")
+        .team("headless", false)
+        .member("headless", &e("m2"), "member")
+        .member("headless", &e("m3"), "viewer");
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "single-admin-team"), lines("single-admin-team", &["solo"]));
+    assert_eq!(finding(&set, "single-admin-team", "solo").evidence["sole_admin"], e("only-admin"));
+    assert_eq!(lines_of(&set, "no-admin-team"), lines("no-admin-team", &["headless"]));
+    assert_eq!(finding(&set, "no-admin-team", "headless").evidence["members"], "2");
+}
+
+#[test]
+fn two_factor_rules_split_admins_from_everyone_else() {
+    let off = json!({"two_factor_authentication": false});
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", &e("admin-off"), "admin", off.clone())
+        .member("web", &e("admin-on"), "admin")
+        .member_with("web", &e("member-off"), "member", off.clone())
+        .member_with("web", &e("viewer-off"), "viewer", off.clone())
+        .member_with("web", &e("collab-off"), "collaborator", off.clone())
+        .member("web", &e("member-on"), "member");
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "admin-without-2fa"), lines("admin-without-2fa", &["web/admin-off@acme.example"]));
+    assert_eq!(
+        lines_of(&set, "member-without-2fa"),
+        lines("member-without-2fa", &["web/member-off@acme.example", "web/viewer-off@acme.example", "web/collab-off@acme.example"])
+    );
+}
+
+#[test]
+fn sso_bypass_in_teams_with_an_identity_provider_only() {
+    let fed = json!({"federated": true});
+    let kit = Kit::new()
+        .team_with("sso-team", true, json!({"identity_provider_id": "idp-1"}))
+        .member_with("sso-team", &e("fed"), "member", fed.clone())
+        .member("sso-team", &e("password"), "member")
+        .team("sso-listed", true)
+        .row("identity_providers", json!({"id": "idp-2", "team_id": team_id("sso-listed"), "team_name": "sso-listed", "entity_id": "https://idp.example"}))
+        .member("sso-listed", &e("password2"), "viewer")
+        .member_with("sso-listed", &e("fed2"), "admin", fed)
+        .team("plain", true)
+        .member("plain", &e("password3"), "member");
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "sso-bypass"), lines("sso-bypass", &["sso-team/password@acme.example", "sso-listed/password2@acme.example"]));
+}
+
+#[test]
+fn stale_invitation_after_more_than_14_days() {
+    let kit = Kit::new()
+        .team("web", true)
+        .invitation("web", &e("i13"), &days_ago(13))
+        .invitation("web", &e("i14"), &days_ago(14))
+        .invitation("web", &e("i15"), &days_ago(15))
+        .invitation("web", &e("i40"), &days_ago(40));
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "stale-invitation"), lines("stale-invitation", &["web/i15@acme.example", "web/i40@acme.example"]));
+    assert_eq!(finding(&set, "stale-invitation", "web/i40@acme.example").evidence["days_pending"], "40");
+    // The threshold follows the config.
+    let set = kit.analyze(&Extra::config("invite_stale_days = 30\n"));
+    assert_eq!(lines_of(&set, "stale-invitation"), lines("stale-invitation", &["web/i40@acme.example"]));
+}
+
+#[test]
+fn external_member_uses_org_domains_case_insensitively() {
+    let kit = Kit::new().team("web", true).member("web", &e("staff"), "member").member("web", "Boss@ACME.Example", "admin").member("web", "kim@contractor.example", "member");
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "external-member"), lines("external-member", &["web/kim@contractor.example"]), "org domain = the audit identity's");
+    let set = kit.analyze(&Extra::config("org_domains = [\"acme.example\", \"Contractor.Example\"]\n"));
+    assert!(lines_of(&set, "external-member").is_empty());
+}
+
+#[test]
+fn personal_app_collaborator_not_owner_nor_team_app() {
+    let kit = Kit::new()
+        .team("web", true)
+        .row("apps", json!({"id": "app-solo", "name": "solo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("apps", json!({"id": "app-api", "name": "api", "team_id": team_id("web"), "team_name": "web", "personal": false, "owner_email": "web@herokumanager.com", "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("owner"), "permissions": ["view", "deploy", "operate", "manage"], "sources": ["owner"]}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}))
+        .row("app_permissions", json!({"app_id": "app-api", "app_name": "api", "team_id": team_id("web"), "team_name": "web", "email": e("teamy"), "permissions": ["view", "deploy"], "sources": ["explicit"]}));
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "personal-app-collaborator"), lines("personal-app-collaborator", &["solo/pal@acme.example"]));
+    assert_eq!(finding(&set, "personal-app-collaborator", "solo/pal@acme.example").evidence["app_owner"], e("owner"));
+}
+
+#[test]
+fn enterprise_manager_fires_unless_admin_of_one_of_its_teams() {
+    let kit = Kit::new()
+        .team("web", true)
+        .team("labs", false)
+        .ea_member(&e("boss"), &["view", "manage"])
+        .member("web", "Boss@Acme.Example", "admin")
+        .ea_member(&e("mgr"), &["view", "manage"])
+        .member("web", &e("mgr"), "member")
+        .ea_member(&e("lab"), &["manage"])
+        .member("labs", &e("lab"), "admin")
+        .ea_member(&e("viewer"), &["view"]);
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "enterprise-admin-not-team-admin"),
+        lines("enterprise-admin-not-team-admin", &["acme/mgr@acme.example", "acme/lab@acme.example"]),
+        "admin of a standalone team is no admin of the account's teams"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every rule file: complete header, sound id, runs clean on an empty snapshot, has a test.
+
+fn rule_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(repo().join("queries"))
+        .expect("queries/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .map(|p| (p.file_stem().and_then(|s| s.to_str()).expect("utf-8 name").to_owned(), std::fs::read_to_string(&p).expect("read rule")))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_rule_file_has_a_complete_header_and_a_sound_id() {
+    let files = rule_files();
+    assert!(files.len() >= 13, "{} rule files", files.len());
+    for (stem, text) in &files {
+        let kebab = !stem.is_empty() && !stem.starts_with('-') && !stem.ends_with('-') && !stem.contains("--") && stem.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        assert!(kebab, "{stem}.sql: the id must be kebab-case");
+        // The header as written, field by field, independent of the parser under test.
+        for field in ["title", "severity", "confidence", "description", "remediation", "tables"] {
+            let line = text.lines().take_while(|l| l.starts_with("--")).find(|l| l.trim_start_matches("--").trim().starts_with(&format!("{field}:")));
+            let value = line.map(|l| l.split_once(':').map_or("", |(_, v)| v.trim())).unwrap_or("");
+            assert!(!value.is_empty(), "{stem}.sql lacks `-- {field}: ...`");
+        }
+        let rule = hkaudit::analyze::Rule::parse(stem, text, &format!("queries/{stem}.sql")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rule.id, *stem, "id = file stem");
+        assert!(!rule.title.is_empty() && !rule.description.is_empty() && !rule.remediation.is_empty() && !rule.tables.is_empty());
+        // Every `${param}` in the SQL is declared, and every declared one is used.
+        let mut used: Vec<String> = text.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned())).collect();
+        used.sort();
+        used.dedup();
+        let mut declared = rule.params.clone();
+        declared.sort();
+        assert_eq!(used, declared, "{stem}.sql: parameters used vs declared in `-- params:`");
+        for p in &declared {
+            assert!(hkaudit::analyze::rule::PARAMS.contains(&p.as_str()), "{stem}.sql: unknown parameter {p}");
+        }
+    }
+    // The binary ships exactly these files, ids unique.
+    let builtin: Vec<String> = hkaudit::analyze::builtin_rules().expect("built-in rules parse").into_iter().map(|r| r.id).collect();
+    let stems: Vec<String> = files.iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(builtin, stems);
+    let mut unique = stems.clone();
+    unique.dedup();
+    assert_eq!(unique, stems, "rule ids are unique");
+}
+
+#[test]
+fn every_rule_runs_clean_on_an_empty_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Kit::new().write_to(dir.path());
+    let snapshot = hkaudit::snapshot::Snapshot::open(&path).expect("open");
+    let empty_idp = hkaudit::snapshot::TableBuilder::new()
+        .str::<&str>("email_norm", [])
+        .str::<&str>("status", [])
+        .time("status_changed_at", [])
+        .time("last_login_at", [])
+        .str::<&str>("source", [])
+        .build("idp_users")
+        .expect("frame");
+    let empty_domains = hkaudit::snapshot::TableBuilder::new().str::<&str>("domain", []).str::<&str>("source", []).build("idp_domains").expect("frame");
+    let inputs = hkaudit::analyze::Inputs { idp_users: Some(empty_idp), idp_domains: Some(empty_domains), org_domains: vec![A.into()], ..Default::default() };
+    let rules = hkaudit::analyze::load_rules(&repo().join("queries")).expect("rules load from the folder");
+    let set = hkaudit::analyze::run(&snapshot, &inputs, &hkaudit::analyze::Config::default(), &rules).expect("runs");
+    assert_eq!(set.rules.len(), rule_files().len());
+    for r in &set.rules {
+        assert_eq!((r.status, r.findings, r.error.as_deref()), (RuleStatus::Ok, 0, None), "{}", r.rule_id);
+    }
+    assert!(set.findings.is_empty() && set.complete);
+}
+
+#[test]
+fn every_rule_has_a_fixture_case() {
+    let stems: std::collections::BTreeSet<String> = rule_files().into_iter().map(|(s, _)| s).collect();
+    // A dedicated test per rule, listed in RULE_TESTS.
+    let tested: std::collections::BTreeSet<String> = RULE_TESTS.iter().map(|(r, _)| (*r).to_owned()).collect();
+    assert_eq!(tested, stems, "RULE_TESTS and queries/*.sql disagree");
+    let source = include_str!("analyze.rs");
+    for (rule, test) in RULE_TESTS {
+        let start = source.find(&format!("#[test]\nfn {test}()")).unwrap_or_else(|| panic!("{rule}: no test named {test}"));
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
+        assert!(body.contains(&format!("lines_of(&set, \"{rule}\")")), "{rule}: {test} never checks the rule's findings");
+    }
+    // And in acme: every rule is planted there, except the one Heroku makes impossible.
+    let mut planted: std::collections::BTreeSet<String> = readme_expected().iter().map(|l| l.split_once(' ').expect("rule subject").0.to_owned()).collect();
+    assert!(!planted.contains("no-admin-team"));
+    planted.insert("no-admin-team".into());
+    assert_eq!(planted, stems, "the acme README's expected block covers every rule but no-admin-team");
+}

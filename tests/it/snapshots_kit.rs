@@ -219,6 +219,16 @@ impl Kit {
         self.row("teams", json!({"id": team_id(name), "name": name, "type": if ea {"enterprise"} else {"team"}, "enterprise_account_id": ea_id, "enterprise_account_name": ea_name, "caller_role": "admin", "default": false, "created_at": days_ago(1000)}))
     }
 
+    /// A team with some columns overridden.
+    pub fn team_with(self, name: &str, ea: bool, overrides: Value) -> Kit {
+        let mut kit = self.team(name, ea);
+        let rows = kit.rows.get_mut("teams").expect("teams");
+        if let Some(last) = rows.last_mut() {
+            merge(last, overrides);
+        }
+        kit
+    }
+
     /// A team member who joined 400 days ago, with 2FA on, not federated.
     pub fn member(self, team: &str, email: &str, role: &str) -> Kit {
         self.member_with(team, email, role, json!({}))
