@@ -574,3 +574,97 @@ fn every_rule_has_a_fixture_case() {
     planted.insert("no-admin-team".into());
     assert_eq!(planted, stems, "the acme README's expected block covers every rule but no-admin-team");
 }
+
+// ---------------------------------------------------------------------------------------------
+// An incomplete snapshot: "not read" never becomes a finding.
+
+fn hkaudit_bin() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"));
+    cmd.env_remove("HKAUDIT_LOG").env("NO_COLOR", "1");
+    cmd
+}
+
+fn path_args(flag: &str, paths: &[std::path::PathBuf]) -> Vec<std::ffi::OsString> {
+    paths.iter().flat_map(|p| [std::ffi::OsString::from(flag), p.clone().into_os_string()]).collect()
+}
+
+#[test]
+fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = extract_acme(dir.path(), &["acme-platform"]);
+    let out = hkaudit_bin()
+        .arg("analyze")
+        .arg(&snapshot)
+        .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--authorizations", &acme_authorization_files()))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.starts_with("INCOMPLETE"), "the summary starts with INCOMPLETE:\n{stdout}\n{stderr}");
+    let set = hkaudit::analyze::read_findings(&snapshot).expect("findings.json written");
+    assert!(!set.complete);
+    let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(snapshot.join("findings.json")).expect("read")).expect("json");
+    assert_eq!(raw["complete"], json!(false));
+
+    let result = |id: &str| set.rules.iter().find(|r| r.rule_id == id).unwrap_or_else(|| panic!("no rule {id}"));
+    // Team-scoped rules ran everywhere else and name the team they could not see, with the 403.
+    for id in ["enterprise-removal-not-cascaded", "member-without-2fa", "single-admin-team", "no-admin-team", "sso-bypass"] {
+        let r = result(id);
+        assert_eq!(r.status, RuleStatus::Partial, "{id}: {r:?}");
+        assert!(r.skipped.iter().any(|s| s.scope == "team:acme-platform" && s.reason.contains("HTTP 403 forbidden")), "{id}: {:?}", r.skipped);
+    }
+    // Rules that reason over everyone (absence from a list) cannot run on part of the list.
+    for id in ["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"] {
+        let r = result(id);
+        assert_eq!(r.status, RuleStatus::Skipped, "{id}: {r:?}");
+        assert!(r.skipped.iter().all(|s| s.scope == "all") && r.skipped.iter().any(|s| s.reason.contains("HTTP 403 forbidden")), "{id}: {:?}", r.skipped);
+        assert_eq!(r.findings, 0, "{id}");
+    }
+    // What is left is the planted truth minus what depends on the unread team: never more.
+    let expected: Vec<String> = readme_expected()
+        .into_iter()
+        .filter(|l| !l.contains(" acme-platform/"))
+        .filter(|l| !["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"].contains(&l.split(' ').next().unwrap_or("")))
+        .collect();
+    assert_eq!(all_lines(&set), expected);
+    // Nobody who is only in the unread team is reported as having left (carol, pat, ada, ...).
+    for f in &set.findings {
+        assert!(f.subject.team.as_deref() != Some("acme-platform"), "{}", readme_line(f));
+    }
+    // No high finding remains from the unread team, so the exit code is that of the rest.
+    assert_eq!(out.status.code(), Some(13), "{stdout}");
+}
+
+#[test]
+fn a_team_gap_withholds_that_teams_findings_only() {
+    let off = json!({"two_factor_authentication": false});
+    let kit = Kit::new()
+        .team("seen", true)
+        .member_with("seen", &e("a"), "admin", off.clone())
+        .member("seen", &e("b"), "admin")
+        .team("unread", true)
+        // A row of the unread team (as if one page arrived before the 403): it must not count.
+        .member_with("unread", &e("c"), "admin", off)
+        .row("apps", json!({"id": "app-solo", "name": "solo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}))
+        .gap(team_gap("unread", &["team_members", "app_permissions"]));
+    let set = run(&kit);
+    assert!(!set.complete);
+    assert_eq!(lines_of(&set, "admin-without-2fa"), lines("admin-without-2fa", &["seen/a@acme.example"]));
+    assert_eq!(status_of(&set, "admin-without-2fa"), RuleStatus::Partial);
+    // No admin was read for `unread`, which is not the same as having none.
+    assert!(lines_of(&set, "no-admin-team").is_empty() && lines_of(&set, "single-admin-team").is_empty(), "{:?}", all_lines(&set));
+    // A personal app's collaborators are not read through any team: a team's gap hides none of them.
+    assert_eq!(lines_of(&set, "personal-app-collaborator"), lines("personal-app-collaborator", &["solo/pal@acme.example"]));
+    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
+    // A rule that reasons over everyone is skipped outright.
+    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Skipped);
+    assert!(lines_of(&set, "inactive-seat").is_empty());
+
+    // A gap on a personal app's collaborators (no team) skips the rule instead.
+    let app_gap = hkaudit::snapshot::Gap { team_id: None, team_name: None, app_id: Some("app-solo".into()), app_name: Some("solo".into()), endpoint: "GET /apps/{app}/collaborators".into(), path: "/apps/app-solo/collaborators".into(), tables: vec!["app_permissions".into()], ..team_gap("unread", &[]) };
+    let set = run(&kit.clone().gap(app_gap));
+    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Skipped);
+    assert!(lines_of(&set, "personal-app-collaborator").is_empty());
+}
