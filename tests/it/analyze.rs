@@ -668,3 +668,145 @@ fn a_team_gap_withholds_that_teams_findings_only() {
     assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Skipped);
     assert!(lines_of(&set, "personal-app-collaborator").is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bad input files: one clear error, exit 2, nothing written.
+
+struct Refusal {
+    /// What the case is, for failure messages.
+    case: &'static str,
+    flag: &'static str,
+    file: &'static str,
+    bytes: Vec<u8>,
+    line: Option<usize>,
+    /// Words of the fix the message must give.
+    fix: &'static str,
+}
+
+fn okta_acme() -> String {
+    std::fs::read_to_string(acme_inputs().join("okta-users.csv")).expect("okta export")
+}
+
+fn findings_files(snapshot: &std::path::Path) -> Vec<Option<(Vec<u8>, std::time::SystemTime)>> {
+    [hkaudit::analyze::FINDINGS_JSON, hkaudit::analyze::FINDINGS_PARQUET]
+        .iter()
+        .map(|f| {
+            let p = snapshot.join(f);
+            std::fs::read(&p).ok().map(|b| (b, std::fs::metadata(&p).and_then(|m| m.modified()).expect("mtime")))
+        })
+        .collect()
+}
+
+/// Run `hkaudit analyze SNAPSHOT FLAG FILE` and check the refusal: exit 2, one `hkaudit: error:`
+/// line naming the file, the line and the fix, and the findings files as they were before.
+fn assert_refused(snapshot: &std::path::Path, inputs: &std::path::Path, r: &Refusal) {
+    let path = inputs.join(r.file);
+    std::fs::write(&path, &r.bytes).expect("write bad input");
+    let before = findings_files(snapshot);
+    let out = hkaudit_bin().arg("analyze").arg(snapshot).arg(r.flag).arg(&path).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let case = r.case;
+    assert_eq!(out.status.code(), Some(2), "{case}: exit code; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "{case}: no summary on stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{case}: one line on stderr:\n{stderr}");
+    let line = lines[0];
+    assert!(line.starts_with("hkaudit: error: "), "{case}: {line}");
+    let at = match r.line {
+        Some(n) => format!("{}:{n}: ", path.display()),
+        None => format!("{}: ", path.display()),
+    };
+    assert!(line.contains(&at), "{case}: `{line}` should point at `{at}`");
+    assert!(line.contains(r.fix), "{case}: `{line}` should say what to do: `{}`", r.fix);
+    assert_eq!(findings_files(snapshot), before, "{case}: findings.json / findings.parquet must not be written or changed");
+}
+
+fn refusals() -> Vec<Refusal> {
+    let okta = okta_acme();
+    let mut non_utf8 = okta.clone().into_bytes();
+    // The start of line 3 (the export ends its lines with CRLF, as Okta's does).
+    let third_line = okta.match_indices('\n').nth(1).expect("three lines").0 + 1;
+    non_utf8.splice(third_line..third_line, [b'X', 0xFF, 0xFE, b'Y']);
+    let bad_date = okta.replacen("2026-11-18T23:52:00.000Z", "yesterday", 1);
+    let bad_date_line = okta.lines().position(|l| l.contains("2026-11-18T23:52:00.000Z")).expect("a login time") + 1;
+    let dave = std::fs::read_to_string(acme_inputs().join("heroku-authorizations-dave.deprov.json")).expect("export");
+    let truncated: String = dave.lines().take(20).collect::<Vec<_>>().join("\n");
+    vec![
+        Refusal { case: "idp: no Status column", flag: "--idp", file: "okta-no-status.csv", bytes: b"User,Login,Activation date\nAda,ada@acme.example,2025-01-01T00:00:00.000Z\n".to_vec(), line: Some(1), fix: "Download the export again with all columns" },
+        Refusal { case: "idp: not an export at all", flag: "--idp", file: "people.csv", bytes: b"name,mail\nAda,ada@acme.example\n".to_vec(), line: Some(1), fix: "Pass the file as downloaded" },
+        Refusal { case: "idp: non-UTF-8 bytes", flag: "--idp", file: "okta-latin1.csv", bytes: non_utf8, line: Some(3), fix: "Re-export it as UTF-8" },
+        Refusal { case: "idp: unparsable date", flag: "--idp", file: "okta-bad-date.csv", bytes: bad_date.into_bytes(), line: Some(bad_date_line), fix: "re-export instead of saving from a spreadsheet" },
+        Refusal { case: "idp: empty file", flag: "--idp", file: "empty.csv", bytes: Vec::new(), line: Some(1), fix: "Download the users export from your identity provider again" },
+        Refusal { case: "idp: unknown status", flag: "--idp", file: "okta-odd-status.csv", bytes: okta.replacen(",ACTIVE,", ",ON_VACATION,", 1).into_bytes(), line: Some(2), fix: "Use one of ACTIVE" },
+        Refusal { case: "authorizations: truncated JSON", flag: "--authorizations", file: "auth-truncated.json", bytes: truncated.into_bytes(), line: Some(20), fix: "heroku authorizations --json" },
+        Refusal { case: "authorizations: not the array", flag: "--authorizations", file: "auth-object.json", bytes: br#"{"id": "x"}"#.to_vec(), line: Some(1), fix: "heroku authorizations --json" },
+        Refusal { case: "authorizations: empty file", flag: "--authorizations", file: "auth-empty.json", bytes: Vec::new(), line: Some(1), fix: "heroku authorizations --json" },
+        Refusal { case: "config: unknown key", flag: "--config", file: "unknown-key.toml", bytes: b"org_domains = [\"acme.example\"]\ninactve_days = 60\n".to_vec(), line: Some(2), fix: "Remove it or correct its spelling" },
+        Refusal { case: "config: bad severity", flag: "--config", file: "bad-severity.toml", bytes: b"[rules.inactive-seat]\nseverity = \"severe\"\n".to_vec(), line: Some(2), fix: "Use one of info, low, medium, high, critical" },
+        Refusal {
+            case: "config: ignore without reason",
+            flag: "--config",
+            file: "no-reason.toml",
+            bytes: b"[[rules.inactive-seat.ignore]]\nsubject = \"ivan.idle@acme.example\"\n".to_vec(),
+            line: Some(2),
+            fix: "Add reason = ",
+        },
+        Refusal { case: "config: misspelt rule id", flag: "--config", file: "typo.toml", bytes: b"\n[rules.inactive-seats]\nenabled = false\n".to_vec(), line: Some(2), fix: "Did you mean `inactive-seat`?" },
+    ]
+}
+
+#[test]
+fn bad_input_files_are_refused_with_file_line_and_fix_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = acme_copy(dir.path());
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    for r in refusals() {
+        assert_refused(&snapshot, &inputs, &r);
+        assert_eq!(findings_files(&snapshot), vec![None, None], "{}: nothing created", r.case);
+    }
+}
+
+#[test]
+fn bad_input_files_leave_earlier_findings_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = acme_copy(dir.path());
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    let good = hkaudit_bin().arg("analyze").arg(&snapshot).output().expect("runs");
+    assert_ne!(good.status.code(), Some(2), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(findings_files(&snapshot).iter().all(Option::is_some));
+    for r in refusals() {
+        // assert_refused compares bytes and mtimes before and after.
+        assert_refused(&snapshot, &inputs, &r);
+    }
+}
+
+#[test]
+fn bom_and_semicolons_are_tolerated_and_read_the_same_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let okta = okta_acme();
+    assert!(!okta.contains(';') && !okta.contains('"'), "the fixture converts to semicolons by a plain replace");
+    let variants = [("plain.csv", okta.clone().into_bytes()), ("bom.csv", [b"\xEF\xBB\xBF".as_slice(), okta.as_bytes()].concat()), ("semicolons.csv", okta.replace(',', ";").into_bytes())];
+    let mut read = Vec::new();
+    for (name, bytes) in &variants {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        let export = hkaudit::analyze::idp::load_idp_export(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(export.users.len(), okta.lines().count() - 1, "{name}: one user per row");
+        read.push((export.domains().clone(), export.users));
+    }
+    assert_eq!(read[1], read[0], "a BOM changes nothing");
+    assert_eq!(read[2], read[0], "semicolons change nothing");
+    // And through the binary: the same findings.
+    let snapshot = acme_copy(dir.path());
+    let mut outputs = Vec::new();
+    for (name, _) in &variants {
+        let out_dir = dir.path().join(format!("out-{name}"));
+        let out = hkaudit_bin().arg("analyze").arg(&snapshot).arg("--idp").arg(dir.path().join(name)).arg("--out").arg(&out_dir).output().expect("runs");
+        assert_eq!(out.status.code(), Some(13), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        outputs.push(all_lines(&hkaudit::analyze::read_findings(&out_dir).expect("findings")));
+    }
+    assert_eq!(outputs[1], outputs[0]);
+    assert_eq!(outputs[2], outputs[0]);
+}
