@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, Finding, FindingSet, RuleStatus};
-use hkaudit::snapshot::{ActivityWindow, Gap, Manifest, SnapshotWriter, TableBuilder, FORMAT_VERSION, TABLES};
+use hkaudit::snapshot::{
+    ActivityWindow, Gap, Manifest, SnapshotWriter, TableBuilder, FORMAT_VERSION, TABLES,
+};
 use serde_json::{json, Value};
 
 /// The instant every kit snapshot is taken at (the acme fixture's `now`).
@@ -38,8 +40,31 @@ use Ty::*;
 
 /// Every table and its columns, in the order `extract` writes them (docs/snapshot.md).
 pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
-    ("account", &[("id", Str), ("email", Str), ("email_norm", Str), ("name", Str), ("federated", Bool), ("two_factor_authentication", Bool), ("last_login", Time), ("created_at", Time)]),
-    ("enterprise_accounts", &[("id", Str), ("name", Str), ("caller_permissions", List), ("trial", Bool), ("identity_provider_id", Str), ("created_at", Time), ("updated_at", Time)]),
+    (
+        "account",
+        &[
+            ("id", Str),
+            ("email", Str),
+            ("email_norm", Str),
+            ("name", Str),
+            ("federated", Bool),
+            ("two_factor_authentication", Bool),
+            ("last_login", Time),
+            ("created_at", Time),
+        ],
+    ),
+    (
+        "enterprise_accounts",
+        &[
+            ("id", Str),
+            ("name", Str),
+            ("caller_permissions", List),
+            ("trial", Bool),
+            ("identity_provider_id", Str),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    ),
     (
         "enterprise_members",
         &[
@@ -106,7 +131,18 @@ pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
             ("updated_at", Time),
         ],
     ),
-    ("identity_providers", &[("id", Str), ("team_id", Str), ("team_name", Str), ("entity_id", Str), ("sso_target_url", Str), ("created_at", Time), ("updated_at", Time)]),
+    (
+        "identity_providers",
+        &[
+            ("id", Str),
+            ("team_id", Str),
+            ("team_name", Str),
+            ("entity_id", Str),
+            ("sso_target_url", Str),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    ),
     (
         "apps",
         &[
@@ -125,8 +161,35 @@ pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
             ("activity_scanned", Bool),
         ],
     ),
-    ("app_permissions", &[("app_id", Str), ("app_name", Str), ("team_id", Str), ("team_name", Str), ("user_id", Str), ("email", Str), ("email_norm", Str), ("permissions", List), ("sources", List)]),
-    ("activity", &[("id", Str), ("kind", Str), ("action", Str), ("user_email", Str), ("user_email_norm", Str), ("app_id", Str), ("app_name", Str), ("team_id", Str), ("enterprise_account_id", Str), ("at", Time)]),
+    (
+        "app_permissions",
+        &[
+            ("app_id", Str),
+            ("app_name", Str),
+            ("team_id", Str),
+            ("team_name", Str),
+            ("user_id", Str),
+            ("email", Str),
+            ("email_norm", Str),
+            ("permissions", List),
+            ("sources", List),
+        ],
+    ),
+    (
+        "activity",
+        &[
+            ("id", Str),
+            ("kind", Str),
+            ("action", Str),
+            ("user_email", Str),
+            ("user_email_norm", Str),
+            ("app_id", Str),
+            ("app_name", Str),
+            ("team_id", Str),
+            ("enterprise_account_id", Str),
+            ("at", Time),
+        ],
+    ),
     (
         "audit_events",
         &[
@@ -172,7 +235,11 @@ pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
 ];
 
 pub fn columns_of(table: &str) -> &'static [(&'static str, Ty)] {
-    SCHEMA.iter().find(|(t, _)| *t == table).map(|(_, c)| *c).unwrap_or_else(|| panic!("no table {table}"))
+    SCHEMA
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, c)| *c)
+        .unwrap_or_else(|| panic!("no table {table}"))
 }
 
 /// A small organisation, table by table. Unset columns are null; `x_norm` is derived from `x`
@@ -194,15 +261,28 @@ impl Default for Kit {
 impl Kit {
     /// Every table empty; the audit identity is `audit@acme.example`; 180 days of activity.
     pub fn new() -> Kit {
-        Kit { rows: BTreeMap::new(), gaps: Vec::new(), account_email: Some("audit@acme.example".into()), window_days: 180 }
+        Kit {
+            rows: BTreeMap::new(),
+            gaps: Vec::new(),
+            account_email: Some("audit@acme.example".into()),
+            window_days: 180,
+        }
     }
 
     /// Add a row; an unknown column panics, so a typo cannot silently become a null.
     pub fn row(mut self, table: &str, row: Value) -> Kit {
-        let (name, cols) = SCHEMA.iter().find(|(t, _)| *t == table).unwrap_or_else(|| panic!("no table {table}"));
-        let obj = row.as_object().unwrap_or_else(|| panic!("{table} row is not an object: {row}"));
+        let (name, cols) = SCHEMA
+            .iter()
+            .find(|(t, _)| *t == table)
+            .unwrap_or_else(|| panic!("no table {table}"));
+        let obj = row
+            .as_object()
+            .unwrap_or_else(|| panic!("{table} row is not an object: {row}"));
         for key in obj.keys() {
-            assert!(cols.iter().any(|(c, _)| c == key), "{table} has no column {key}");
+            assert!(
+                cols.iter().any(|(c, _)| c == key),
+                "{table} has no column {key}"
+            );
         }
         self.rows.entry(name).or_default().push(row);
         self
@@ -215,7 +295,11 @@ impl Kit {
 
     /// A team of the enterprise account `acme` (`ea-acme`) or, with `ea = false`, a standalone one.
     pub fn team(self, name: &str, ea: bool) -> Kit {
-        let (ea_id, ea_name) = if ea { (json!("ea-acme"), json!("acme")) } else { (Value::Null, Value::Null) };
+        let (ea_id, ea_name) = if ea {
+            (json!("ea-acme"), json!("acme"))
+        } else {
+            (Value::Null, Value::Null)
+        };
         self.row("teams", json!({"id": team_id(name), "name": name, "type": if ea {"enterprise"} else {"team"}, "enterprise_account_id": ea_id, "enterprise_account_name": ea_name, "caller_role": "admin", "default": false, "created_at": days_ago(1000)}))
     }
 
@@ -275,7 +359,11 @@ impl Kit {
             api_url: "http://127.0.0.1:1".into(),
             account_email: self.account_email.clone(),
             hkaudit_version: "test".into(),
-            activity_window: ActivityWindow { days: self.window_days, since: as_of - Duration::days(i64::from(self.window_days)), until: as_of },
+            activity_window: ActivityWindow {
+                days: self.window_days,
+                since: as_of - Duration::days(i64::from(self.window_days)),
+                until: as_of,
+            },
             complete: self.gaps.is_empty(),
             tables: writer.tables().clone(),
             endpoints: BTreeMap::new(),
@@ -288,7 +376,9 @@ impl Kit {
     pub fn analyze(&self, inputs: &Extra) -> FindingSet {
         let dir = tempfile::tempdir().expect("tempdir");
         let snapshot = self.write_to(dir.path());
-        inputs.analyze(dir.path(), &snapshot).expect("analysis succeeds")
+        inputs
+            .analyze(dir.path(), &snapshot)
+            .expect("analysis succeeds")
     }
 }
 
@@ -306,7 +396,10 @@ impl Extra {
     }
 
     pub fn config(text: &str) -> Extra {
-        Extra { config: Some(text.to_owned()), ..Extra::default() }
+        Extra {
+            config: Some(text.to_owned()),
+            ..Extra::default()
+        }
     }
 
     pub fn idp(mut self, file: &str, text: &str) -> Extra {
@@ -315,7 +408,10 @@ impl Extra {
     }
 
     pub fn authorizations(mut self, file: &str, json: &Value) -> Extra {
-        self.authorizations.push((file.to_owned(), serde_json::to_string_pretty(json).expect("json")));
+        self.authorizations.push((
+            file.to_owned(),
+            serde_json::to_string_pretty(json).expect("json"),
+        ));
         self
     }
 
@@ -325,7 +421,11 @@ impl Extra {
     }
 
     /// Write the input files into `dir/inputs` and run `analyze_snapshot` (findings go to `dir/out`).
-    pub fn analyze(&self, dir: &Path, snapshot: &Path) -> Result<FindingSet, hkaudit::analyze::AnalyzeError> {
+    pub fn analyze(
+        &self,
+        dir: &Path,
+        snapshot: &Path,
+    ) -> Result<FindingSet, hkaudit::analyze::AnalyzeError> {
         let inputs = dir.join("inputs");
         std::fs::create_dir_all(&inputs).expect("mkdir inputs");
         let write = |name: &str, text: &str| {
@@ -336,7 +436,11 @@ impl Extra {
         let opts = AnalyzeOptions {
             snapshot: snapshot.to_owned(),
             idp: self.idp.iter().map(|(n, t)| write(n, t)).collect(),
-            authorizations: self.authorizations.iter().map(|(n, t)| write(n, t)).collect(),
+            authorizations: self
+                .authorizations
+                .iter()
+                .map(|(n, t)| write(n, t))
+                .collect(),
             config: self.config.as_deref().map(|t| write("hkaudit.toml", t)),
             queries: None,
             out: Some(dir.join("out")),
@@ -375,8 +479,27 @@ pub fn frame(table: &str, rows: &[Value]) -> polars::prelude::DataFrame {
             Str => b.str(col, values.iter().map(|v| v.as_str().map(str::to_owned))),
             Bool => b.bool(col, values.iter().map(Value::as_bool)),
             F64 => b.f64(col, values.iter().map(Value::as_f64)),
-            Time => b.time(col, values.iter().map(|v| v.as_str().map(|s| s.parse::<DateTime<Utc>>().unwrap_or_else(|e| panic!("{table}.{col}: {s}: {e}"))))),
-            List => b.list(col, values.iter().map(|v| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default())),
+            Time => b.time(
+                col,
+                values.iter().map(|v| {
+                    v.as_str().map(|s| {
+                        s.parse::<DateTime<Utc>>()
+                            .unwrap_or_else(|e| panic!("{table}.{col}: {s}: {e}"))
+                    })
+                }),
+            ),
+            List => b.list(
+                col,
+                values.iter().map(|v| {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                }),
+            ),
         };
     }
     b.build(table).expect("frame builds")
@@ -405,7 +528,11 @@ pub fn team_gap(team: &str, tables: &[&str]) -> Gap {
 pub fn readme_line(f: &Finding) -> String {
     let s = &f.subject;
     let email = s.email.as_ref().map(|e| e.to_lowercase());
-    let mut parts: Vec<String> = [&s.enterprise_account, &s.team, &s.app].into_iter().flatten().cloned().collect();
+    let mut parts: Vec<String> = [&s.enterprise_account, &s.team, &s.app]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     if f.rule_id == "orphaned-authorization" {
         parts.extend(email);
         parts.extend(s.item.clone());
@@ -418,7 +545,12 @@ pub fn readme_line(f: &Finding) -> String {
 
 /// The findings of one rule, in README form, sorted.
 pub fn lines_of(set: &FindingSet, rule: &str) -> Vec<String> {
-    let mut v: Vec<String> = set.findings.iter().filter(|f| f.rule_id == rule).map(readme_line).collect();
+    let mut v: Vec<String> = set
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == rule)
+        .map(readme_line)
+        .collect();
     v.sort();
     v
 }
@@ -431,11 +563,23 @@ pub fn all_lines(set: &FindingSet) -> Vec<String> {
 }
 
 pub fn status_of(set: &FindingSet, rule: &str) -> RuleStatus {
-    set.rules.iter().find(|r| r.rule_id == rule).unwrap_or_else(|| panic!("no rule {rule}")).status
+    set.rules
+        .iter()
+        .find(|r| r.rule_id == rule)
+        .unwrap_or_else(|| panic!("no rule {rule}"))
+        .status
 }
 
 pub fn finding<'a>(set: &'a FindingSet, rule: &str, subject_line: &str) -> &'a Finding {
-    set.findings.iter().find(|f| f.rule_id == rule && readme_line(f) == format!("{rule} {subject_line}")).unwrap_or_else(|| panic!("no finding `{rule} {subject_line}` in {:#?}", all_lines(set)))
+    set.findings
+        .iter()
+        .find(|f| f.rule_id == rule && readme_line(f) == format!("{rule} {subject_line}"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no finding `{rule} {subject_line}` in {:#?}",
+                all_lines(set)
+            )
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,39 +599,78 @@ pub fn acme_inputs() -> PathBuf {
 
 /// The three IdP exports and two authorization exports of acme.
 pub fn acme_idp_files() -> Vec<PathBuf> {
-    ["okta-users.csv", "entra-users.csv", "google-workspace-users.csv"].iter().map(|f| acme_inputs().join(f)).collect()
+    [
+        "okta-users.csv",
+        "entra-users.csv",
+        "google-workspace-users.csv",
+    ]
+    .iter()
+    .map(|f| acme_inputs().join(f))
+    .collect()
 }
 
 pub fn acme_authorization_files() -> Vec<PathBuf> {
-    ["heroku-authorizations-dave.deprov.json", "heroku-authorizations-rita.removed.json"].iter().map(|f| acme_inputs().join(f)).collect()
+    [
+        "heroku-authorizations-dave.deprov.json",
+        "heroku-authorizations-rita.removed.json",
+    ]
+    .iter()
+    .map(|f| acme_inputs().join(f))
+    .collect()
 }
 
 /// The expected findings, parsed from the README's fenced block at test time.
 pub fn readme_expected() -> Vec<String> {
     let text = std::fs::read_to_string(acme_dir().join("README.md")).expect("README");
-    let start = text.find("<!-- expected-findings:begin -->").expect("begin marker");
-    let end = text.find("<!-- expected-findings:end -->").expect("end marker");
-    let mut lines: Vec<String> = text[start..end].lines().skip(1).map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("```")).map(str::to_owned).collect();
+    let start = text
+        .find("<!-- expected-findings:begin -->")
+        .expect("begin marker");
+    let end = text
+        .find("<!-- expected-findings:end -->")
+        .expect("end marker");
+    let mut lines: Vec<String> = text[start..end]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("```"))
+        .map(str::to_owned)
+        .collect();
     lines.sort();
     lines
 }
 
 /// The sandbox's `now` and token, from `fixtures/acme/sandbox.json`.
 pub fn acme_now_and_token() -> (DateTime<Utc>, String) {
-    let v: Value = serde_json::from_slice(&std::fs::read(acme_dir().join("sandbox.json")).expect("sandbox.json")).expect("json");
-    let now = v["now"].as_str().expect("now").parse().expect("now is RFC 3339");
-    (now, v["tokens"][0]["token"].as_str().expect("token").to_owned())
+    let v: Value = serde_json::from_slice(
+        &std::fs::read(acme_dir().join("sandbox.json")).expect("sandbox.json"),
+    )
+    .expect("json");
+    let now = v["now"]
+        .as_str()
+        .expect("now")
+        .parse()
+        .expect("now is RFC 3339");
+    (
+        now,
+        v["tokens"][0]["token"].as_str().expect("token").to_owned(),
+    )
 }
 
 /// Extract acme through the in-process sandbox into `out` (snapshot id `acme-fixture`), with
 /// the given teams answering 403.
 pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let fixture = hkaudit::sandbox::Fixture::load(&acme_dir()).expect("acme loads");
         let mut config = crate::support::config(fixture);
         config.faults.forbid_team = forbid_team.iter().map(|t| (*t).to_owned()).collect();
-        let sandbox = hkaudit::sandbox::start(config).await.expect("sandbox starts");
+        let sandbox = hkaudit::sandbox::start(config)
+            .await
+            .expect("sandbox starts");
         let (now, token) = acme_now_and_token();
         let base = url::Url::parse(&sandbox.url()).expect("url");
         let mut cfg = hkaudit::heroku::ClientConfig::new(base, hkaudit::heroku::Token::new(token));
@@ -496,7 +679,9 @@ pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
         let mut opts = hkaudit::extract::ExtractOptions::new(out);
         opts.as_of = now;
         opts.snapshot_id = Some(ACME_SNAPSHOT_ID.into());
-        let extracted = hkaudit::extract::extract(&client, &opts).await.expect("extract");
+        let extracted = hkaudit::extract::extract(&client, &opts)
+            .await
+            .expect("extract");
         drop(sandbox);
         extracted.path
     })
@@ -507,7 +692,10 @@ pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
 pub fn acme_snapshot() -> &'static Path {
     static SNAPSHOT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = SNAPSHOT.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("acme-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("acme-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("tempdir");
         let path = extract_acme(dir.path(), &[]);
         (dir, path)
     });
