@@ -692,9 +692,23 @@ pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
 pub fn acme_snapshot() -> &'static Path {
     static SNAPSHOT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = SNAPSHOT.get_or_init(|| {
+        // A static is never dropped: remove what earlier runs (their process gone) left behind.
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("acme-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| {
+                p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
+            }) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
         let dir = tempfile::Builder::new()
-            .prefix("acme-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .prefix(&format!("acme-{}-", std::process::id()))
+            .tempdir_in(tmp)
             .expect("tempdir");
         let path = extract_acme(dir.path(), &[]);
         (dir, path)
