@@ -7,7 +7,7 @@
 -- remediation: Transfer the app to a team (`heroku apps:transfer --app APP TEAM`) so its access
 --   is managed there, or remove the collaborator (`heroku access:remove EMAIL --app APP`).
 -- tables: apps, app_permissions
--- gap_scope: global
+-- gap_scope: team
 SELECT
   p.app_name,
   p.email,

@@ -1,8 +1,10 @@
 //! One integration-test binary for the whole crate (polars links once); a module per stage.
 mod acme;
+mod analyze;
 mod conformance;
 mod heroku_cli;
 mod history;
 mod report;
 mod sandbox;
+mod snapshots_kit;
 mod support;

@@ -1,0 +1,1611 @@
+//! The analysis, proven: acme's findings are exactly the planted ones, every rule fires for its
+//! positive cases and only those, every rule file is complete and runs, an incomplete snapshot
+//! never turns "not read" into a finding, and bad inputs stop the run with one clear error.
+use crate::snapshots_kit::*;
+
+#[test]
+fn acme_findings_are_exactly_the_planted_situations() {
+    let set = acme_findings();
+    let expected = readme_expected();
+    assert_eq!(expected.len(), 21, "the README lists 21 findings");
+    assert_eq!(all_lines(&set), expected);
+}
+
+/// acme analysed with every input, findings written to a fresh folder.
+fn acme_findings() -> hkaudit::analyze::FindingSet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: acme_snapshot().to_owned(),
+        idp: acme_idp_files(),
+        authorizations: acme_authorization_files(),
+        out: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts)
+        .expect("acme analyses")
+        .findings
+}
+
+/// One block per finding: severity, rule and subject, the message, then the evidence.
+fn readable(set: &hkaudit::analyze::FindingSet) -> String {
+    let mut out = format!(
+        "snapshot {} complete={} findings={}\n",
+        set.snapshot_id,
+        set.complete,
+        set.findings.len()
+    );
+    for f in &set.findings {
+        out.push_str(&format!(
+            "\n{:<8} {}\n         {}\n",
+            f.severity.as_str(),
+            readme_line(f),
+            f.message
+        ));
+        if let Some(cents) = f.monthly_cost_cents {
+            out.push_str(&format!(
+                "         cost/month: {}\n",
+                hkaudit::analyze::money(cents)
+            ));
+        }
+        for (k, v) in &f.evidence {
+            out.push_str(&format!("         {k}: {v}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn acme_findings_read_well_in_review() {
+    let set = acme_findings();
+    assert!(set.complete, "acme is read completely: {:?}", set.rules);
+    assert!(
+        set.rules
+            .iter()
+            .all(|r| r.status == hkaudit::analyze::RuleStatus::Ok),
+        "{:?}",
+        set.rules
+    );
+    insta::assert_snapshot!("acme_findings", readable(&set));
+}
+
+// ---------------------------------------------------------------------------------------------
+// One test per rule: small snapshots, positive and negative rows side by side.
+
+use hkaudit::analyze::{FindingSet, RuleStatus, Severity};
+use serde_json::json;
+
+/// Each rule and the test that shows it firing for its positive rows and only those. The meta
+/// check below compares this list with `queries/*.sql`, so a new rule without a test fails.
+const RULE_TESTS: &[(&str, &str)] = &[
+    (
+        "admin-without-2fa",
+        "two_factor_rules_split_admins_from_everyone_else",
+    ),
+    (
+        "enterprise-admin-not-team-admin",
+        "enterprise_manager_fires_unless_admin_of_one_of_its_teams",
+    ),
+    (
+        "enterprise-removal-not-cascaded",
+        "enterprise_removal_fires_with_and_without_the_destroy_event",
+    ),
+    (
+        "external-member",
+        "external_member_uses_org_domains_case_insensitively",
+    ),
+    (
+        "idp-deprovisioned-member",
+        "idp_okta_statuses_map_to_deprovisioned_or_not",
+    ),
+    (
+        "inactive-seat",
+        "inactive_seat_fires_after_more_than_90_days_and_not_at_90",
+    ),
+    (
+        "member-without-2fa",
+        "two_factor_rules_split_admins_from_everyone_else",
+    ),
+    ("no-admin-team", "team_admin_counts_single_and_none"),
+    (
+        "orphaned-authorization",
+        "orphaned_authorization_live_expired_and_renewable",
+    ),
+    (
+        "personal-app-collaborator",
+        "personal_app_collaborator_not_owner_nor_team_app",
+    ),
+    ("single-admin-team", "team_admin_counts_single_and_none"),
+    (
+        "sso-bypass",
+        "sso_bypass_in_teams_with_an_identity_provider_only",
+    ),
+    (
+        "stale-invitation",
+        "stale_invitation_after_more_than_14_days",
+    ),
+];
+
+const A: &str = "acme.example";
+
+fn e(local: &str) -> String {
+    format!("{local}@{A}")
+}
+
+fn run(kit: &Kit) -> FindingSet {
+    kit.analyze(&Extra::none())
+}
+
+fn lines(rule: &str, subjects: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = subjects.iter().map(|s| format!("{rule} {s}")).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn inactive_seat_fires_after_more_than_90_days_and_not_at_90() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("d89"), "member")
+        .activity(&e("d89"), &days_ago(89))
+        .member("web", &e("d90"), "member")
+        .activity(&e("d90"), &days_ago(90))
+        .member("web", &e("d91"), "member")
+        .activity(&e("d91"), &days_ago(91))
+        // Joined recently, no activity at all: not inactive yet.
+        .member_with(
+            "web",
+            &e("new30"),
+            "member",
+            json!({"created_at": days_ago(30)}),
+        )
+        .member_with(
+            "web",
+            &e("joined90"),
+            "member",
+            json!({"created_at": days_ago(90)}),
+        )
+        .member_with(
+            "web",
+            &e("joined91"),
+            "member",
+            json!({"created_at": days_ago(91)}),
+        )
+        // Joined long ago, nothing in the whole window.
+        .member("web", &e("never"), "member")
+        // Letter case differs between the member list and the activity: still the same person.
+        .member("web", "Bea.Case@Acme.Example", "member")
+        .activity("BEA.CASE@acme.example", &days_ago(10))
+        // A viewer is a paid seat; a collaborator is not.
+        .member("web", &e("viewer"), "viewer")
+        .member("web", &e("collab"), "collaborator")
+        .member("web", &e("admin"), "admin")
+        .activity(&e("admin"), &days_ago(1));
+    let set = run(&kit);
+    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines(
+            "inactive-seat",
+            &[
+                "web/d91@acme.example",
+                "web/joined91@acme.example",
+                "web/never@acme.example",
+                "web/viewer@acme.example"
+            ]
+        )
+    );
+    let d91 = finding(&set, "inactive-seat", "web/d91@acme.example");
+    assert_eq!(d91.evidence["days_inactive"], "91");
+    assert_eq!(
+        d91.monthly_cost_cents,
+        Some(1_000),
+        "a seat costs the default $10"
+    );
+    assert!(d91.message.contains("more than 90 days"), "{}", d91.message);
+    let never = finding(&set, "inactive-seat", "web/never@acme.example");
+    assert!(
+        never.message.contains("whole activity window"),
+        "{}",
+        never.message
+    );
+    assert!(!never.evidence.contains_key("last_activity"));
+}
+
+#[test]
+fn inactive_seat_is_skipped_when_the_window_is_shorter_than_inactive_days() {
+    let mut kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("never"), "member");
+    kit.window_days = 60;
+    let set = run(&kit);
+    let result = set
+        .rules
+        .iter()
+        .find(|r| r.rule_id == "inactive-seat")
+        .expect("rule");
+    assert_eq!(result.status, RuleStatus::Skipped);
+    assert!(
+        result.skipped[0].reason.contains("--activity-days 90"),
+        "{:?}",
+        result.skipped
+    );
+    assert!(lines_of(&set, "inactive-seat").is_empty());
+    assert!(
+        !set.complete,
+        "a skipped rule makes the findings a lower bound"
+    );
+}
+
+#[test]
+fn inactive_seat_exempts_service_accounts() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", "Deploy@Bots.Acme.Example", "member")
+        .member("web", &e("ci-bot"), "member")
+        .member("web", &e("human"), "member");
+    let config = "service_accounts = [\"*@bots.acme.example\", \"ci-bot@acme.example\"]\n";
+    let set = kit.analyze(&Extra::config(config));
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines("inactive-seat", &["web/human@acme.example"])
+    );
+    // Without the allow-list all three fire.
+    assert_eq!(lines_of(&run(&kit), "inactive-seat").len(), 3);
+}
+
+#[test]
+fn config_ignore_needs_a_reason_and_stops_on_its_expiry_day() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("breakglass"), "member")
+        .member("web", &e("old-ignore"), "member")
+        .member("web", &e("idle"), "member");
+    // as_of is 2026-11-20: an ignore expiring that day no longer applies, one expiring the next day does.
+    let config = r#"
+[[rules.inactive-seat.ignore]]
+subject = "BreakGlass@acme.example"
+reason = "break-glass account, reviewed quarterly"
+expires = "2026-11-21"
+
+[[rules.inactive-seat.ignore]]
+subject = "web / old-ignore@acme.example"
+reason = "was needed for the migration"
+expires = "2026-11-20"
+"#;
+    let set = kit.analyze(&Extra::config(config));
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines(
+            "inactive-seat",
+            &["web/idle@acme.example", "web/old-ignore@acme.example"]
+        )
+    );
+    let result = set
+        .rules
+        .iter()
+        .find(|r| r.rule_id == "inactive-seat")
+        .expect("rule");
+    assert_eq!((result.findings, result.ignored), (2, 1));
+    assert_eq!(result.status, RuleStatus::Ok);
+}
+
+#[test]
+fn config_severity_override_and_disabled_rule() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with(
+            "web",
+            &e("no2fa"),
+            "member",
+            json!({"two_factor_authentication": false}),
+        )
+        .member("web", &e("idle"), "member");
+    let config = "[rules.inactive-seat]\nseverity = \"HIGH\"\n\n[rules.member-without-2fa]\nenabled = false\n";
+    // With an IdP export every rule can run, so only the switched-off one is not `ok`.
+    let export = okta(&[(&e("no2fa"), "ACTIVE"), (&e("idle"), "ACTIVE")]);
+    let set = kit.analyze(&Extra::config(config).idp("okta.csv", &export));
+    let idle = finding(&set, "inactive-seat", "web/idle@acme.example");
+    assert_eq!(idle.severity, Severity::High);
+    let result = set
+        .rules
+        .iter()
+        .find(|r| r.rule_id == "inactive-seat")
+        .expect("rule");
+    assert_eq!(result.severity, Severity::High);
+    assert_eq!(status_of(&set, "member-without-2fa"), RuleStatus::Disabled);
+    assert!(lines_of(&set, "member-without-2fa").is_empty());
+    assert!(
+        set.complete,
+        "a rule switched off on purpose leaves the findings complete"
+    );
+    // The same snapshot without the config: default severity, rule on.
+    let plain = run(&kit);
+    assert_eq!(
+        finding(&plain, "inactive-seat", "web/idle@acme.example").severity,
+        Severity::Medium
+    );
+    assert_eq!(
+        lines_of(&plain, "member-without-2fa"),
+        lines("member-without-2fa", &["web/no2fa@acme.example"])
+    );
+}
+
+fn destroy_event(target: &str, days: i64) -> serde_json::Value {
+    json!({"id": format!("ev-{target}"), "enterprise_account_id": "ea-acme", "enterprise_account_name": "acme", "created_at": days_ago(days),
+           "type": "enterprise_account_membership", "action": "destroy", "name": "enterprise_account_membership.destroy",
+           "actor_email": e("carol"), "target_email": target})
+}
+
+#[test]
+fn enterprise_removal_fires_with_and_without_the_destroy_event() {
+    let kit = Kit::new()
+        .team("web", true)
+        .team("labs", false)
+        .member("web", &e("kept"), "member")
+        .ea_member("KEPT@acme.example", &["view"])
+        .member("web", &e("gone"), "member")
+        .row("audit_events", destroy_event("Gone@Acme.Example", 20))
+        .member("web", &e("ron"), "member")
+        // A standalone team's members need no enterprise membership.
+        .member("labs", &e("lab"), "member");
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "enterprise-removal-not-cascaded"),
+        lines(
+            "enterprise-removal-not-cascaded",
+            &["web/gone@acme.example", "web/ron@acme.example"]
+        )
+    );
+    let gone = finding(
+        &set,
+        "enterprise-removal-not-cascaded",
+        "web/gone@acme.example",
+    );
+    assert_eq!(
+        gone.evidence
+            .get("removed_from_enterprise_at")
+            .map(String::as_str),
+        Some(
+            (as_of() - chrono::Duration::days(20))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+                .as_str()
+        )
+    );
+    assert!(
+        gone.message
+            .starts_with("Removed from enterprise account acme"),
+        "{}",
+        gone.message
+    );
+    let ron = finding(
+        &set,
+        "enterprise-removal-not-cascaded",
+        "web/ron@acme.example",
+    );
+    assert!(
+        !ron.evidence.contains_key("removed_from_enterprise_at"),
+        "{:?}",
+        ron.evidence
+    );
+    assert!(
+        ron.message.contains("but not of the account itself"),
+        "{}",
+        ron.message
+    );
+}
+
+const OKTA_HEADER: &str =
+    "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change";
+
+fn okta(rows: &[(&str, &str)]) -> String {
+    let mut s = format!("{OKTA_HEADER}\n");
+    for (login, status) in rows {
+        s.push_str(&format!(
+            "Someone,{login},{status},2025-01-01T00:00:00.000Z,OKTA,,\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn idp_okta_statuses_map_to_deprovisioned_or_not() {
+    let statuses = [
+        "ACTIVE",
+        "PROVISIONED",
+        "PASSWORD_EXPIRED",
+        "LOCKED_OUT",
+        "STAGED",
+        "RECOVERY",
+        "SUSPENDED",
+        "DEPROVISIONED",
+    ];
+    let mut kit = Kit::new().team("web", true);
+    let mut rows: Vec<(String, &str)> = Vec::new();
+    for s in statuses {
+        let who = e(&s.to_lowercase().replace('_', "-"));
+        kit = kit.member("web", &who, "member");
+        rows.push((who, s));
+    }
+    // Access other than a team seat counts too: enterprise membership, an invitation, an app grant.
+    kit = kit
+        .ea_member(&e("ea-only"), &["view"])
+        .invitation("web", &e("invitee"), &days_ago(3))
+        .row("app_permissions", json!({"app_id": "app-1", "app_name": "shop", "team_id": "t-web", "team_name": "web", "email": e("granted"), "permissions": ["view"], "sources": ["explicit"]}))
+        // Letter case differs both ways between Heroku and Okta.
+        .member("web", "Sam.Suspended@acme.example", "member");
+    rows.extend([
+        (e("ea-only"), "DEPROVISIONED"),
+        (e("invitee"), "SUSPENDED"),
+        (e("granted"), "SUSPENDED"),
+        ("sam.suspended@ACME.example".into(), "SUSPENDED"),
+        (e("left"), "DEPROVISIONED"),
+    ]);
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &okta(&rows)));
+    assert_eq!(status_of(&set, "idp-deprovisioned-member"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines(
+            "idp-deprovisioned-member",
+            &[
+                "okta/deprovisioned@acme.example",
+                "okta/suspended@acme.example",
+                "okta/ea-only@acme.example",
+                "okta/invitee@acme.example",
+                "okta/granted@acme.example",
+                "okta/sam.suspended@acme.example"
+            ]
+        ),
+        "left@ is deprovisioned but holds no access: no finding"
+    );
+    let granted = finding(
+        &set,
+        "idp-deprovisioned-member",
+        "okta/granted@acme.example",
+    );
+    assert_eq!(granted.evidence["access"], "collaborator on app shop");
+    assert_eq!(granted.evidence["idp_export"], "okta:okta.csv");
+}
+
+#[test]
+fn idp_entra_disabled_accounts_joined_on_mail_else_upn() {
+    let csv = "userPrincipalName,displayName,mail,accountEnabled\n\
+               on@acme.example,On,on@acme.example,True\n\
+               off@acme.example,Off,off@acme.example,False\n\
+               c.upn@acme.example,C,C.Mail@Acme.Example,False\n\
+               NoMail@acme.example,D,,False\n";
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("on"), "member")
+        .member("web", &e("off"), "member")
+        .member("web", &e("c.mail"), "member")
+        .member("web", &e("nomail"), "member");
+    let set = kit.analyze(&Extra::none().idp("entra.csv", csv));
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines(
+            "idp-deprovisioned-member",
+            &[
+                "entra/off@acme.example",
+                "entra/c.mail@acme.example",
+                "entra/nomail@acme.example"
+            ]
+        )
+    );
+}
+
+#[test]
+fn idp_google_suspended_and_archived_fire() {
+    let csv = "First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],Last Sign In [READ ONLY]\n\
+               A,A,active@acme.example,Active,2026/11/18 23:52:00\n\
+               G,G,GUS@acme.example,Suspended,Never logged in\n\
+               R,R,archived@acme.example,Archived,2026/01/02 03:04:05\n";
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("active"), "member")
+        .member("web", &e("gus"), "member")
+        .member("web", &e("archived"), "member");
+    let set = kit.analyze(&Extra::none().idp("google.csv", csv));
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines(
+            "idp-deprovisioned-member",
+            &["google/gus@acme.example", "google/archived@acme.example"]
+        )
+    );
+    assert_eq!(
+        finding(
+            &set,
+            "idp-deprovisioned-member",
+            "google/archived@acme.example"
+        )
+        .evidence["idp_status"],
+        "deprovisioned"
+    );
+}
+
+#[test]
+fn idp_absence_counts_only_in_a_covered_domain() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("listed"), "member")
+        .member("web", &e("absent"), "member")
+        .member("web", "kim@contractor.example", "member");
+    let export = okta(&[(&e("listed"), "ACTIVE")]);
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &export));
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines("idp-deprovisioned-member", &["okta/absent@acme.example"])
+    );
+    assert_eq!(
+        finding(&set, "idp-deprovisioned-member", "okta/absent@acme.example").evidence
+            ["idp_status"],
+        "absent"
+    );
+    // Once the config says the export covers contractor.example too, kim's absence counts.
+    let set = kit.analyze(
+        &Extra::none()
+            .idp("okta.csv", &export)
+            .with_config("idp_domains = [\"acme.example\", \"Contractor.Example\"]\n"),
+    );
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines(
+            "idp-deprovisioned-member",
+            &["okta/absent@acme.example", "okta/kim@contractor.example"]
+        )
+    );
+}
+
+#[test]
+fn idp_rule_is_skipped_without_an_export() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("someone"), "member");
+    let set = run(&kit);
+    let result = set
+        .rules
+        .iter()
+        .find(|r| r.rule_id == "idp-deprovisioned-member")
+        .expect("rule");
+    assert_eq!(result.status, RuleStatus::Skipped);
+    assert!(
+        result.skipped[0].reason.contains("--idp"),
+        "{:?}",
+        result.skipped
+    );
+}
+
+/// One entry of `heroku authorizations --json`.
+fn authorization(
+    id: &str,
+    email: &str,
+    expires_in: Option<i64>,
+    updated_at: &str,
+    refresh: bool,
+) -> serde_json::Value {
+    json!({
+        "access_token": {"expires_in": expires_in, "id": format!("tok-{id}"), "token": "PLANTED-SECRET-access"},
+        "client": {"id": "cli-1", "name": "Heroku CLI", "redirect_uri": "https://cli-auth.heroku.com/auth/cli/callback"},
+        "created_at": days_ago(300),
+        "description": format!("login {id}"),
+        "grant": null,
+        "id": id,
+        "refresh_token": if refresh { json!({"expires_in": null, "id": format!("ref-{id}"), "token": "PLANTED-SECRET-refresh"}) } else { json!(null) },
+        "scope": ["global"],
+        "session": null,
+        "updated_at": updated_at,
+        "user": {"email": email, "full_name": "Someone", "id": format!("u-{email}")}
+    })
+}
+
+#[test]
+fn orphaned_authorization_live_expired_and_renewable() {
+    let eight_hours = Some(8 * 3600);
+    let exactly_expired = (as_of() - chrono::Duration::hours(8)).to_rfc3339();
+    let still_valid = (as_of() - chrono::Duration::hours(7)).to_rfc3339();
+    let gone = json!([
+        authorization("gone-live", &e("gone"), None, &days_ago(6), false),
+        authorization(
+            "gone-expired",
+            &e("gone"),
+            eight_hours,
+            &days_ago(120),
+            false
+        ),
+        authorization(
+            "gone-edge",
+            &e("gone"),
+            eight_hours,
+            &exactly_expired,
+            false
+        ),
+        authorization("gone-soon", &e("gone"), eight_hours, &still_valid, false),
+        authorization(
+            "gone-refresh",
+            &e("gone"),
+            eight_hours,
+            &days_ago(120),
+            true
+        ),
+    ]);
+    let stay = json!([authorization(
+        "stay-live",
+        "Stay@ACME.example",
+        None,
+        &days_ago(1),
+        false
+    )]);
+    let deprov = json!([authorization(
+        "deprov-live",
+        &e("deprov"),
+        None,
+        &days_ago(1),
+        false
+    )]);
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("stay"), "member")
+        .ea_member(&e("deprov"), &["view"]);
+    let extra = Extra::none()
+        .authorizations("gone.json", &gone)
+        .authorizations("stay.json", &stay)
+        .authorizations("deprov.json", &deprov)
+        .idp(
+            "okta.csv",
+            &okta(&[
+                (&e("stay"), "ACTIVE"),
+                (&e("deprov"), "DEPROVISIONED"),
+                (&e("gone"), "ACTIVE"),
+            ]),
+        );
+    let set = kit.analyze(&extra);
+    assert_eq!(status_of(&set, "orphaned-authorization"), RuleStatus::Ok);
+    assert_eq!(
+        lines_of(&set, "orphaned-authorization"),
+        lines(
+            "orphaned-authorization",
+            &[
+                "gone@acme.example/gone-live",
+                "gone@acme.example/gone-soon",
+                "gone@acme.example/gone-refresh",
+                "deprov@acme.example/deprov-live"
+            ]
+        )
+    );
+    let live = finding(
+        &set,
+        "orphaned-authorization",
+        "gone@acme.example/gone-live",
+    );
+    assert!(
+        live.message
+            .contains("holds no team or enterprise membership"),
+        "{}",
+        live.message
+    );
+    let deprov = finding(
+        &set,
+        "orphaned-authorization",
+        "deprov@acme.example/deprov-live",
+    );
+    assert!(
+        deprov.message.contains("deprovisioned in okta"),
+        "{}",
+        deprov.message
+    );
+    assert_eq!(deprov.evidence["source"], "export:deprov.json");
+    // Secrets never reach a finding.
+    let json = serde_json::to_string(&set).expect("json");
+    assert!(!json.contains("PLANTED-SECRET"));
+}
+
+#[test]
+fn team_admin_counts_single_and_none() {
+    let kit = Kit::new()
+        .team("solo", true)
+        .member("solo", &e("only-admin"), "admin")
+        .member("solo", &e("m1"), "member")
+        .team("duo", true)
+        .member("duo", &e("a1"), "admin")
+        .member("duo", &e("a2"), "admin")
+        .team("headless", false)
+        .member("headless", &e("m2"), "member")
+        .member("headless", &e("m3"), "viewer");
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "single-admin-team"),
+        lines("single-admin-team", &["solo"])
+    );
+    assert_eq!(
+        finding(&set, "single-admin-team", "solo").evidence["sole_admin"],
+        e("only-admin")
+    );
+    assert_eq!(
+        lines_of(&set, "no-admin-team"),
+        lines("no-admin-team", &["headless"])
+    );
+    assert_eq!(
+        finding(&set, "no-admin-team", "headless").evidence["members"],
+        "2"
+    );
+}
+
+#[test]
+fn two_factor_rules_split_admins_from_everyone_else() {
+    let off = json!({"two_factor_authentication": false});
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", &e("admin-off"), "admin", off.clone())
+        .member("web", &e("admin-on"), "admin")
+        .member_with("web", &e("member-off"), "member", off.clone())
+        .member_with("web", &e("viewer-off"), "viewer", off.clone())
+        .member_with("web", &e("collab-off"), "collaborator", off.clone())
+        .member("web", &e("member-on"), "member");
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "admin-without-2fa"),
+        lines("admin-without-2fa", &["web/admin-off@acme.example"])
+    );
+    assert_eq!(
+        lines_of(&set, "member-without-2fa"),
+        lines(
+            "member-without-2fa",
+            &[
+                "web/member-off@acme.example",
+                "web/viewer-off@acme.example",
+                "web/collab-off@acme.example"
+            ]
+        )
+    );
+}
+
+#[test]
+fn sso_bypass_in_teams_with_an_identity_provider_only() {
+    let fed = json!({"federated": true});
+    let kit = Kit::new()
+        .team_with("sso-team", true, json!({"identity_provider_id": "idp-1"}))
+        .member_with("sso-team", &e("fed"), "member", fed.clone())
+        .member("sso-team", &e("password"), "member")
+        .team("sso-listed", true)
+        .row("identity_providers", json!({"id": "idp-2", "team_id": team_id("sso-listed"), "team_name": "sso-listed", "entity_id": "https://idp.example"}))
+        .member("sso-listed", &e("password2"), "viewer")
+        .member_with("sso-listed", &e("fed2"), "admin", fed)
+        .team("plain", true)
+        .member("plain", &e("password3"), "member");
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "sso-bypass"),
+        lines(
+            "sso-bypass",
+            &[
+                "sso-team/password@acme.example",
+                "sso-listed/password2@acme.example"
+            ]
+        )
+    );
+}
+
+#[test]
+fn stale_invitation_after_more_than_14_days() {
+    let kit = Kit::new()
+        .team("web", true)
+        .invitation("web", &e("i13"), &days_ago(13))
+        .invitation("web", &e("i14"), &days_ago(14))
+        .invitation("web", &e("i15"), &days_ago(15))
+        .invitation("web", &e("i40"), &days_ago(40));
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "stale-invitation"),
+        lines(
+            "stale-invitation",
+            &["web/i15@acme.example", "web/i40@acme.example"]
+        )
+    );
+    assert_eq!(
+        finding(&set, "stale-invitation", "web/i40@acme.example").evidence["days_pending"],
+        "40"
+    );
+    // The threshold follows the config.
+    let set = kit.analyze(&Extra::config("invite_stale_days = 30\n"));
+    assert_eq!(
+        lines_of(&set, "stale-invitation"),
+        lines("stale-invitation", &["web/i40@acme.example"])
+    );
+}
+
+#[test]
+fn external_member_uses_org_domains_case_insensitively() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member("web", &e("staff"), "member")
+        .member("web", "Boss@ACME.Example", "admin")
+        .member("web", "kim@contractor.example", "member");
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "external-member"),
+        lines("external-member", &["web/kim@contractor.example"]),
+        "org domain = the audit identity's"
+    );
+    let set = kit.analyze(&Extra::config(
+        "org_domains = [\"acme.example\", \"Contractor.Example\"]\n",
+    ));
+    assert!(lines_of(&set, "external-member").is_empty());
+}
+
+#[test]
+fn personal_app_collaborator_not_owner_nor_team_app() {
+    let kit = Kit::new()
+        .team("web", true)
+        .row("apps", json!({"id": "app-solo", "name": "solo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("apps", json!({"id": "app-api", "name": "api", "team_id": team_id("web"), "team_name": "web", "personal": false, "owner_email": "web@herokumanager.com", "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("owner"), "permissions": ["view", "deploy", "operate", "manage"], "sources": ["owner"]}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}))
+        .row("app_permissions", json!({"app_id": "app-api", "app_name": "api", "team_id": team_id("web"), "team_name": "web", "email": e("teamy"), "permissions": ["view", "deploy"], "sources": ["explicit"]}));
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "personal-app-collaborator"),
+        lines("personal-app-collaborator", &["solo/pal@acme.example"])
+    );
+    assert_eq!(
+        finding(&set, "personal-app-collaborator", "solo/pal@acme.example").evidence["app_owner"],
+        e("owner")
+    );
+}
+
+#[test]
+fn enterprise_manager_fires_unless_admin_of_one_of_its_teams() {
+    let kit = Kit::new()
+        .team("web", true)
+        .team("labs", false)
+        .ea_member(&e("boss"), &["view", "manage"])
+        .member("web", "Boss@Acme.Example", "admin")
+        .ea_member(&e("mgr"), &["view", "manage"])
+        .member("web", &e("mgr"), "member")
+        .ea_member(&e("lab"), &["manage"])
+        .member("labs", &e("lab"), "admin")
+        .ea_member(&e("viewer"), &["view"]);
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "enterprise-admin-not-team-admin"),
+        lines(
+            "enterprise-admin-not-team-admin",
+            &["acme/mgr@acme.example", "acme/lab@acme.example"]
+        ),
+        "admin of a standalone team is no admin of the account's teams"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every rule file: complete header, sound id, runs clean on an empty snapshot, has a test.
+
+fn rule_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(repo().join("queries"))
+        .expect("queries/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .map(|p| {
+            (
+                p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .expect("utf-8 name")
+                    .to_owned(),
+                std::fs::read_to_string(&p).expect("read rule"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_rule_file_has_a_complete_header_and_a_sound_id() {
+    let files = rule_files();
+    assert!(files.len() >= 13, "{} rule files", files.len());
+    for (stem, text) in &files {
+        let kebab = !stem.is_empty()
+            && !stem.starts_with('-')
+            && !stem.ends_with('-')
+            && !stem.contains("--")
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        assert!(kebab, "{stem}.sql: the id must be kebab-case");
+        // The header as written, field by field, independent of the parser under test.
+        for field in [
+            "title",
+            "severity",
+            "confidence",
+            "description",
+            "remediation",
+            "tables",
+        ] {
+            let line = text.lines().take_while(|l| l.starts_with("--")).find(|l| {
+                l.trim_start_matches("--")
+                    .trim()
+                    .starts_with(&format!("{field}:"))
+            });
+            let value = line
+                .map(|l| l.split_once(':').map_or("", |(_, v)| v.trim()))
+                .unwrap_or("");
+            assert!(!value.is_empty(), "{stem}.sql lacks `-- {field}: ...`");
+        }
+        let rule = hkaudit::analyze::Rule::parse(stem, text, &format!("queries/{stem}.sql"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rule.id, *stem, "id = file stem");
+        assert!(
+            !rule.title.is_empty()
+                && !rule.description.is_empty()
+                && !rule.remediation.is_empty()
+                && !rule.tables.is_empty()
+        );
+        // Every `${param}` in the SQL is declared, and every declared one is used.
+        let mut used: Vec<String> = text
+            .split("${")
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned()))
+            .collect();
+        used.sort();
+        used.dedup();
+        let mut declared = rule.params.clone();
+        declared.sort();
+        assert_eq!(
+            used, declared,
+            "{stem}.sql: parameters used vs declared in `-- params:`"
+        );
+        for p in &declared {
+            assert!(
+                hkaudit::analyze::rule::PARAMS.contains(&p.as_str()),
+                "{stem}.sql: unknown parameter {p}"
+            );
+        }
+    }
+    // The binary ships exactly these files, ids unique.
+    let builtin: Vec<String> = hkaudit::analyze::builtin_rules()
+        .expect("built-in rules parse")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let stems: Vec<String> = files.iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(builtin, stems);
+    let mut unique = stems.clone();
+    unique.dedup();
+    assert_eq!(unique, stems, "rule ids are unique");
+}
+
+#[test]
+fn every_rule_runs_clean_on_an_empty_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Kit::new().write_to(dir.path());
+    let snapshot = hkaudit::snapshot::Snapshot::open(&path).expect("open");
+    let empty_idp = hkaudit::snapshot::TableBuilder::new()
+        .str::<&str>("email_norm", [])
+        .str::<&str>("status", [])
+        .time("status_changed_at", [])
+        .time("last_login_at", [])
+        .str::<&str>("source", [])
+        .build("idp_users")
+        .expect("frame");
+    let empty_domains = hkaudit::snapshot::TableBuilder::new()
+        .str::<&str>("domain", [])
+        .str::<&str>("source", [])
+        .build("idp_domains")
+        .expect("frame");
+    let inputs = hkaudit::analyze::Inputs {
+        idp_users: Some(empty_idp),
+        idp_domains: Some(empty_domains),
+        org_domains: vec![A.into()],
+        ..Default::default()
+    };
+    let rules =
+        hkaudit::analyze::load_rules(&repo().join("queries")).expect("rules load from the folder");
+    let set = hkaudit::analyze::run(
+        &snapshot,
+        &inputs,
+        &hkaudit::analyze::Config::default(),
+        &rules,
+    )
+    .expect("runs");
+    assert_eq!(set.rules.len(), rule_files().len());
+    for r in &set.rules {
+        assert_eq!(
+            (r.status, r.findings, r.error.as_deref()),
+            (RuleStatus::Ok, 0, None),
+            "{}",
+            r.rule_id
+        );
+    }
+    assert!(set.findings.is_empty() && set.complete);
+}
+
+#[test]
+fn every_rule_has_a_fixture_case() {
+    let stems: std::collections::BTreeSet<String> =
+        rule_files().into_iter().map(|(s, _)| s).collect();
+    // A dedicated test per rule, listed in RULE_TESTS.
+    let tested: std::collections::BTreeSet<String> =
+        RULE_TESTS.iter().map(|(r, _)| (*r).to_owned()).collect();
+    assert_eq!(tested, stems, "RULE_TESTS and queries/*.sql disagree");
+    let source = include_str!("analyze.rs");
+    for (rule, test) in RULE_TESTS {
+        let start = source
+            .find(&format!("#[test]\nfn {test}()"))
+            .unwrap_or_else(|| panic!("{rule}: no test named {test}"));
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
+        assert!(
+            body.contains(&format!("lines_of(&set, \"{rule}\")")),
+            "{rule}: {test} never checks the rule's findings"
+        );
+    }
+    // And in acme: every rule is planted there, except the one Heroku makes impossible.
+    let mut planted: std::collections::BTreeSet<String> = readme_expected()
+        .iter()
+        .map(|l| l.split_once(' ').expect("rule subject").0.to_owned())
+        .collect();
+    assert!(!planted.contains("no-admin-team"));
+    planted.insert("no-admin-team".into());
+    assert_eq!(
+        planted, stems,
+        "the acme README's expected block covers every rule but no-admin-team"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// An incomplete snapshot: "not read" never becomes a finding.
+
+fn hkaudit_bin() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"));
+    cmd.env_remove("HKAUDIT_LOG").env("NO_COLOR", "1");
+    cmd
+}
+
+fn path_args(flag: &str, paths: &[std::path::PathBuf]) -> Vec<std::ffi::OsString> {
+    paths
+        .iter()
+        .flat_map(|p| [std::ffi::OsString::from(flag), p.clone().into_os_string()])
+        .collect()
+}
+
+#[test]
+fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = extract_acme(dir.path(), &["acme-platform"]);
+    let out = hkaudit_bin()
+        .arg("analyze")
+        .arg(&snapshot)
+        .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--authorizations", &acme_authorization_files()))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.starts_with("INCOMPLETE"),
+        "the summary starts with INCOMPLETE:\n{stdout}\n{stderr}"
+    );
+    let set = hkaudit::analyze::read_findings(&snapshot).expect("findings.json written");
+    assert!(!set.complete);
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(snapshot.join("findings.json")).expect("read"))
+            .expect("json");
+    assert_eq!(raw["complete"], json!(false));
+
+    let result = |id: &str| {
+        set.rules
+            .iter()
+            .find(|r| r.rule_id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    };
+    // Team-scoped rules ran everywhere else and name the team they could not see, with the 403.
+    for id in [
+        "enterprise-removal-not-cascaded",
+        "member-without-2fa",
+        "single-admin-team",
+        "no-admin-team",
+        "sso-bypass",
+    ] {
+        let r = result(id);
+        assert_eq!(r.status, RuleStatus::Partial, "{id}: {r:?}");
+        assert!(r.skipped.iter().any(|s| s.scope == "team:acme-platform" && s.reason.contains("HTTP 403 forbidden")), "{id}: {:?}", r.skipped);
+    }
+    // Rules that reason over everyone (absence from a list) cannot run on part of the list.
+    for id in [
+        "inactive-seat",
+        "idp-deprovisioned-member",
+        "orphaned-authorization",
+        "enterprise-admin-not-team-admin",
+    ] {
+        let r = result(id);
+        assert_eq!(r.status, RuleStatus::Skipped, "{id}: {r:?}");
+        assert!(
+            r.skipped.iter().all(|s| s.scope == "all")
+                && r.skipped
+                    .iter()
+                    .any(|s| s.reason.contains("HTTP 403 forbidden")),
+            "{id}: {:?}",
+            r.skipped
+        );
+        assert_eq!(r.findings, 0, "{id}");
+    }
+    // What is left is the planted truth minus what depends on the unread team: never more.
+    let expected: Vec<String> = readme_expected()
+        .into_iter()
+        .filter(|l| !l.contains(" acme-platform/"))
+        .filter(|l| {
+            ![
+                "inactive-seat",
+                "idp-deprovisioned-member",
+                "orphaned-authorization",
+                "enterprise-admin-not-team-admin",
+            ]
+            .contains(&l.split(' ').next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(all_lines(&set), expected);
+    // Nobody who is only in the unread team is reported as having left (carol, pat, ada, ...).
+    for f in &set.findings {
+        assert!(
+            f.subject.team.as_deref() != Some("acme-platform"),
+            "{}",
+            readme_line(f)
+        );
+    }
+    // No high finding remains from the unread team, so the exit code is that of the rest.
+    assert_eq!(out.status.code(), Some(13), "{stdout}");
+}
+
+#[test]
+fn a_team_gap_withholds_that_teams_findings_only() {
+    let off = json!({"two_factor_authentication": false});
+    let kit = Kit::new()
+        .team("seen", true)
+        .member_with("seen", &e("a"), "admin", off.clone())
+        .member("seen", &e("b"), "admin")
+        .team("unread", true)
+        // A row of the unread team (as if one page arrived before the 403): it must not count.
+        .member_with("unread", &e("c"), "admin", off)
+        .row("apps", json!({"id": "app-solo", "name": "solo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}))
+        .gap(team_gap("unread", &["team_members", "app_permissions"]));
+    let set = run(&kit);
+    assert!(!set.complete);
+    assert_eq!(
+        lines_of(&set, "admin-without-2fa"),
+        lines("admin-without-2fa", &["seen/a@acme.example"])
+    );
+    assert_eq!(status_of(&set, "admin-without-2fa"), RuleStatus::Partial);
+    // No admin was read for `unread`, which is not the same as having none.
+    assert!(
+        lines_of(&set, "no-admin-team").is_empty()
+            && lines_of(&set, "single-admin-team").is_empty(),
+        "{:?}",
+        all_lines(&set)
+    );
+    // A personal app's collaborators are not read through any team: a team's gap hides none of them.
+    assert_eq!(
+        lines_of(&set, "personal-app-collaborator"),
+        lines("personal-app-collaborator", &["solo/pal@acme.example"])
+    );
+    assert_eq!(
+        status_of(&set, "personal-app-collaborator"),
+        RuleStatus::Partial
+    );
+    // A rule that reasons over everyone is skipped outright.
+    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Skipped);
+    assert!(lines_of(&set, "inactive-seat").is_empty());
+
+    // A gap on a personal app's collaborators (no team) skips the rule instead.
+    let app_gap = hkaudit::snapshot::Gap {
+        team_id: None,
+        team_name: None,
+        app_id: Some("app-solo".into()),
+        app_name: Some("solo".into()),
+        endpoint: "GET /apps/{app}/collaborators".into(),
+        path: "/apps/app-solo/collaborators".into(),
+        tables: vec!["app_permissions".into()],
+        ..team_gap("unread", &[])
+    };
+    let set = run(&kit.clone().gap(app_gap));
+    assert_eq!(
+        status_of(&set, "personal-app-collaborator"),
+        RuleStatus::Skipped
+    );
+    assert!(lines_of(&set, "personal-app-collaborator").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input files: one clear error, exit 2, nothing written.
+
+struct Refusal {
+    /// What the case is, for failure messages.
+    case: &'static str,
+    flag: &'static str,
+    file: &'static str,
+    bytes: Vec<u8>,
+    line: Option<usize>,
+    /// Words of the fix the message must give.
+    fix: &'static str,
+}
+
+fn okta_acme() -> String {
+    std::fs::read_to_string(acme_inputs().join("okta-users.csv")).expect("okta export")
+}
+
+fn findings_files(snapshot: &std::path::Path) -> Vec<Option<(Vec<u8>, std::time::SystemTime)>> {
+    [
+        hkaudit::analyze::FINDINGS_JSON,
+        hkaudit::analyze::FINDINGS_PARQUET,
+    ]
+    .iter()
+    .map(|f| {
+        let p = snapshot.join(f);
+        std::fs::read(&p).ok().map(|b| {
+            (
+                b,
+                std::fs::metadata(&p)
+                    .and_then(|m| m.modified())
+                    .expect("mtime"),
+            )
+        })
+    })
+    .collect()
+}
+
+/// Run `hkaudit analyze SNAPSHOT FLAG FILE` and check the refusal: exit 2, one `hkaudit: error:`
+/// line naming the file, the line and the fix, and the findings files as they were before.
+fn assert_refused(snapshot: &std::path::Path, inputs: &std::path::Path, r: &Refusal) {
+    let path = inputs.join(r.file);
+    std::fs::write(&path, &r.bytes).expect("write bad input");
+    let before = findings_files(snapshot);
+    let out = hkaudit_bin()
+        .arg("analyze")
+        .arg(snapshot)
+        .arg(r.flag)
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let case = r.case;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{case}: exit code; stderr: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{case}: no summary on stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{case}: one line on stderr:\n{stderr}");
+    let line = lines[0];
+    assert!(line.starts_with("hkaudit: error: "), "{case}: {line}");
+    let at = match r.line {
+        Some(n) => format!("{}:{n}: ", path.display()),
+        None => format!("{}: ", path.display()),
+    };
+    assert!(
+        line.contains(&at),
+        "{case}: `{line}` should point at `{at}`"
+    );
+    assert!(
+        line.contains(r.fix),
+        "{case}: `{line}` should say what to do: `{}`",
+        r.fix
+    );
+    assert_eq!(
+        findings_files(snapshot),
+        before,
+        "{case}: findings.json / findings.parquet must not be written or changed"
+    );
+}
+
+fn refusals() -> Vec<Refusal> {
+    let okta = okta_acme();
+    let mut non_utf8 = okta.clone().into_bytes();
+    // The start of line 3 (the export ends its lines with CRLF, as Okta's does).
+    let third_line = okta.match_indices('\n').nth(1).expect("three lines").0 + 1;
+    non_utf8.splice(third_line..third_line, [b'X', 0xFF, 0xFE, b'Y']);
+    let bad_date = okta.replacen("2026-11-18T23:52:00.000Z", "yesterday", 1);
+    let bad_date_line = okta
+        .lines()
+        .position(|l| l.contains("2026-11-18T23:52:00.000Z"))
+        .expect("a login time")
+        + 1;
+    let dave =
+        std::fs::read_to_string(acme_inputs().join("heroku-authorizations-dave.deprov.json"))
+            .expect("export");
+    let truncated: String = dave.lines().take(20).collect::<Vec<_>>().join("\n");
+    vec![
+        Refusal {
+            case: "idp: no Status column",
+            flag: "--idp",
+            file: "okta-no-status.csv",
+            bytes: b"User,Login,Activation date\nAda,ada@acme.example,2025-01-01T00:00:00.000Z\n"
+                .to_vec(),
+            line: Some(1),
+            fix: "Download the export again with all columns",
+        },
+        Refusal {
+            case: "idp: not an export at all",
+            flag: "--idp",
+            file: "people.csv",
+            bytes: b"name,mail\nAda,ada@acme.example\n".to_vec(),
+            line: Some(1),
+            fix: "Pass the file as downloaded",
+        },
+        Refusal {
+            case: "idp: non-UTF-8 bytes",
+            flag: "--idp",
+            file: "okta-latin1.csv",
+            bytes: non_utf8,
+            line: Some(3),
+            fix: "Re-export it as UTF-8",
+        },
+        Refusal {
+            case: "idp: unparsable date",
+            flag: "--idp",
+            file: "okta-bad-date.csv",
+            bytes: bad_date.into_bytes(),
+            line: Some(bad_date_line),
+            fix: "re-export instead of saving from a spreadsheet",
+        },
+        Refusal {
+            case: "idp: empty file",
+            flag: "--idp",
+            file: "empty.csv",
+            bytes: Vec::new(),
+            line: Some(1),
+            fix: "Download the users export from your identity provider again",
+        },
+        Refusal {
+            case: "idp: unknown status",
+            flag: "--idp",
+            file: "okta-odd-status.csv",
+            bytes: okta.replacen(",ACTIVE,", ",ON_VACATION,", 1).into_bytes(),
+            line: Some(2),
+            fix: "Use one of ACTIVE",
+        },
+        Refusal {
+            case: "authorizations: truncated JSON",
+            flag: "--authorizations",
+            file: "auth-truncated.json",
+            bytes: truncated.into_bytes(),
+            line: Some(20),
+            fix: "heroku authorizations --json",
+        },
+        Refusal {
+            case: "authorizations: not the array",
+            flag: "--authorizations",
+            file: "auth-object.json",
+            bytes: br#"{"id": "x"}"#.to_vec(),
+            line: Some(1),
+            fix: "heroku authorizations --json",
+        },
+        Refusal {
+            case: "authorizations: empty file",
+            flag: "--authorizations",
+            file: "auth-empty.json",
+            bytes: Vec::new(),
+            line: Some(1),
+            fix: "heroku authorizations --json",
+        },
+        Refusal {
+            case: "config: unknown key",
+            flag: "--config",
+            file: "unknown-key.toml",
+            bytes: b"org_domains = [\"acme.example\"]\ninactve_days = 60\n".to_vec(),
+            line: Some(2),
+            fix: "Remove it or correct its spelling",
+        },
+        Refusal {
+            case: "config: bad severity",
+            flag: "--config",
+            file: "bad-severity.toml",
+            bytes: b"[rules.inactive-seat]\nseverity = \"severe\"\n".to_vec(),
+            line: Some(2),
+            fix: "Use one of info, low, medium, high, critical",
+        },
+        Refusal {
+            case: "config: ignore without reason",
+            flag: "--config",
+            file: "no-reason.toml",
+            bytes: b"[[rules.inactive-seat.ignore]]\nsubject = \"ivan.idle@acme.example\"\n"
+                .to_vec(),
+            line: Some(2),
+            fix: "Add reason = ",
+        },
+        Refusal {
+            case: "config: misspelt rule id",
+            flag: "--config",
+            file: "typo.toml",
+            bytes: b"\n[rules.inactive-seats]\nenabled = false\n".to_vec(),
+            line: Some(2),
+            fix: "Did you mean `inactive-seat`?",
+        },
+    ]
+}
+
+#[test]
+fn bad_input_files_are_refused_with_file_line_and_fix_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = acme_copy(dir.path());
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    for r in refusals() {
+        assert_refused(&snapshot, &inputs, &r);
+        assert_eq!(
+            findings_files(&snapshot),
+            vec![None, None],
+            "{}: nothing created",
+            r.case
+        );
+    }
+}
+
+#[test]
+fn bad_input_files_leave_earlier_findings_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = acme_copy(dir.path());
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    let good = hkaudit_bin()
+        .arg("analyze")
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    assert_ne!(
+        good.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(findings_files(&snapshot).iter().all(Option::is_some));
+    for r in refusals() {
+        // assert_refused compares bytes and mtimes before and after.
+        assert_refused(&snapshot, &inputs, &r);
+    }
+}
+
+#[test]
+fn bom_and_semicolons_are_tolerated_and_read_the_same_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let okta = okta_acme();
+    assert!(
+        !okta.contains(';') && !okta.contains('"'),
+        "the fixture converts to semicolons by a plain replace"
+    );
+    let variants = [
+        ("plain.csv", okta.clone().into_bytes()),
+        (
+            "bom.csv",
+            [b"\xEF\xBB\xBF".as_slice(), okta.as_bytes()].concat(),
+        ),
+        ("semicolons.csv", okta.replace(',', ";").into_bytes()),
+    ];
+    let mut read = Vec::new();
+    for (name, bytes) in &variants {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        let export =
+            hkaudit::analyze::idp::load_idp_export(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            export.users.len(),
+            okta.lines().count() - 1,
+            "{name}: one user per row"
+        );
+        read.push((export.domains().clone(), export.users));
+    }
+    assert_eq!(read[1], read[0], "a BOM changes nothing");
+    assert_eq!(read[2], read[0], "semicolons change nothing");
+    // And through the binary: the same findings.
+    let snapshot = acme_copy(dir.path());
+    let mut outputs = Vec::new();
+    for (name, _) in &variants {
+        let out_dir = dir.path().join(format!("out-{name}"));
+        let out = hkaudit_bin()
+            .arg("analyze")
+            .arg(&snapshot)
+            .arg("--idp")
+            .arg(dir.path().join(name))
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(13),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(all_lines(
+            &hkaudit::analyze::read_findings(&out_dir).expect("findings"),
+        ));
+    }
+    assert_eq!(outputs[1], outputs[0]);
+    assert_eq!(outputs[2], outputs[0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes and the summary.
+
+fn analyze_acme(extra: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = hkaudit_bin()
+        .arg("analyze")
+        .arg(acme_snapshot())
+        .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--authorizations", &acme_authorization_files()))
+        .arg("--out")
+        .arg(dir.path())
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("utf-8"),
+    )
+}
+
+#[test]
+fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
+    let (code, summary) = analyze_acme(&["--fail-on", "high"]);
+    assert_eq!(code, Some(13), "acme's highest finding is high:\n{summary}");
+    let first = summary.lines().next().expect("a summary");
+    assert!(!first.starts_with("INCOMPLETE"), "{summary}");
+    assert_eq!(
+        first,
+        "snapshot acme-fixture: 21 findings (0 critical, 10 high, 7 medium, 3 low, 1 info)"
+    );
+    for (rule, n) in [
+        ("inactive-seat", 2),
+        ("idp-deprovisioned-member", 5),
+        ("enterprise-removal-not-cascaded", 3),
+        ("no-admin-team", 0),
+        ("orphaned-authorization", 1),
+    ] {
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(rule)
+                    && l.split_whitespace().nth(2) == Some(&n.to_string())),
+            "{rule} {n} in\n{summary}"
+        );
+    }
+    assert_eq!(
+        analyze_acme(&["--fail-on", "critical"]).0,
+        Some(0),
+        "complete and nothing critical"
+    );
+    assert_eq!(
+        analyze_acme(&["--fail-on", "medium"]).0,
+        Some(13),
+        "the highest severity decides the code"
+    );
+    assert_eq!(analyze_acme(&[]).0, Some(13), "--fail-on defaults to info");
+}
+
+#[test]
+fn exit_code_is_3_for_an_incomplete_snapshot_without_a_finding_at_fail_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = extract_acme(dir.path(), &["acme-labs"]);
+    let out = hkaudit_bin()
+        .arg("analyze")
+        .arg(&snapshot)
+        .args(path_args("--idp", &acme_idp_files()))
+        .args(["--fail-on", "critical"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.starts_with("INCOMPLETE"), "{stdout}");
+    assert!(stdout.contains("[partial: team:acme-labs"), "{stdout}");
+}
