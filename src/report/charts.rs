@@ -485,10 +485,19 @@ struct Columns {
     y_desc: &'static str,
 }
 
+/// Values over a sequence of snapshots, one line per series.
+struct Lines {
+    x_labels: Vec<String>,
+    lines: Vec<TrendLine>,
+    y_desc: &'static str,
+    dollars: bool,
+}
+
 enum Body {
     Empty,
     HBars(HBars),
     Columns(Columns),
+    Lines(Lines),
 }
 
 struct Plot {
@@ -566,6 +575,7 @@ impl Plot {
                 draw_legend(&header, &key)?;
                 draw_columns(&body, c)
             }
+            Body::Lines(l) => draw_lines(&body, l),
         }
     }
 }
@@ -769,6 +779,98 @@ fn draw_columns<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// Colours for trend lines, cycled: Okabe–Ito first, then darker shades.
+const LINE_PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(90, 90, 90),
+    RGBColor(150, 30, 30),
+];
+
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    l: &Lines,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = label_style();
+    let n = l.x_labels.len();
+    let max = l.lines.iter().flat_map(|s| s.values.iter().copied()).fold(0f64, f64::max);
+    let y_max = (max * 1.15).max(if l.dollars { 10.0 } else { 5.0 });
+    let x_max = (n.max(2) - 1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(12)
+        .margin_right(36)
+        .margin_top(10)
+        .x_label_area_size(AXIS_PX)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.2f64..x_max + 0.2, 0f64..y_max)?;
+    let label_of = |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+            display_label(&l.x_labels[i as usize])
+        } else {
+            String::new()
+        }
+    };
+    let tick = |v: &f64| if l.dollars { dollars_tick(*v) } else { count_tick(*v) };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .x_labels(n.clamp(2, 12))
+        .x_label_formatter(&label_of)
+        .y_labels(6)
+        .y_label_formatter(&tick)
+        .label_style(style.clone())
+        .axis_desc_style(style.clone())
+        .x_desc("snapshot")
+        .y_desc(l.y_desc)
+        .axis_style(BAR_EDGE)
+        .draw()?;
+    for (i, line) in l.lines.iter().enumerate() {
+        let colour = LINE_PALETTE[i % LINE_PALETTE.len()];
+        let points: Vec<(f64, f64)> = line.values.iter().enumerate().map(|(x, y)| (x as f64, *y)).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+            .label(display_label(&line.label))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font(style)
+        .draw()?;
+    Ok(())
+}
+
+/// One series of a trend chart: a value per snapshot, in snapshot order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendLine {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+/// A line chart over snapshots (`x_labels`, oldest first): seats or spend per team, open findings
+/// per severity. Amounts in `dollars` are whole dollars (the caller divides cents by 100).
+pub fn trend(name: &'static str, title: &str, x_labels: &[String], lines: &[TrendLine], y_desc: &'static str, dollars: bool) -> Result<Chart, ChartError> {
+    if let Some(bad) = lines.iter().find(|l| l.values.len() != x_labels.len() || l.values.iter().any(|v| !v.is_finite() || *v < 0.0)) {
+        return Err(ChartError::InvalidInput { chart: name, reason: format!("series {} needs one finite, non-negative value per snapshot", bad.label) });
+    }
+    let body = if x_labels.is_empty() || lines.is_empty() {
+        Body::Empty
+    } else {
+        Body::Lines(Lines { x_labels: x_labels.to_vec(), lines: lines.to_vec(), y_desc, dollars })
+    };
+    render(&Plot { name, title: title.to_owned(), width: WIDTH, height: MIN_HEIGHT, body })
 }
 
 /// A category axis for `n` bars: bar `i` is centred on `i`, one unit wide, with one tick and

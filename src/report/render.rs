@@ -157,11 +157,42 @@ fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
         model.cost.teams.iter().map(|t| charts::SeatActivity { team: t.team.clone(), active: t.seats - t.inactive_seats, inactive: t.inactive_seats }).collect();
     let rule_counts: Vec<charts::RuleCount> =
         model.risk.rules.iter().map(|r| charts::RuleCount { rule_id: r.rule_id.clone(), severity: r.severity.as_str().to_owned(), count: r.findings }).collect();
-    Ok(vec![
+    let mut out = vec![
         charts::seat_spend_per_team(&spend)?,
         charts::active_vs_inactive(&activity)?,
         charts::findings_by_severity_and_rule(&rule_counts)?,
         charts::days_since_activity(&model.seat_days_inactive, i64::from(model.snapshot.window_days))?,
+    ];
+    if let Some(t) = &model.trends {
+        out.extend(trend_charts(&t.data)?);
+    }
+    Ok(out)
+}
+
+fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
+    let labels: Vec<String> = t.points.iter().map(|p| p.snapshot_id.clone()).collect();
+    let teams: BTreeSet<&String> = t.points.iter().flat_map(|p| p.seats_by_team.keys()).collect();
+    let per_team = |f: &dyn Fn(&super::trends::TrendPoint, &str) -> f64| -> Vec<charts::TrendLine> {
+        teams.iter().map(|team| charts::TrendLine { label: (*team).clone(), values: t.points.iter().map(|p| f(p, team)).collect() }).collect()
+    };
+    let seats = per_team(&|p, team| f64::from(p.seats_by_team.get(team).copied().unwrap_or(0)));
+    let mut spend = per_team(&|p, team| p.spend_by_team_cents.get(team).copied().unwrap_or(0) as f64 / 100.0);
+    spend.push(charts::TrendLine { label: "all teams".into(), values: t.points.iter().map(|p| p.spend_cents as f64 / 100.0).collect() });
+    // Snapshots never analyzed have no findings to count: they are left out of that chart.
+    let analyzed: Vec<&super::trends::TrendPoint> = t.points.iter().filter(|p| p.open_by_severity.is_some()).collect();
+    let findings: Vec<charts::TrendLine> = crate::analyze::Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| charts::TrendLine {
+            label: s.as_str().to_owned(),
+            values: analyzed.iter().map(|p| p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64).collect(),
+        })
+        .collect();
+    let analyzed_labels: Vec<String> = analyzed.iter().map(|p| p.snapshot_id.clone()).collect();
+    Ok(vec![
+        charts::trend("trend-seats", "Seats per team over time", &labels, &seats, "seats", false)?,
+        charts::trend("trend-spend", "Monthly seat spend over time", &labels, &spend, "per month", true)?,
+        charts::trend("trend-findings", "Open findings by severity over time", &analyzed_labels, &findings, "findings", false)?,
     ])
 }
 

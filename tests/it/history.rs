@@ -153,3 +153,28 @@ async fn report_history_shows_the_trend_across_snapshots() {
     // Both snapshots are "as of" the fixture's now, so the two resolutions took no time.
     assert_eq!((trends.resolved, trends.mean_days_to_resolve), (2, Some(0.0)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_with_history_draws_the_trend_charts() {
+    let s = two_snapshots().await;
+    let snapshots = s.old.parent().expect("snapshots dir").to_owned();
+    let out = s.dir.path().join("report");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"))
+        .args(["report", "--history"])
+        .arg(&snapshots)
+        .arg("--out")
+        .arg(&out)
+        .arg(&s.new)
+        .status()
+        .expect("hkaudit runs");
+    assert!(status.success());
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index");
+    assert!(html.contains("<section id=\"trends\">"));
+    assert!(html.contains("<td>2026q4</td>") && html.contains("<td>2027q1</td>"));
+    assert!(html.contains("$440.00") && html.contains("$430.00"));
+    for name in ["trend-seats", "trend-spend", "trend-findings"] {
+        assert!(html.contains(&format!("id=\"chart-{name}\"")), "{name} missing from index.html");
+        let png = std::fs::read(out.join(format!("charts/{name}.png"))).expect("png");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}
