@@ -144,7 +144,7 @@ impl Crawler<'_> {
         }
 
         self.step("enterprise accounts");
-        let eas: Vec<EnterpriseAccount> = match read_or_gap(
+        let eas: Vec<EnterpriseAccount> = read_or_gap(
             &mut crawl.gaps,
             client.list("GET /enterprise-accounts", "/enterprise-accounts", RangeSpec::by_id()),
             "GET /enterprise-accounts",
@@ -153,10 +153,7 @@ impl Crawler<'_> {
             Scope::default(),
         )
         .await?
-        {
-            Some(v) => v,
-            None => Vec::new(),
-        };
+        .unwrap_or_default();
         self.progress.inc_length(eas.len() as u64 * 3);
         let ea_results = join_all(eas.iter().map(|ea| self.enterprise(ea))).await;
         let mut ea_teams: Vec<Team> = Vec::new();
