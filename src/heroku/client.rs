@@ -16,6 +16,7 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, IF_NONE_MAT
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
@@ -210,10 +211,30 @@ impl Client {
 
     /// Download an absolute URL (an audit-trail archive) without the token: archive URLs are
     /// pre-signed storage links, and the token must never leave for another host.
-    pub async fn download(&self, endpoint: &str, url: &str) -> Result<Bytes, ApiError> {
-        let url = Url::parse(url).map_err(|e| ApiError::Transport { endpoint: endpoint.to_owned(), detail: format!("bad download URL: {e}") })?;
-        let req = Request { endpoint, url, accept: "*/*", range: None, authenticated: false, cacheable: false };
-        Ok(self.send(&req, |b: &Bytes| Ok(b.clone())).await?.value)
+    ///
+    /// The body must have the SHA-256 `expected_sha256` (hex). A body that does not is a cut or
+    /// corrupted transfer, so it is retried like any other bad body; only when every retry
+    /// disagrees is it a checksum mismatch.
+    pub async fn download(&self, endpoint: &str, url: &str, expected_sha256: &str) -> Result<Bytes, ApiError> {
+        let parsed = Url::parse(url).map_err(|e| ApiError::Transport { endpoint: endpoint.to_owned(), detail: format!("bad download URL: {e}") })?;
+        let req = Request { endpoint, url: parsed, accept: "*/*", range: None, authenticated: false, cacheable: false };
+        let expected = expected_sha256.trim();
+        let verify = |b: &Bytes| {
+            let actual = hex::encode(Sha256::digest(b));
+            if actual.eq_ignore_ascii_case(expected) {
+                Ok(b.clone())
+            } else {
+                Err(actual)
+            }
+        };
+        match self.send(&req, verify).await {
+            Ok(page) => Ok(page.value),
+            // `verify` is the only way a download fails to decode; its detail is the digest.
+            Err(ApiError::Decode { detail, .. }) => {
+                Err(ApiError::Checksum { url: "audit-trail archive".into(), expected: expected.to_owned(), actual: detail })
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// `GET /account/rate-limits`: free on Heroku, so it is a cheap way to learn the pool.

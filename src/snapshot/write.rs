@@ -64,6 +64,7 @@ impl SnapshotWriter {
         let manifest_path = self.tmp.join("manifest.json");
         fsutil::write_private_atomic(&manifest_path, &bytes).map_err(|e| SnapshotError::io(&manifest_path, e))?;
         sync_dir(&self.tmp);
+        pause_before_rename_for_tests();
         let target = self.out_dir.join(&self.id);
         fs::rename(&self.tmp, &target).map_err(|e| SnapshotError::io(&target, format!("cannot move the finished snapshot into place: {e}")))?;
         sync_dir(&self.out_dir);
@@ -78,6 +79,17 @@ impl Drop for SnapshotWriter {
         if !self.finished {
             let _ = fs::remove_dir_all(&self.tmp);
         }
+    }
+}
+
+/// Test hook, not an interface: when `HKAUDIT_TEST_PAUSE_BEFORE_RENAME_MS` is set, a finished
+/// snapshot (tables and manifest written) waits that long in its temporary folder before the
+/// rename, so the kill -9 tests in `tests/it/extract.rs` can kill at exactly that instant. Read
+/// only here; unset, it costs one environment lookup.
+fn pause_before_rename_for_tests() {
+    let millis = std::env::var("HKAUDIT_TEST_PAUSE_BEFORE_RENAME_MS").ok().and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(millis) = millis {
+        std::thread::sleep(std::time::Duration::from_millis(millis));
     }
 }
 

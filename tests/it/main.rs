@@ -2,6 +2,7 @@
 mod acme;
 mod analyze;
 mod conformance;
+mod extract;
 mod heroku_cli;
 mod history;
 mod report;
