@@ -10,6 +10,21 @@ pub struct Args {
     /// A snapshot folder, or `snapshots/latest`.
     pub snapshot: PathBuf,
 
+    #[command(flatten)]
+    pub inputs: Inputs,
+
+    /// Write findings.json and findings.parquet here instead of into the snapshot folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Print the findings summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `analyze` reads besides the snapshot, and its exit policy: shared with `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Inputs {
     /// Identity-provider user export (Okta users report, Entra ID "Download users", Google
     /// Workspace users CSV); the format is detected from its header. Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -30,14 +45,6 @@ pub struct Args {
     /// Exit with the highest severity's code when a finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "info", value_parser = parse_severity)]
     pub fail_on: Severity,
-
-    /// Write findings.json and findings.parquet here instead of into the snapshot folder.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-
-    /// Print the findings summary as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub const EXIT_CODES: &str = "\
@@ -56,21 +63,21 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-impl Args {
-    pub fn options(&self) -> AnalyzeOptions {
+impl Inputs {
+    pub fn options(&self, snapshot: PathBuf, out: Option<PathBuf>) -> AnalyzeOptions {
         AnalyzeOptions {
-            snapshot: self.snapshot.clone(),
+            snapshot,
             idp: self.idp.clone(),
             authorizations: self.authorizations.clone(),
             config: self.config.clone(),
             queries: self.queries.clone(),
-            out: self.out.clone(),
+            out,
         }
     }
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let analyzed = analyze_snapshot(&args.options())?;
+    let analyzed = analyze_snapshot(&args.inputs.options(args.snapshot.clone(), args.out.clone()))?;
     if args.json {
         super::print_line(&serde_json::to_string(&summary_json(&analyzed.findings, &analyzed.out_dir))?)?;
     } else {
@@ -79,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         super::print_line(&format!("findings written to {}", analyzed.out_dir.join(hkaudit::analyze::FINDINGS_JSON).display()))?;
     }
-    Ok(Outcome(exit_code(&analyzed.findings, args.fail_on)))
+    Ok(Outcome(exit_code(&analyzed.findings, args.inputs.fail_on)))
 }
 
 pub fn exit_code(set: &FindingSet, fail_on: Severity) -> u8 {

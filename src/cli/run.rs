@@ -1,5 +1,4 @@
 //! `hkaudit run`: extract, analyze and report in one go.
-use std::path::PathBuf;
 
 use hkaudit::analyze::analyze_snapshot;
 
@@ -10,25 +9,8 @@ pub struct Args {
     #[command(flatten)]
     pub extract: super::extract::Args,
 
-    /// Identity-provider user export (Okta, Entra ID, Google Workspace CSV). Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub idp: Vec<PathBuf>,
-
-    /// A user's `heroku authorizations --json` output. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub authorizations: Vec<PathBuf>,
-
-    /// hkaudit.toml for analyze and report.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Run the rules in this folder instead of the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub queries: Option<PathBuf>,
-
-    /// Exit with the highest severity's code when a finding is at or above this severity.
-    #[arg(long, value_name = "SEVERITY", default_value = "info", value_parser = |s: &str| s.parse::<hkaudit::analyze::Severity>())]
-    pub fail_on: hkaudit::analyze::Severity,
+    #[command(flatten)]
+    pub analyze: super::analyze::Inputs,
 
     /// Report formats, comma-separated (html, md, csv, json).
     #[arg(long, value_name = "LIST", default_value = "html,md,csv,json")]
@@ -43,25 +25,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let (token, _) = hkaudit::heroku::discover_token(std::env::var("HEROKU_API_KEY").ok(), token_args.token_file.as_deref(), netrc.as_deref(), &host)?;
     let verbose = tracing::enabled!(tracing::Level::INFO);
     let extracted = super::runtime()?.block_on(super::extract::execute(&args.extract, token, verbose))?;
-    let analyze = super::analyze::Args {
-        snapshot: extracted.path.clone(),
-        idp: args.idp,
-        authorizations: args.authorizations,
-        config: args.config.clone(),
-        queries: args.queries,
-        fail_on: args.fail_on,
-        out: None,
-        json: false,
-    };
-    let analyzed = analyze_snapshot(&analyze.options())?;
+    let analyzed = analyze_snapshot(&args.analyze.options(extracted.path.clone(), None))?;
     for line in super::analyze::summary_lines(&analyzed.findings) {
         super::print_line(&line)?;
     }
-    let rendered = super::report::execute(&super::report::Args { snapshot: extracted.path.clone(), out: None, format: args.format, config: args.config, findings: None, history: None })?;
+    let rendered = super::report::execute(&super::report::Args { snapshot: extracted.path.clone(), out: None, format: args.format, config: args.analyze.config.clone(), findings: None, history: None })?;
     if let Some(index) = rendered.index.as_ref().or(rendered.files.last()) {
         super::print_line(&index.display().to_string())?;
     }
-    let code = super::analyze::exit_code(&analyzed.findings, args.fail_on);
+    let code = super::analyze::exit_code(&analyzed.findings, args.analyze.fail_on);
     // An incomplete snapshot is worth an exit code even when the findings are clean.
     Ok(Outcome(if code == code::OK && !extracted.manifest.complete { code::INCOMPLETE } else { code }))
 }
