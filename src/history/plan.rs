@@ -137,6 +137,20 @@ impl Action {
         }
     }
 
+    /// The arguments after `heroku`, unquoted; None for a step done by hand.
+    pub fn argv(&self) -> Option<Vec<String>> {
+        let args = self.args();
+        (!args.is_empty()).then(|| {
+            args.into_iter()
+                .map(|a| match a {
+                    Arg::Word(w) => w.to_owned(),
+                    Arg::Value(v) => v.to_owned(),
+                    Arg::Flag(name, v) => format!("--{name}={v}"),
+                })
+                .collect()
+        })
+    }
+
     /// The `heroku ...` command line, or why it cannot be written safely.
     pub fn command(&self) -> Result<Option<String>, String> {
         let args = self.args();
@@ -160,7 +174,7 @@ impl Action {
     /// What the action does, in words, for the comment above it and `reason` in plan.json.
     fn describe(&self) -> String {
         match self {
-            Action::RevokeInvitation { team, email, id } => format!("revoke the pending invitation {id} of {email} to team {team}"),
+            Action::RevokeInvitation { team, email, id } => format!("revoke the pending invitation {id} of {email} to team {team} (for an invitee, `members:remove` revokes the invitation)"),
             Action::RemoveAppCollaborator { app, email, personal } => format!("remove {email} from {} app {app}", if *personal { "personal" } else { "team" }),
             Action::RemoveTeamMember { team, email } => format!("remove {email} from team {team}"),
             Action::RemoveEnterpriseMember { enterprise_account, email } => format!("remove {email} from Enterprise Account {enterprise_account}"),
@@ -271,7 +285,7 @@ pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Pl
         Some(r) => r.to_vec(),
         None => DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect(),
     };
-    let mut known: Vec<String> = set.rules.iter().map(|r| r.rule_id.clone()).chain(DEFAULT_RULES.iter().map(|s| (*s).to_owned())).collect();
+    let mut known: Vec<String> = set.rules.iter().map(|r| r.rule_id.clone()).chain(set.findings.iter().map(|f| f.rule_id.clone())).chain(DEFAULT_RULES.iter().map(|s| (*s).to_owned())).collect();
     known.sort();
     known.dedup();
     if let Some(bad) = chosen.iter().find(|r| !known.contains(r)) {
