@@ -162,7 +162,7 @@ impl Action {
         for a in args {
             words.push(match a {
                 Arg::Word(w) => w.to_owned(),
-                Arg::Value(v) if v.is_empty() => return Err("a value is empty".into()),
+                Arg::Value("") => return Err("a value is empty".into()),
                 Arg::Value(v) if v.starts_with('-') => return Err(format!("`{}` begins with `-`, which the CLI would read as an option", one_line(v))),
                 Arg::Value(v) => quote(v)?,
                 Arg::Flag(name, v) => format!("--{name}={}", quote(v)?),

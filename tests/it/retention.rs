@@ -13,7 +13,7 @@ fn fake(dir: &Path, id: &str, day: u32) -> PathBuf {
         "format_version": 1, "snapshot_id": id, "taken_at": t, "as_of": t, "api_url": "http://127.0.0.1:1",
         "account_email": null, "hkaudit_version": "0.1.0",
         "activity_window": {"days": 180, "since": t, "until": t},
-        "complete": day % 2 == 0, "tables": {}, "endpoints": {}, "gaps": [],
+        "complete": day.is_multiple_of(2), "tables": {}, "endpoints": {}, "gaps": [],
     });
     std::fs::write(path.join("manifest.json"), serde_json::to_vec(&manifest).expect("json")).expect("write");
     std::fs::write(path.join("teams.parquet"), vec![0u8; 100 * day as usize]).expect("write");
