@@ -222,7 +222,7 @@ pub fn idp_domains_frame(exports: &[IdpExport]) -> Result<DataFrame, InputError>
 }
 
 /// European Excel saves "CSV" with semicolons; pick whichever separator the header uses most.
-fn detect_delimiter(header: &str) -> u8 {
+pub(crate) fn detect_delimiter(header: &str) -> u8 {
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
     for b in header.bytes() {
@@ -239,14 +239,14 @@ fn detect_delimiter(header: &str) -> u8 {
     counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map(|(d, _)| *d).unwrap_or(b',')
 }
 
-fn csv_error(path: &Path, text: &str, e: &csv::Error) -> InputError {
+pub(crate) fn csv_error(path: &Path, text: &str, e: &csv::Error) -> InputError {
     let line = e.position().map(|p| record_line(text, p.byte()));
     InputError::new(path, line, format!("cannot read this CSV row: {e}"), "check the quoting on that line, or export the file again")
 }
 
 /// The line a record starts on. csv's own line counter and byte offsets both place a record that
 /// follows a CRLF at the `\n` of the previous line, so skip the line breaks first.
-fn record_line(text: &str, byte: u64) -> usize {
+pub(crate) fn record_line(text: &str, byte: u64) -> usize {
     let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
     let skipped = text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
     line_of(text, start + skipped)

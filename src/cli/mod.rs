@@ -11,9 +11,11 @@ mod analyze;
 mod demo;
 mod diff;
 mod extract;
+mod plan;
 mod report;
 mod run;
 mod sandbox;
+mod snapshots;
 
 /// Exit codes, documented in `--help`. Kept in one place so tests and docs agree.
 pub mod code {
@@ -59,6 +61,12 @@ enum Command {
     Run(run::Args),
     /// Compare two snapshots.
     Diff(diff::Args),
+    /// Write the heroku commands and API calls that would fix findings or denied grants (runs nothing).
+    #[command(after_help = plan::AFTER_HELP)]
+    Plan(plan::Args),
+    /// List snapshots, or prune old ones (never the newest, nor one a worksheet references).
+    #[command(subcommand)]
+    Snapshots(snapshots::Command),
     /// Run the whole pipeline against the built-in sandbox and fixture organisation: no token needed.
     Demo(demo::Args),
     /// Serve a fixture organisation over a loopback imitation of the Heroku Platform API.
@@ -77,6 +85,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Snapshots(cmd) => snapshots::run(cmd),
         Command::Demo(args) => demo::run(args),
         Command::Sandbox(args) => sandbox::run(*args),
     };

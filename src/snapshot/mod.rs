@@ -8,6 +8,7 @@
 mod frame;
 mod manifest;
 mod read;
+pub mod retention;
 mod write;
 
 pub use frame::TableBuilder;

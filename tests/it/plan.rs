@@ -1,0 +1,238 @@
+//! `hkaudit plan`: the acme plan as golden files, the worksheet mode over acme's own worksheet,
+//! and hostile names through a real shell (syntax check, then a dry run with a stub `heroku`).
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hkaudit::analyze::{Confidence, Finding, FindingSet, Severity, Subject};
+use hkaudit::history::plan::{Action, Invitation, REVIEWED_VAR};
+use hkaudit::history::{load_inputs, plan_findings, plan_worksheet, read_worksheet, Plan, PlanInputs};
+use hkaudit::report::grants::{Grant, GrantKey};
+
+use crate::acme;
+
+async fn acme_analyzed() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = acme::extract_acme(&dir.path().join("snapshots")).await;
+    acme::analyze_acme(&snapshot);
+    (dir, snapshot)
+}
+
+fn sh(args: &[&str], script: &Path, env: &[(&str, &str)], cwd: &Path) -> std::process::Output {
+    let mut c = Command::new("sh");
+    c.args(args).arg(script).current_dir(cwd).env_remove(REVIEWED_VAR);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("sh runs")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acme_plan_is_golden_and_valid_shell() {
+    let (dir, snapshot) = acme_analyzed().await;
+    let inputs = load_inputs(&snapshot).expect("inputs");
+    let plan = plan_findings(&inputs, None).expect("plan");
+    let script = plan.script();
+    insta::assert_snapshot!("acme_plan_sh", script);
+    insta::assert_snapshot!("acme_plan_json", plan.api_json().expect("json"));
+
+    // Every default rule's acme finding has its fix (README: expected findings).
+    for line in [
+        "heroku members:remove bo.d91@acme.example --team=acme-platform",
+        "heroku members:remove ivan.idle@acme.example --team=acme-platform",
+        "heroku members:remove rita.removed@acme.example --team=acme-data",
+        "heroku members:remove rita.removed@acme.example --team=acme-platform",
+        "heroku members:remove ron.removed@acme.example --team=acme-web",
+        "heroku members:remove sam.suspended@acme.example --team=acme-platform",
+        "heroku enterprises:members-remove sam.suspended@acme.example --enterprise-account=acme",
+        "heroku enterprises:members-remove dave.deprov@acme.example --enterprise-account=acme",
+        "heroku members:remove erin.disabled@acme.example --team=acme-data",
+        "heroku members:remove gus.suspended@acme.example --team=acme-web",
+        "heroku access:remove abby.absent@acme.example --app=acme-storefront",
+        "heroku members:remove ivy.invited40@acme.example --team=acme-web",
+        "heroku access:remove paul.pcollab@acme.example --app=olga-scratch",
+        "heroku access:remove paul.pcollab@acme.example --app=tara-notebook",
+        "  heroku authorizations:revoke 1c3501e1-449d-508c-9bb6-952253d6e4bc",
+    ] {
+        assert!(script.lines().any(|l| l == line), "missing `{line}` in\n{script}");
+    }
+    for absent in ["sid.bypass", "alan.no2fa", "kim@contractor.example", "PLANTED-SECRET"] {
+        assert!(!script.contains(absent), "{absent} must not be in the default plan");
+    }
+    let path = dir.path().join("plan.sh");
+    std::fs::write(&path, &script).expect("write");
+    let check = sh(&["-n"], &path, &[], dir.path());
+    assert!(check.status.success(), "sh -n: {}", String::from_utf8_lossy(&check.stderr));
+    // Unreviewed, it refuses and runs nothing.
+    let refused = sh(&[], &path, &[], dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("review this plan"));
+
+    // --rules narrows, and a rule with no automatic fix is a comment with its remediation.
+    let only = plan_findings(&inputs, Some(&["sso-bypass".to_owned(), "stale-invitation".to_owned()])).expect("plan");
+    let text = only.script();
+    assert_eq!(only.steps.len(), 2, "{text}");
+    assert!(text.contains("finding sso-bypass acme-payments / sid.bypass@acme.example") && text.contains("# step 2: by hand:"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("heroku") && l.contains("sid.bypass")));
+    let err = plan_findings(&inputs, Some(&["no-such-rule".to_owned()])).expect_err("unknown rule");
+    assert!(err.to_string().contains("no-such-rule") && err.to_string().contains("inactive-seat"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worksheet_denials_become_commands_with_their_row() {
+    let (dir, snapshot) = acme_analyzed().await;
+    let model = hkaudit::report::load_model(&snapshot, None, &hkaudit::analyze::Config::default()).expect("model");
+    let csv = String::from_utf8(hkaudit::report::certification_csv(&model.certification).expect("csv")).expect("utf8");
+    let mut lines: Vec<String> = csv.split("\r\n").map(str::to_owned).collect();
+    let mut decide = |needles: &[&str], tail: &str| {
+        let i = lines.iter().position(|l| needles.iter().all(|n| l.contains(n))).unwrap_or_else(|| panic!("{needles:?} not in the worksheet"));
+        let l = lines[i].clone();
+        assert!(l.ends_with(",,,,"), "{l}");
+        lines[i] = format!("{}{tail}", &l[..l.len() - 4]);
+        lines[i].clone()
+    };
+    decide(&["ron.removed@acme.example", ",acme-web,,team-membership,"], ",Carol,Deny,2026-11-21,\"left; $(id)\nin October\"");
+    let abby_row = decide(&["abby.absent@acme.example", ",acme-storefront,app-permission,"], ",Wendy,deny,2026-11-22,");
+    decide(&["paul.pcollab@acme.example", ",olga-scratch,personal-app-collaborator,"], ",Olga,Don\u{2019}t know,,");
+    let text = lines.join("\r\n");
+    let abby = 1 + text[..text.find(&abby_row).expect("row")].matches('\n').count();
+    let path = dir.path().join("certification.csv");
+    std::fs::write(&path, &text).expect("write");
+
+    let rows = read_worksheet(&path).expect("worksheet");
+    let inputs = load_inputs(&snapshot).expect("inputs");
+    let plan = plan_worksheet(&inputs, "certification.csv", &rows);
+    let script = plan.script();
+    assert_eq!(plan.steps.len(), 2, "{script}");
+    assert!(script.contains("heroku access:remove abby.absent@acme.example --app=acme-storefront\n"), "{script}");
+    assert!(script.contains(&format!("worksheet certification.csv line {abby}: Deny by Wendy on 2026-11-22: (no justification)")), "{script}");
+    let ron_line = rows.iter().find(|r| r.justification.contains("October")).map(|r| r.line).expect("ron row");
+    assert!(script.contains("heroku members:remove ron.removed@acme.example --team=acme-web\n"), "{script}");
+    assert!(script.contains(&format!("line {ron_line}: Deny by Carol on 2026-11-21: left; $(id)\\nin October")), "{script}");
+    assert!(!script.contains("olga-scratch"), "Don't know is not a denial");
+    let json: serde_json::Value = serde_json::from_str(&plan.api_json().expect("json")).expect("valid json");
+    assert_eq!(json[0]["path"], "/teams/apps/acme-storefront/collaborators/abby.absent@acme.example");
+    assert_eq!(json[0]["worksheet_rows"][0]["reviewer"], "Wendy");
+}
+
+fn finding(rule: &str, subject: Subject) -> Finding {
+    Finding {
+        rule_id: rule.into(),
+        severity: Severity::High,
+        confidence: Confidence::High,
+        title: "t".into(),
+        fingerprint: Finding::fingerprint_of(rule, &subject),
+        subject,
+        message: "message with a\nnewline and \u{202E}bidi".into(),
+        evidence: BTreeMap::new(),
+        // Never a real `rm -rf ~`: if escaping ever broke, this test must not wipe anything.
+        remediation: "fix it\nrm -f keep.txt".into(),
+        monthly_cost_cents: None,
+    }
+}
+
+fn grant(kind: &str, ea: &str, team: &str, app: &str, email: &str) -> Grant {
+    Grant { key: GrantKey { grant_type: kind.into(), enterprise_account: ea.into(), team: team.into(), app: app.into(), email: email.into() }, email: email.into(), role: String::new(), permissions: vec![], federated: None, two_factor: None }
+}
+
+/// Names that would run commands if pasted into a shell unquoted, or end a comment.
+fn hostile_plan(marker: &Path) -> Plan {
+    let m = marker.display();
+    let team = format!("t'; touch {m}; echo '");
+    let team_nl = format!("acme\ntouch {m}");
+    let email = format!("a'b; rm -f keep.txt $(touch {m}) `touch {m}`@e.example");
+    let app = "=HYPERLINK(\"http://evil.example\",\"click\")".to_owned();
+    let ea = format!("ea`touch {m}`");
+    let owner = format!("o$(touch {m})\n@e.example");
+    let sub = |team: Option<&str>, app: Option<&str>, email: &str, item: Option<&str>| Subject { enterprise_account: None, team: team.map(str::to_owned), app: app.map(str::to_owned), email: Some(email.to_owned()), item: item.map(str::to_owned) };
+    let findings = vec![
+        finding("inactive-seat", sub(Some(&team), None, &email, None)),
+        finding("enterprise-removal-not-cascaded", sub(Some(&team_nl), None, "x\"y\\z%s@e.example", None)),
+        finding("personal-app-collaborator", sub(None, Some(&app), "p@e.example", None)),
+        finding("stale-invitation", sub(Some(&team), None, "inv@e.example", None)),
+        finding("orphaned-authorization", sub(None, None, &owner, Some(&format!("id'; touch {m}; '")))),
+        finding("idp-deprovisioned-member", sub(None, None, "d@e.example", Some("okta"))),
+        // Would be read as an option: must not become a command.
+        finding("inactive-seat", sub(Some("t"), None, "--team=other", None)),
+        finding("sso-bypass", sub(Some(&team), None, &email, None)),
+    ];
+    let inputs = PlanInputs {
+        snapshot_id: format!("snap\n$(touch {m})"),
+        as_of: "2026-11-20T12:00:00Z".into(),
+        complete: false,
+        grants: vec![grant("enterprise-membership", &ea, "", "", "d@e.example"), grant("app-permission", "", &team, &app, "d@e.example"), grant("team-membership", "", &team_nl, "", "d@e.example")],
+        invitations: vec![Invitation { id: format!("inv$(touch {m})"), team: team.clone(), email: "inv@e.example".into() }],
+        findings: Some(FindingSet { format_version: 1, snapshot_id: "other".into(), as_of: chrono::Utc::now(), complete: true, inputs: vec![], rules: vec![], findings }),
+    };
+    let mut rules: Vec<String> = hkaudit::history::plan::DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect();
+    rules.push("sso-bypass".into());
+    plan_findings(&inputs, Some(&rules)).expect("plan")
+}
+
+#[test]
+fn hostile_names_stay_single_arguments_and_run_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Relative, so an injection would create it in the script's folder even where a value is
+    // lower-cased (emails are).
+    let marker = dir.path().join("pwned");
+    let plan = hostile_plan(Path::new("pwned"));
+    let keep = dir.path().join("keep.txt");
+    std::fs::write(&keep, "still here").expect("write");
+    let script = plan.script();
+    assert!(script.contains("NOT WRITTEN AS A COMMAND: `--team=other` begins with `-`"), "{script}");
+    // Comments stay comments: every line is a comment, blank, or one the generator wrote.
+    for line in script.lines() {
+        let ok = line.is_empty() || line.starts_with('#') || line.starts_with("heroku ") || line.starts_with("  ") || ["set -eu", "fi", "else", "exit 0"].contains(&line) || line.starts_with("if [ ");
+        let inside_quotes = line.starts_with("touch ") || line.starts_with("@e.example") || line.starts_with("$(touch"); // continuation of a quoted argument holding a newline
+        assert!(ok || inside_quotes, "unexpected line {line:?} in\n{script}");
+    }
+    let path = dir.path().join("plan.sh");
+    std::fs::write(&path, &script).expect("write");
+    let check = sh(&["-n"], &path, &[], dir.path());
+    assert!(check.status.success(), "sh -n: {}\n{script}", String::from_utf8_lossy(&check.stderr));
+
+    // Dry run: a `heroku` function prints each argument framed, one per line, and `auth:whoami`
+    // answers as the authorization's owner so that branch runs too.
+    let owner = plan.steps.iter().find_map(|s| match &s.action {
+        Action::RevokeAuthorization { owner, .. } => Some(owner.clone()),
+        _ => None,
+    });
+    let owner = owner.expect("an authorization step");
+    let stub = "heroku() {\n  if [ \"$1\" = auth:whoami ]; then printf '%s' \"$PLAN_OWNER\"; return 0; fi\n  for a in \"$@\"; do printf 'ARG[%s]\\n' \"$a\"; done\n  echo END\n}\n";
+    let dry = dir.path().join("dry.sh");
+    std::fs::write(&dry, format!("{stub}{script}")).expect("write");
+    let out = sh(&[], &dry, &[(REVIEWED_VAR, "yes"), ("PLAN_OWNER", &owner)], dir.path());
+    assert!(out.status.success(), "dry run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut expected = String::new();
+    for step in &plan.steps {
+        if let (Ok(Some(_)), Some(argv)) = (step.action.command(), step.action.argv()) {
+            for a in argv {
+                expected.push_str(&format!("ARG[{a}]\n"));
+            }
+            expected.push_str("END\n");
+        }
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, expected);
+    assert!(stdout.contains("ARG[--team=t'; touch pwned; echo ']\n"));
+    assert!(stdout.contains("ARG[a'b; rm -f keep.txt $(touch pwned) `touch pwned`@e.example]\n"));
+    assert!(stdout.contains("ARG[--app==HYPERLINK(\"http://evil.example\",\"click\")]\n"));
+    assert!(stdout.contains("ARG[x\"y\\z%s@e.example]\n"));
+    assert!(stdout.contains("ARG[authorizations:revoke]"), "the owner branch ran");
+    assert_eq!(expected.matches("END\n").count(), 8, "{expected}");
+    assert!(!marker.exists(), "an injected command ran");
+
+    // As anyone else, the authorization step is skipped with a message, not a failure.
+    let other = sh(&[], &dry, &[(REVIEWED_VAR, "yes"), ("PLAN_OWNER", "admin@e.example")], dir.path());
+    assert!(other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("skipped: authorization"));
+    assert!(!String::from_utf8_lossy(&other.stdout).contains("authorizations:revoke"));
+    assert!(!marker.exists(), "an injected command ran");
+    assert!(keep.exists(), "an injected rm ran");
+
+    // plan.json carries the values intact.
+    let json: serde_json::Value = serde_json::from_str(&plan.api_json().expect("json")).expect("valid json");
+    let paths: Vec<&str> = json.as_array().expect("array").iter().filter_map(|e| e["path"].as_str()).collect();
+    assert!(paths.iter().all(|p| p.starts_with('/') && !p.contains(' ') && !p.contains('\n') && !p.contains('\'')), "{paths:?}");
+    assert!(json.as_array().expect("array").iter().any(|e| e["run_as"] == owner.as_str()));
+}
