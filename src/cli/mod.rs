@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod certify;
 mod demo;
 mod diff;
 mod extract;
@@ -24,6 +25,8 @@ pub mod code {
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
     pub const INCOMPLETE: u8 = 3;
+    /// `certify`: a grant a reviewer denied is still there.
+    pub const DENIAL_NOT_DONE: u8 = 4;
     /// Stopped by Ctrl-C or SIGTERM (the sandbox's normal way to end).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -34,6 +37,7 @@ Exit codes:
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
   3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json);
        analyze: no finding at or above --fail-on, but data was missing
+  4    certify: a denied grant is still present in the newer snapshot
   10-14 analyze: highest finding at or above --fail-on (info, low, medium, high, critical)
   130  sandbox: stopped by Ctrl-C or SIGTERM";
 
@@ -61,6 +65,9 @@ enum Command {
     Run(run::Args),
     /// Compare two snapshots.
     Diff(diff::Args),
+    /// Check a filled-in certification worksheet against a newer snapshot: were denied grants removed?
+    #[command(after_help = certify::EXIT_CODES)]
+    Certify(certify::Args),
     /// Write the heroku commands and API calls that would fix findings or denied grants (runs nothing).
     #[command(after_help = plan::AFTER_HELP)]
     Plan(plan::Args),
@@ -85,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Certify(args) => certify::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshots(cmd) => snapshots::run(cmd),
         Command::Demo(args) => demo::run(args),

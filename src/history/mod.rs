@@ -2,10 +2,12 @@
 //!
 //! Heroku leaves the loop open (no SCIM, no cascading removal); this stage closes it by reading
 //! the outputs of earlier stages (snapshots, findings, filled-in worksheets) and nothing else.
+pub mod certify;
 pub mod diff;
 pub mod plan;
 pub mod worksheet;
 
+pub use certify::{certify, closure_csv, closure_markdown, Closure, ClosureReport};
 pub use diff::{diff, SnapshotDiff};
 pub use plan::{load_inputs, plan_findings, plan_worksheet, Plan, PlanInputs};
 pub use worksheet::{read_worksheet, Decision, WorksheetRow};

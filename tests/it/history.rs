@@ -165,9 +165,9 @@ async fn report_with_history_draws_the_trend_charts() {
         .arg("--out")
         .arg(&out)
         .arg(&s.new)
-        .status()
+        .output()
         .expect("hkaudit runs");
-    assert!(status.success());
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let html = std::fs::read_to_string(out.join("index.html")).expect("index");
     assert!(html.contains("<section id=\"trends\">"));
     assert!(html.contains("<td>2026q4</td>") && html.contains("<td>2027q1</td>"));
@@ -177,4 +177,141 @@ async fn report_with_history_draws_the_trend_charts() {
         let png = std::fs::read(out.join(format!("charts/{name}.png"))).expect("png");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     }
+}
+
+/// The reviewer's worksheet for the old snapshot, as `hkaudit report` wrote it, with decisions
+/// filled in by `decide(grant_type, team, email) -> decision word`.
+fn filled_worksheet(s: &TwoSnapshots, decide: impl Fn(&str, &str, &str) -> &'static str) -> (Vec<String>, Vec<Vec<String>>) {
+    let config = Config::default();
+    let model = hkaudit::report::load_model(&s.old, None, &config).expect("model");
+    let out = s.dir.path().join("old-report");
+    hkaudit::report::render(&model, &hkaudit::report::ReportOptions { out_dir: out.clone(), formats: [hkaudit::report::Format::Csv].into_iter().collect() }).expect("render");
+    let mut reader = csv::Reader::from_path(out.join("certification.csv")).expect("csv");
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (grant, team, email, decision, reviewer) = (col("grant_type"), col("team"), col("user_email"), col("decision"), col("reviewer"));
+    let rows = reader
+        .records()
+        .map(|r| {
+            let mut row: Vec<String> = r.expect("record").iter().map(str::to_owned).collect();
+            row[decision] = decide(&row[grant], &row[team], &row[email].to_lowercase()).to_owned();
+            if !row[decision].is_empty() {
+                row[reviewer] = "dana.director@acme.example".into();
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+fn decisions(grant: &str, team: &str, email: &str) -> &'static str {
+    match (grant, team, email) {
+        ("team-membership", "acme-platform", "ivan.idle@acme.example") => "Deny",
+        ("team-membership", "acme-data", "rita.removed@acme.example") => "deny",
+        ("team-membership", "acme-platform", "ada.active@acme.example") => "Approve",
+        ("team-membership", "acme-payments", "vic.viewer@acme.example") => "Don\u{2019}t know",
+        _ => "",
+    }
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut w = csv::Writer::from_path(path).expect("csv");
+    w.write_record(header).expect("header");
+    for r in rows {
+        w.write_record(r).expect("row");
+    }
+    w.flush().expect("flush");
+}
+
+fn certify_cli(worksheet: &Path, snapshot: &Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit")).arg("certify").arg("--worksheet").arg(worksheet).arg("--snapshot").arg(snapshot).arg("--json").output().expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certification_closure_proves_what_was_removed_and_flags_what_was_not() {
+    let s = two_snapshots().await;
+    let (header, rows) = filled_worksheet(&s, decisions);
+    let worksheet = s.dir.path().join("filled.csv");
+    write_csv(&worksheet, &header, &rows);
+
+    let closure = history::certify(&worksheet, &s.new, None).expect("certify");
+    assert!(closure.warnings.is_empty(), "the old snapshot sits beside the new one: {:?}", closure.warnings);
+    let by = |c: history::Closure| -> Vec<String> { closure.rows.iter().filter(|r| r.closure == c).map(|r| format!("{} {} {}", r.key.grant_type, r.key.team, r.key.email)).collect() };
+    assert_eq!(by(history::Closure::Done), vec!["team-membership acme-platform ivan.idle@acme.example"]);
+    assert_eq!(by(history::Closure::StillPresent), vec!["team-membership acme-data rita.removed@acme.example"]);
+    assert_eq!(by(history::Closure::Kept), vec!["team-membership acme-platform ada.active@acme.example"]);
+    assert!(by(history::Closure::Unknown).is_empty());
+    assert_eq!(by(history::Closure::NotReviewed).len(), rows.len() - 3, "vic's Don't know and every empty decision");
+    assert!(closure.has_open_denials());
+
+    let (code, stdout, _) = certify_cli(&worksheet, &s.new);
+    assert_eq!(code, 4, "a denied grant that persists fails the run");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json["counts"]["done"], 1);
+    assert_eq!(json["counts"]["still present"], 1);
+
+    let md = history::closure_markdown(&closure).expect("md");
+    assert!(md.contains("**Not closed: some denied grants are still present.**"));
+    assert!(md.contains("## Still present"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worksheet_saved_back_by_a_spreadsheet_reads_the_same() {
+    let s = two_snapshots().await;
+    let (header, rows) = filled_worksheet(&s, decisions);
+    let plain = s.dir.path().join("plain.csv");
+    write_csv(&plain, &header, &rows);
+    // Excel in a European locale: BOM, semicolons, CRLF, every cell quoted, columns reordered.
+    let mut order: Vec<usize> = (0..header.len()).collect();
+    order.reverse();
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let line = |cells: &[String]| order.iter().map(|i| quote(&cells[*i])).collect::<Vec<_>>().join(";");
+    let mut text = String::from("\u{feff}");
+    text.push_str(&line(&header));
+    text.push_str("\r\n");
+    for r in &rows {
+        text.push_str(&line(r));
+        text.push_str("\r\n");
+    }
+    let excel = s.dir.path().join("excel.csv");
+    std::fs::write(&excel, text).expect("write");
+    let a = history::certify(&plain, &s.new, None).expect("plain");
+    let b = history::certify(&excel, &s.new, None).expect("excel");
+    let summary = |c: &history::ClosureReport| c.rows.iter().map(|r| (r.key.clone(), r.closure, r.line)).collect::<Vec<_>>();
+    assert_eq!(summary(&a), summary(&b));
+    assert_eq!(a.counts, b.counts);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_worksheets_give_line_numbered_errors() {
+    let s = two_snapshots().await;
+    let (header, rows) = filled_worksheet(&s, decisions);
+    let dir = s.dir.path();
+    let decision = header.iter().position(|h| h == "decision").expect("decision");
+    let email = header.iter().position(|h| h == "user_email").expect("email");
+
+    let mut unknown_word = rows.clone();
+    unknown_word[4][decision] = "Revoke".into();
+    let p = dir.join("unknown-word.csv");
+    write_csv(&p, &header, &unknown_word);
+    let (code, _, err) = certify_cli(&p, &s.new);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown-word.csv:6:") && err.contains("Revoke") && err.contains("Approve, Deny, Don't know, Not reviewed"), "{err}");
+
+    let mut no_such_grant = rows.clone();
+    no_such_grant[2][email] = "nobody@acme.example".into();
+    let p = dir.join("no-such-grant.csv");
+    write_csv(&p, &header, &no_such_grant);
+    let (code, _, err) = certify_cli(&p, &s.new);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-grant.csv:4:") && err.contains("matches no grant of snapshot 2026q4"), "{err}");
+
+    let trimmed: Vec<String> = header.iter().filter(|h| *h != "decision").cloned().collect();
+    let trimmed_rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().filter(|(i, _)| *i != decision).map(|(_, c)| c.clone()).collect()).collect();
+    let p = dir.join("missing-column.csv");
+    write_csv(&p, &trimmed, &trimmed_rows);
+    let (code, _, err) = certify_cli(&p, &s.new);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing-column.csv:1:") && err.contains("decision"), "{err}");
 }
