@@ -236,3 +236,36 @@ async fn index_html_renders_in_headless_chromium_without_console_messages() {
     let console: Vec<&str> = std::str::from_utf8(&output.stderr).unwrap_or("").lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_chart_is_a_decodable_png_and_a_well_formed_svg() {
+    let acme = acme_analyzed().await;
+    let (_, out) = render(&acme.snapshot, &Config::default());
+    let names = ["seat-spend", "active-vs-inactive", "findings-by-rule", "days-since-activity"];
+    for name in names {
+        let png = std::fs::File::open(out.join(format!("charts/{name}.png"))).expect("png");
+        let mut reader = png::Decoder::new(std::io::BufReader::new(png)).read_info().expect("decodes");
+        let (width, height) = (reader.info().width, reader.info().height);
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut pixels).expect("frame");
+        assert_eq!(width, 900, "{name}");
+        assert!(height >= 420, "{name}: {height}");
+        assert!(pixels.iter().any(|b| *b < 128), "{name}: the image is blank");
+
+        let svg = read(&out.join(format!("charts/{name}.svg")));
+        let mut xml = quick_xml::Reader::from_str(&svg);
+        let mut elements = 0;
+        loop {
+            match xml.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(_) | quick_xml::events::Event::Empty(_)) => elements += 1,
+                Ok(_) => {}
+                Err(e) => panic!("{name}.svg is not well-formed XML at {}: {e}", xml.buffer_position()),
+            }
+        }
+        assert!(elements > 10, "{name}.svg has only {elements} elements");
+        assert!(svg.contains(&format!("width=\"{width}\"")), "{name}: SVG and PNG sizes differ");
+    }
+    // The acme team names label the per-team charts.
+    assert!(read(&out.join("charts/seat-spend.svg")).contains("acme-platform"));
+}
