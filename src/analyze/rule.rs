@@ -271,13 +271,13 @@ mod tests {
 
     #[test]
     fn header_problems_name_the_file_and_line() {
-        let err = Rule::parse("some-rule", &GOOD.replace("severity: high", "severity: severe"), "queries/some-rule.sql").unwrap_err();
+        let err = Rule::parse("some-rule", &GOOD.replace("severity: high", "severity: severe"), "queries/some-rule.sql").expect_err("must be refused");
         assert_eq!(err.to_string(), "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical");
-        let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql").unwrap_err();
+        let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql").expect_err("must be refused");
         assert!(err.to_string().contains("lacks `-- remediation"), "{err}");
-        let err = Rule::parse("some-rule", &GOOD.replace("-- params: inactive_days\n", ""), "r.sql").unwrap_err();
+        let err = Rule::parse("some-rule", &GOOD.replace("-- params: inactive_days\n", ""), "r.sql").expect_err("must be refused");
         assert!(err.to_string().contains("does not declare it"), "{err}");
-        let err = Rule::parse("Some_Rule", GOOD, "r.sql").unwrap_err();
+        let err = Rule::parse("Some_Rule", GOOD, "r.sql").expect_err("must be refused");
         assert!(err.to_string().contains("kebab-case"), "{err}");
     }
 }

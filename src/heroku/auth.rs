@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn missing_token_says_what_to_do() {
-        let err = discover_token(None, None, Some(Path::new("/nonexistent/.netrc")), "api.heroku.com").unwrap_err();
+        let err = discover_token(None, None, Some(Path::new("/nonexistent/.netrc")), "api.heroku.com").expect_err("must be refused");
         assert!(err.to_string().contains("HEROKU_API_KEY"), "{err}");
     }
 }

@@ -70,7 +70,7 @@ pub struct EnterpriseAccount {
 }
 
 /// Enterprise member permissions arrive as `[{name, description}]`; older payloads use strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PermissionNames(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for PermissionNames {
@@ -90,12 +90,6 @@ impl<'de> Deserialize<'de> for PermissionNames {
                 })
                 .collect(),
         ))
-    }
-}
-
-impl Default for PermissionNames {
-    fn default() -> Self {
-        PermissionNames(Vec::new())
     }
 }
 
