@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
 use crate::analyze::{read_findings, Finding, FindingSet};
-use crate::report::grants::{load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_MEMBERSHIP};
+use crate::report::grants::{load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION, TEAM_MEMBERSHIP};
 use crate::snapshot::{Snapshot, SnapshotError};
 
 /// The rules `plan` fixes when `--rules` is not given: those with a safe, mechanical fix.
@@ -251,9 +251,13 @@ impl Steps {
     }
 }
 
-fn grant_action(key: &GrantKey) -> Action {
+fn grant_action(key: &GrantKey, inputs: &PlanInputs) -> Action {
     let email = key.email.clone();
     match key.grant_type.as_str() {
+        TEAM_INVITATION => match inputs.invitations.iter().find(|i| i.team == key.team && norm(&i.email) == key.email) {
+            Some(inv) => Action::RevokeInvitation { team: inv.team.clone(), email, id: inv.id.clone() },
+            None => Action::Manual { text: format!("the invitation of {email} to team {} is not in the snapshot any more", key.team) },
+        },
         TEAM_MEMBERSHIP => Action::RemoveTeamMember { team: key.team.clone(), email },
         ENTERPRISE_MEMBERSHIP => Action::RemoveEnterpriseMember { enterprise_account: key.enterprise_account.clone(), email },
         APP_PERMISSION => Action::RemoveAppCollaborator { app: key.app.clone(), email, personal: false },
@@ -321,8 +325,9 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
         },
         ("idp-deprovisioned-member", _, _, Some(email)) => {
             let mut any = false;
-            for g in inputs.grants.iter().filter(|g| &g.key.email == email) {
-                steps.add(grant_action(&g.key), Some(g.key.clone()), Some(r.clone()), None);
+            // Invitations are revoked just below, with their ids.
+            for g in inputs.grants.iter().filter(|g| &g.key.email == email && g.key.grant_type != TEAM_INVITATION) {
+                steps.add(grant_action(&g.key, inputs), Some(g.key.clone()), Some(r.clone()), None);
                 any = true;
             }
             for inv in inputs.invitations.iter().filter(|i| &norm(&i.email) == email) {
@@ -357,7 +362,7 @@ pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[Workshe
     for row in rows.iter().filter(|r| r.decision == Decision::Deny) {
         let r = RowRef { file: worksheet_name.to_owned(), line: row.line, reviewer: row.reviewer.clone(), decision_date: row.decision_date.clone(), justification: row.justification.clone() };
         let action = if inputs.grants.iter().any(|g| g.key == row.key) {
-            grant_action(&row.key)
+            grant_action(&row.key, inputs)
         } else {
             Action::Manual { text: format!("{} is not in snapshot {}: removed since, or in a scope the snapshot did not read (see its gaps); nothing to run", row.key.display(), inputs.snapshot_id) }
         };
