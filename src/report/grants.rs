@@ -79,7 +79,17 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
         });
     }
 
-    let ap = read("app_permissions")?;
+    // Role-implied grants are most of this table (every member × every team app): only direct
+    // grants are read, filtered before anything is materialised.
+    let ap = {
+        let mut ctx = polars::sql::SQLContext::new();
+        ctx.register("app_permissions", snapshot.scan("app_permissions")?);
+        let direct = ctx
+            .execute("SELECT * FROM app_permissions WHERE ARRAY_CONTAINS(sources, 'explicit') OR ARRAY_CONTAINS(sources, 'personal-collaborator')")
+            .and_then(|lf| lf.collect())
+            .map_err(|e| ReportError::Data(format!("app_permissions: {e}")))?;
+        Rows::new("app_permissions", direct)
+    };
     let (app, team, email, perms, sources) = (ap.string("app_name")?, ap.str("team_name")?, ap.string("email")?, ap.list("permissions")?, ap.list("sources")?);
     for i in 0..ap.len() {
         let grant_type = if sources[i].iter().any(|s| s == "personal-collaborator") {
