@@ -4,7 +4,7 @@
 //! Run: `cargo bench --bench analyze` (1,000,000 team memberships, 10,000,000 activity rows),
 //! `cargo bench --bench analyze -- --quick` (seconds). `-- --per-rule` (or
 //! `HKAUDIT_BENCH_PER_RULE=1`) also times each rule of `queries/` alone (`--queries` with a
-//! folder holding only that rule). Sizes: `HKAUDIT_BENCH_TEAMS` (1000), `HKAUDIT_BENCH_PEOPLE`
+//! folder holding only that rule); `-- --generate-only` only writes the data. Sizes: `HKAUDIT_BENCH_TEAMS` (1000), `HKAUDIT_BENCH_PEOPLE`
 //! (200000), `HKAUDIT_BENCH_MEMBERSHIPS` (1000000), `HKAUDIT_BENCH_ACTIVITY` (10000000),
 //! `HKAUDIT_BENCH_APPS` (5000), `HKAUDIT_BENCH_IDP_USERS` (200000). The generated data is kept in
 //! `target/bench-data/` and reused by later runs of the same sizes (`HKAUDIT_BENCH_REGENERATE=1`
@@ -620,6 +620,9 @@ fn main() -> anyhow::Result<()> {
         println!("reusing the snapshot in {}", data.display());
         false
     };
+    if std::env::args().any(|a| a == "--generate-only") {
+        return Ok(());
+    }
     let manifest: Value = serde_json::from_slice(&std::fs::read(snapshot.join("manifest.json"))?)?;
     let rows: BTreeMap<String, u64> = manifest["tables"]
         .as_object()
