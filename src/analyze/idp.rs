@@ -142,12 +142,13 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
     let mut by_email: BTreeMap<String, IdpUser> = BTreeMap::new();
     let mut primaries: Vec<IdpUser> = Vec::new();
     let mut aliases: Vec<IdpUser> = Vec::new();
+    let mut lines = LineCounter { text: &text, offset: 0, line: 1 };
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(path, &text, &e))?;
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let line = record.position().map(|p| record_line(&text, p.byte())).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         let row = Row { path, line, record: &record, headers: &headers };
         let (primary, alias_list) = layout.read(&row)?;
         for alias in alias_list {
@@ -250,6 +251,29 @@ pub(crate) fn record_line(text: &str, byte: u64) -> usize {
     let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
     let skipped = text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
     line_of(text, start + skipped)
+}
+
+/// [`record_line`] for records read in order: counts the newlines since the previous record
+/// only, instead of from the start of the file for every row (quadratic: a 200,000-user export
+/// took minutes).
+struct LineCounter<'t> {
+    text: &'t str,
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn at(&mut self, byte: u64) -> usize {
+        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        let skipped = self.text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let target = start + skipped;
+        if target < self.offset {
+            return record_line(self.text, byte);
+        }
+        self.line += self.text.as_bytes()[self.offset..target].iter().filter(|b| **b == b'\n').count();
+        self.offset = target;
+        self.line
+    }
 }
 
 /// Header names compared without case, punctuation or a `[READ ONLY]`-style suffix.
@@ -586,6 +610,16 @@ mod tests {
             ));
         }
         text
+    }
+
+    #[test]
+    fn line_counter_agrees_with_record_line() {
+        let text = "a,b\n1,2\r\n\n3,\"x\ny\"\n4,5\n";
+        let mut lines = LineCounter { text, offset: 0, line: 1 };
+        for byte in [0u64, 4, 8, 10, 11, 17, 21] {
+            assert_eq!(lines.at(byte), record_line(text, byte), "at byte {byte}");
+        }
+        assert_eq!(lines.at(4), record_line(text, 4), "going back falls back to a full count");
     }
 
     #[test]

@@ -206,6 +206,14 @@ impl Fixture {
         self.team_members.get(team).map_or(&[], Vec::as_slice)
     }
 
+    /// How many collaborators, releases and builds an app (by name) has, as served by
+    /// `/apps/{app}/collaborators`, `/releases` and `/builds`: what a per-app crawl would page
+    /// through (the extract benchmark's naive plan).
+    pub fn app_list_sizes(&self, app: &str) -> (usize, usize, usize) {
+        let len = |lists: &BTreeMap<String, Vec<Value>>| lists.get(app).map_or(0, Vec::len);
+        (len(&self.app_collaborators), len(&self.app_releases), len(&self.app_builds))
+    }
+
     /// Remove a member from a team; false when there was no such member.
     pub fn remove_team_member(&mut self, team: &str, email: &str) -> bool {
         let Some(members) = self.team_members.get_mut(team) else {
