@@ -73,7 +73,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 pub fn report(args: &Args, extracted: &Extracted) -> anyhow::Result<Outcome> {
     let m = &extracted.manifest;
     if !m.complete {
-        tracing::warn!(gaps = m.gaps.len(), "snapshot is incomplete: see `gaps` in manifest.json");
         #[allow(clippy::print_stderr)]
         {
             eprintln!("hkaudit: warning: snapshot {} is incomplete: {} read(s) failed; manifest.json lists them under `gaps`", m.snapshot_id, m.gaps.len());

@@ -49,15 +49,15 @@ impl TableBuilder {
         self
     }
 
-    /// A list-of-strings column.
+    /// A list-of-strings column, built in one pass (a Series per row costs far more memory).
     pub fn list(mut self, name: &str, values: impl IntoIterator<Item = Vec<String>>) -> Self {
-        let inner: Vec<Series> = values.into_iter().map(|v| Series::new(PlSmallStr::EMPTY, v)).collect();
-        let series = if inner.is_empty() {
-            Series::new_empty(name.into(), &DataType::List(Box::new(DataType::String)))
-        } else {
-            Series::new(name.into(), inner)
-        };
-        self.columns.push(series.into_column());
+        let values: Vec<Vec<String>> = values.into_iter().collect();
+        let total: usize = values.iter().map(Vec::len).sum();
+        let mut builder = ListStringChunkedBuilder::new(name.into(), values.len(), total);
+        for row in &values {
+            builder.append_values_iter(row.iter().map(String::as_str));
+        }
+        self.columns.push(builder.finish().into_series().into_column());
         self
     }
 
