@@ -98,6 +98,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             continue;
         }
         let sql = rule.bind(&values)?;
+        let started = std::time::Instant::now();
         let df = match ctx.execute(&sql).and_then(|lf| lf.collect()) {
             Ok(df) => df,
             Err(e) => {
@@ -107,6 +108,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
                 continue;
             }
         };
+        let queried = started.elapsed();
         let rows = match rows_to_findings(rule, severity, &df) {
             Ok(rows) => rows,
             Err(e) => {
@@ -138,6 +140,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             }
         }
         result.findings = findings.iter().filter(|f| f.rule_id == rule.id).count();
+        tracing::info!(rule = %rule.id, rows = df.height(), ?queried, total = ?started.elapsed(), "rule ran");
         results.push(result);
     }
     findings.sort_by(|a, b| {

@@ -112,9 +112,13 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
             .collect(),
     };
 
+    let started = std::time::Instant::now();
     let findings = run(&snapshot, &inputs, &config, &rules)?;
+    tracing::info!(elapsed = ?started.elapsed(), findings = findings.findings.len(), "rules ran");
+    let started = std::time::Instant::now();
     let out_dir = opts.out.clone().unwrap_or_else(|| snapshot.dir().to_owned());
     write_findings(&findings, &out_dir)?;
+    tracing::info!(elapsed = ?started.elapsed(), "findings written");
     // Stale IdP rows from an earlier run with other exports must not outlive it.
     for (file, frame) in [(IDP_USERS_PARQUET, &inputs.idp_users), (IDP_DOMAINS_PARQUET, &inputs.idp_domains)] {
         match frame {
