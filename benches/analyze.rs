@@ -168,7 +168,7 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
     let ea_id = uuid(1, 1);
     let ago = |rng: &mut ChaCha8Rng, from: i64, to: i64| as_of - Duration::seconds(rng.random_range(from * 86_400..=to * 86_400));
     let two_factor = |p: usize| p % 41 != 5; // ~2.4% without 2FA
-    let federated = |p: usize| p % 10 != 0; // 90% sign in through SSO
+    let federated = |p: usize| !p.is_multiple_of(10); // 90% sign in through SSO
     let sso_team = |t: usize| t % 10 == 3; // 10% of teams use SSO
 
     let out = dir.join("snapshots");
