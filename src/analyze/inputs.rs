@@ -105,10 +105,7 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     1 + text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count()
 }
 
-/// How emails are compared everywhere in hkaudit: trimmed and lower-cased.
-pub fn email_norm(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+pub use crate::snapshot::email_norm;
 
 /// The domain of a normalised email, if it has one.
 pub fn email_domain(email_norm: &str) -> Option<&str> {

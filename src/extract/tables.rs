@@ -9,10 +9,8 @@ use super::crawl::Crawl;
 use crate::heroku::models::*;
 use crate::snapshot::{SnapshotError, TableBuilder};
 
-/// Emails are compared lower-cased and trimmed everywhere; the original is kept beside it.
-pub fn norm(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+// Emails are compared normalised everywhere; the original is kept beside each `_norm` column.
+use crate::snapshot::email_norm as norm;
 
 fn norm_opt(email: Option<&str>) -> Option<String> {
     email.map(norm)
@@ -155,13 +153,16 @@ fn identity_providers(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         .build("identity_providers")
 }
 
+/// An app's team name; `/apps` may give only the team's id, so the teams read supply the name.
+fn app_team_name(crawl: &Crawl, app: &App) -> Option<String> {
+    let t = app.team.as_ref()?;
+    t.name.clone().or_else(|| crawl.teams.iter().find(|x| x.id == t.id).map(|x| x.name.clone()))
+}
+
 fn apps(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let mut rows: Vec<&App> = crawl.apps.values().collect();
     rows.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let team_name = |a: &App| -> Option<String> {
-        let t = a.team.as_ref()?;
-        t.name.clone().or_else(|| crawl.teams.iter().find(|x| x.id == t.id).map(|x| x.name.clone()))
-    };
+    let team_name = |a: &App| app_team_name(crawl, a);
     TableBuilder::new()
         .str("id", rows.iter().map(|a| Some(&a.id)))
         .str("name", rows.iter().map(|a| Some(&a.name)))
@@ -241,10 +242,7 @@ fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         .collect::<Vec<_>>();
     let mut rows = rows;
     rows.sort_by_key(|(a, g)| (a.name.clone(), norm(&g.email)));
-    let team_name = |a: &App| -> Option<String> {
-        let t = a.team.as_ref()?;
-        t.name.clone().or_else(|| crawl.teams.iter().find(|x| x.id == t.id).map(|x| x.name.clone()))
-    };
+    let team_name = |a: &App| app_team_name(crawl, a);
     TableBuilder::new()
         .str("app_id", rows.iter().map(|(a, _)| Some(&a.id)))
         .str("app_name", rows.iter().map(|(a, _)| Some(&a.name)))

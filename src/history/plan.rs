@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
+use crate::snapshot::email_norm as norm;
 use crate::analyze::{read_findings, Finding, FindingSet};
 use crate::report::grants::{load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION, TEAM_MEMBERSHIP};
 use crate::snapshot::{Snapshot, SnapshotError};
@@ -266,9 +267,6 @@ fn grant_action(key: &GrantKey, inputs: &PlanInputs) -> Action {
     }
 }
 
-fn norm(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 fn header_warnings(inputs: &PlanInputs) -> Vec<String> {
     let mut w = Vec::new();

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::Rows;
 use super::ReportError;
+use crate::snapshot::email_norm as norm;
 use crate::snapshot::Snapshot;
 
 pub const TEAM_MEMBERSHIP: &str = "team-membership";
@@ -49,9 +50,6 @@ pub struct Grant {
     pub two_factor: Option<bool>,
 }
 
-fn norm(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 /// Every grant in a snapshot, sorted by key.
 pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::frame::Rows;
 use super::grants;
 use super::ReportError;
+use crate::snapshot::email_norm as norm;
 use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
 use crate::snapshot::{Gap, Snapshot};
 
@@ -295,9 +296,6 @@ fn yes_no(b: Option<bool>) -> String {
     }
 }
 
-fn norm(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 struct Member {
     team_id: String,
@@ -346,7 +344,6 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
     let m = snapshot.manifest();
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
 
-    let teams = read("teams")?;
     let Seats { members, team_ids, team_names, team_ea } = seats(snapshot)?;
 
     // Last activity per person, from the snapshot's activity table.
@@ -504,7 +501,7 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
             review_period: period,
         },
         gaps: m.gaps.clone(),
-        scope: Scope { enterprise_accounts: eas.string("name")?, teams: teams.len(), apps: apps.len(), people: people.len(), inputs: findings.inputs.clone() },
+        scope: Scope { enterprise_accounts: eas.string("name")?, teams: team_ids.len(), apps: apps.len(), people: people.len(), inputs: findings.inputs.clone() },
         cost,
         risk: risk(findings),
         certification: cert,

@@ -32,6 +32,12 @@ pub const TABLES: &[&str] = &[
     "authorizations",
 ];
 
+/// How emails are compared everywhere in hkaudit, and what every `*_norm` column holds:
+/// trimmed and lower-cased.
+pub fn email_norm(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("{path}: {detail}")]
