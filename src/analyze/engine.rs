@@ -139,7 +139,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
                 findings.push(finding);
             }
         }
-        result.findings = findings.iter().filter(|f| f.rule_id == rule.id).count();
+        result.findings = seen.len();
         tracing::info!(rule = %rule.id, rows = df.height(), ?queried, total = ?started.elapsed(), "rule ran");
         results.push(result);
     }

@@ -29,11 +29,7 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
         .i64("monthly_cost_cents", f.iter().map(|x| x.monthly_cost_cents))
         .str("fingerprint", f.iter().map(|x| Some(&x.fingerprint)))
         .build("findings")?;
-    let parquet = dir.join(FINDINGS_PARQUET);
-    let tmp = dir.join(format!(".{FINDINGS_PARQUET}.tmp-{}", std::process::id()));
-    let file = fsutil::create_private_file(&tmp).map_err(|e| out(&tmp, &e))?;
-    polars::prelude::ParquetWriter::new(file).finish(&mut df).map_err(|e| out(&tmp, &e))?;
-    std::fs::rename(&tmp, &parquet).map_err(|e| out(&parquet, &e))?;
+    write_frame(dir, FINDINGS_PARQUET, &mut df)?;
     let json = serde_json::to_vec_pretty(set).map_err(|e| out(dir, &e))?;
     let path = dir.join(FINDINGS_JSON);
     fsutil::write_private_atomic(&path, &json).map_err(|e| out(&path, &e))
@@ -44,6 +40,7 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
 pub const IDP_USERS_PARQUET: &str = "idp_users.parquet";
 pub const IDP_DOMAINS_PARQUET: &str = "idp_domains.parquet";
 
+/// Write a Parquet file (mode 0600) through a temporary sibling and a rename.
 pub fn write_frame(dir: &Path, file: &str, df: &mut polars::prelude::DataFrame) -> Result<(), AnalyzeError> {
     let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output { path: path.display().to_string(), detail: e.to_string() };
     let path = dir.join(file);
