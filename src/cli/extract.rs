@@ -59,14 +59,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let extracted = extract_with_discovered_token(&args)?;
+    report(&args, &extracted)
+}
+
+/// Find the token as the Heroku CLI does (for the `--api-url` host) and extract: shared by
+/// `extract` and `run`.
+pub fn extract_with_discovered_token(args: &Args) -> anyhow::Result<Extracted> {
     let url = url::Url::parse(&args.api_url).with_context(|| format!("--api-url {}: not a URL", args.api_url))?;
     let host = url.host_str().unwrap_or("api.heroku.com").to_owned();
     let netrc = std::env::var_os("HOME").map(|h| Path::new(&h).join(".netrc"));
     let (token, source) = discover_token(std::env::var("HEROKU_API_KEY").ok(), args.token_file.as_deref(), netrc.as_deref(), &host)?;
     tracing::info!(%source, "using the API token from {source}");
     let verbose = tracing::enabled!(tracing::Level::INFO);
-    let extracted = super::runtime()?.block_on(execute(&args, token, verbose))?;
-    report(&args, &extracted)
+    super::runtime()?.block_on(execute(args, token, verbose))
 }
 
 /// Print the outcome and choose the exit code: 3 when the snapshot has gaps.

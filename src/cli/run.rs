@@ -18,13 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let token_args = &args.extract;
-    let url = url::Url::parse(&token_args.api_url).map_err(|e| anyhow::anyhow!("--api-url {}: {e}", token_args.api_url))?;
-    let host = url.host_str().unwrap_or("api.heroku.com").to_owned();
-    let netrc = std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".netrc"));
-    let (token, _) = hkaudit::heroku::discover_token(std::env::var("HEROKU_API_KEY").ok(), token_args.token_file.as_deref(), netrc.as_deref(), &host)?;
-    let verbose = tracing::enabled!(tracing::Level::INFO);
-    let extracted = super::runtime()?.block_on(super::extract::execute(&args.extract, token, verbose))?;
+    let extracted = super::extract::extract_with_discovered_token(&args.extract)?;
     let analyzed = analyze_snapshot(&args.analyze.options(extracted.path.clone(), None))?;
     for line in super::analyze::summary_lines(&analyzed.findings) {
         super::print_line(&line)?;
