@@ -6,9 +6,11 @@ use std::path::Path;
 fn embed(dir: &str, ext: Option<&str>, out_name: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     println!("cargo:rerun-if-changed={dir}");
-    let mut entries: Vec<_> = std::fs::read_dir(&root)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
-        .unwrap_or_default();
+    // A missing folder would silently ship a binary with no rules or templates: fail the build.
+    let mut entries: Vec<_> = match std::fs::read_dir(&root) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect(),
+        Err(e) => panic!("cannot read {}: {e}", root.display()),
+    };
     entries.retain(|p| ext.is_none_or(|x| p.extension().and_then(|e| e.to_str()) == Some(x)));
     entries.sort();
     let mut code = String::from("&[\n");
