@@ -47,7 +47,10 @@ struct Sizes {
 
 impl Sizes {
     fn key(&self) -> String {
-        format!("t{}-p{}-m{}-a{}-apps{}-idp{}-v1", self.teams, self.people, self.memberships, self.activity, self.apps, self.idp_users)
+        format!(
+            "t{}-p{}-m{}-a{}-apps{}-idp{}-v1",
+            self.teams, self.people, self.memberships, self.activity, self.apps, self.idp_users
+        )
     }
 }
 
@@ -74,11 +77,14 @@ struct Skew(Vec<f64>);
 impl Skew {
     fn new(n: usize, s: f64) -> Skew {
         let mut total = 0.0;
-        Skew((0..n).map(|i| {
-            total += 1.0 / ((i + 1) as f64).powf(s);
-            total
-        })
-        .collect())
+        Skew(
+            (0..n)
+                .map(|i| {
+                    total += 1.0 / ((i + 1) as f64).powf(s);
+                    total
+                })
+                .collect(),
+        )
     }
     fn pick(&self, rng: &mut ChaCha8Rng) -> usize {
         let x = rng.random::<f64>() * self.0.last().copied().unwrap_or(0.0);
@@ -123,7 +129,12 @@ impl ChunkedTable {
             }
             hasher.update(&buf[..n]);
         }
-        let info = TableInfo { file: format!("{}.parquet", self.name), rows: self.rows, columns: self.columns, sha256: hex::encode(hasher.finalize()) };
+        let info = TableInfo {
+            file: format!("{}.parquet", self.name),
+            rows: self.rows,
+            columns: self.columns,
+            sha256: hex::encode(hasher.finalize()),
+        };
         Ok((self.name.to_owned(), info))
     }
 }
@@ -166,7 +177,9 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
     let days = 180;
     let since = as_of - Duration::days(days);
     let ea_id = uuid(1, 1);
-    let ago = |rng: &mut ChaCha8Rng, from: i64, to: i64| as_of - Duration::seconds(rng.random_range(from * 86_400..=to * 86_400));
+    let ago = |rng: &mut ChaCha8Rng, from: i64, to: i64| {
+        as_of - Duration::seconds(rng.random_range(from * 86_400..=to * 86_400))
+    };
     let two_factor = |p: usize| p % 41 != 5; // ~2.4% without 2FA
     let federated = |p: usize| !p.is_multiple_of(10); // 90% sign in through SSO
     let sso_team = |t: usize| t % 10 == 3; // 10% of teams use SSO
@@ -192,7 +205,10 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
     let mut df = TableBuilder::new()
         .str("id", [Some(&ea_id)])
         .str("name", [Some(EA_NAME)])
-        .list("caller_permissions", [vec!["view".to_owned(), "create".to_owned(), "manage".to_owned(), "billing".to_owned()]])
+        .list(
+            "caller_permissions",
+            [vec!["view".to_owned(), "create".to_owned(), "manage".to_owned(), "billing".to_owned()]],
+        )
         .bool("trial", [Some(false)])
         .str::<&str>("identity_provider_id", [None])
         .time("created_at", [Some(as_of - Duration::days(1500))])
@@ -214,7 +230,11 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         .list(
             "permissions",
             sorted_members.iter().map(|(_, p)| {
-                if p % 100 == 42 { vec!["view".to_owned(), "manage".to_owned()] } else { vec!["view".to_owned()] }
+                if p % 100 == 42 {
+                    vec!["view".to_owned(), "manage".to_owned()]
+                } else {
+                    vec!["view".to_owned()]
+                }
             }),
         )
         .bool("two_factor_authentication", sorted_members.iter().map(|(_, p)| Some(two_factor(*p))))
@@ -283,7 +303,15 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         }
         for t in &chosen {
             let x = rng.random::<f64>();
-            let role = if x < 0.03 { "admin" } else if x < 0.13 { "viewer" } else if x < 0.33 { "collaborator" } else { "member" };
+            let role = if x < 0.03 {
+                "admin"
+            } else if x < 0.13 {
+                "viewer"
+            } else if x < 0.33 {
+                "collaborator"
+            } else {
+                "member"
+            };
             memberships.push(Membership { team: *t as u32, person: p as u32, role });
         }
     }
@@ -305,7 +333,12 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
             .str("role", chunk.iter().map(|m| Some(m.role)))
             .bool("federated", chunk.iter().map(|m| Some(federated(m.person as usize))))
             .bool("two_factor_authentication", chunk.iter().map(|m| Some(two_factor(m.person as usize))))
-            .str("identity_provider_id", chunk.iter().map(|m| (sso_team(m.team as usize) && federated(m.person as usize)).then(|| uuid(5, m.team as u64 + 1))))
+            .str(
+                "identity_provider_id",
+                chunk.iter().map(|m| {
+                    (sso_team(m.team as usize) && federated(m.person as usize)).then(|| uuid(5, m.team as u64 + 1))
+                }),
+            )
             .time("created_at", created.iter().map(|c| Some(*c)))
             .time("updated_at", created.iter().map(|c| Some(*c)))
             .build("team_members")?;
@@ -321,7 +354,8 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
 
     // team_invitations: ~2 per team, most recent, some stale.
     let invitations = sizes.teams * 2;
-    let mut invs: Vec<(usize, usize, DateTime<Utc>)> = (0..invitations).map(|i| (team_skew.pick(&mut rng), i, ago(&mut rng, 1, 200))).collect();
+    let mut invs: Vec<(usize, usize, DateTime<Utc>)> =
+        (0..invitations).map(|i| (team_skew.pick(&mut rng), i, ago(&mut rng, 1, 200))).collect();
     invs.sort_by_key(|(t, i, _)| (*t, uuid(6, *i as u64)));
     let mut df = TableBuilder::new()
         .str("id", invs.iter().map(|(_, i, _)| Some(uuid(6, *i as u64))))
@@ -344,7 +378,13 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         .map(|a| {
             let team = (a < sizes.apps).then(|| team_skew.pick(&mut rng));
             let x = rng.random::<f64>();
-            let last_release_days = if x < 0.65 { rng.random_range(181..1400) } else if x < 0.97 { rng.random_range(0..180) } else { 0 };
+            let last_release_days = if x < 0.65 {
+                rng.random_range(181..1400)
+            } else if x < 0.97 {
+                rng.random_range(0..180)
+            } else {
+                0
+            };
             App {
                 id: uuid(8, a as u64),
                 name: format!("app-{a:05}"),
@@ -360,9 +400,28 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         .str("team_id", apps.iter().map(|a| a.team.map(team_id)))
         .str("team_name", apps.iter().map(|a| a.team.map(team_name)))
         .bool("personal", apps.iter().map(|a| Some(a.team.is_none())))
-        .str("owner_id", apps.iter().map(|a| Some(a.team.map_or_else(|| uuid(3, a.owner.unwrap_or(0) as u64 + 1), team_id))))
-        .str("owner_email", apps.iter().map(|a| Some(a.team.map_or_else(|| email(a.owner.unwrap_or(0)), |t| format!("{}@herokumanager.com", team_name(t))))))
-        .str("owner_email_norm", apps.iter().map(|a| Some(a.team.map_or_else(|| email(a.owner.unwrap_or(0)), |t| format!("{}@herokumanager.com", team_name(t))))))
+        .str(
+            "owner_id",
+            apps.iter().map(|a| Some(a.team.map_or_else(|| uuid(3, a.owner.unwrap_or(0) as u64 + 1), team_id))),
+        )
+        .str(
+            "owner_email",
+            apps.iter().map(|a| {
+                Some(
+                    a.team
+                        .map_or_else(|| email(a.owner.unwrap_or(0)), |t| format!("{}@herokumanager.com", team_name(t))),
+                )
+            }),
+        )
+        .str(
+            "owner_email_norm",
+            apps.iter().map(|a| {
+                Some(
+                    a.team
+                        .map_or_else(|| email(a.owner.unwrap_or(0)), |t| format!("{}@herokumanager.com", team_name(t))),
+                )
+            }),
+        )
         .bool("locked", apps.iter().map(|_| Some(false)))
         .time("created_at", apps.iter().map(|a| Some(as_of - Duration::days(a.last_release_days + 400))))
         .time("updated_at", apps.iter().map(|a| Some(as_of - Duration::days(a.last_release_days))))
@@ -427,10 +486,17 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         active_people.swap(i, j);
     }
     let people_skew = Skew::new(active_people.len().max(1), 0.8);
-    let busy: Vec<usize> = (0..apps.len()).filter(|a| apps[*a].last_release_days < days && apps[*a].team.is_some()).collect();
+    let busy: Vec<usize> =
+        (0..apps.len()).filter(|a| apps[*a].last_release_days < days && apps[*a].team.is_some()).collect();
     let app_skew = Skew::new(busy.len().max(1), 1.0);
     let removed: Vec<usize> = (0..sizes.people).filter(|p| !in_enterprise(*p)).collect();
-    let audit_kinds = [("team_membership", "create"), ("app", "update"), ("config_change", "set"), ("collaborator", "create"), ("enterprise_account_membership", "destroy")];
+    let audit_kinds = [
+        ("team_membership", "create"),
+        ("app", "update"),
+        ("config_change", "set"),
+        ("collaborator", "create"),
+        ("enterprise_account_membership", "destroy"),
+    ];
     let span_ms = (as_of - since).num_milliseconds();
     let chunks = sizes.activity.div_ceil(CHUNK).max(1);
     let mut activity = ChunkedTable::new(&tmp, "activity");
@@ -449,12 +515,31 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
                 if x < 0.98 || busy.is_empty() {
                     let kind = if x < 0.55 { "release" } else { "build" };
                     let app = busy.get(app_skew.pick(&mut rng)).copied();
-                    ActivityRow { at, kind, id: uuid(9, n), action: format!("{kind}.succeeded"), person, app, team: app.and_then(|a| apps[a].team), target: None }
+                    ActivityRow {
+                        at,
+                        kind,
+                        id: uuid(9, n),
+                        action: format!("{kind}.succeeded"),
+                        person,
+                        app,
+                        team: app.and_then(|a| apps[a].team),
+                        target: None,
+                    }
                 } else {
                     let (t, a) = audit_kinds[rng.random_range(0..audit_kinds.len())];
-                    let target = (t == "enterprise_account_membership" && !removed.is_empty()).then(|| removed[rng.random_range(0..removed.len())]);
+                    let target = (t == "enterprise_account_membership" && !removed.is_empty())
+                        .then(|| removed[rng.random_range(0..removed.len())]);
                     let app = busy.get(app_skew.pick(&mut rng)).copied();
-                    ActivityRow { at, kind: "audit", id: uuid(10, n), action: format!("{t}.{a}"), person, app, team: app.and_then(|a| apps[a].team), target }
+                    ActivityRow {
+                        at,
+                        kind: "audit",
+                        id: uuid(10, n),
+                        action: format!("{t}.{a}"),
+                        person,
+                        app,
+                        team: app.and_then(|a| apps[a].team),
+                        target,
+                    }
                 }
             })
             .collect();
@@ -494,7 +579,12 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
             .str("target_email", ev.iter().map(|r| r.target.map(email)))
             .str("target_email_norm", ev.iter().map(|r| r.target.map(email)))
             .str("request_ip", ev.iter().map(|r| Some(format!("10.0.{}.{}", r.person % 256, r.person / 256 % 256))))
-            .str("data", ev.iter().map(|r| Some(r.target.map_or_else(|| "{}".to_owned(), |t| json!({"user": {"email": email(t)}}).to_string()))))
+            .str(
+                "data",
+                ev.iter().map(|r| {
+                    Some(r.target.map_or_else(|| "{}".to_owned(), |t| json!({"user": {"email": email(t)}}).to_string()))
+                }),
+            )
             .build("audit_events")?;
         audit.write(&df)?;
     }
@@ -504,7 +594,8 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
     // authorizations: mostly current members' tokens, some of people who have left.
     let auths: Vec<(usize, String)> = (0..500usize)
         .map(|i| {
-            let who = if i % 5 == 0 { format!("gone{i:04}@{DOMAIN}") } else { email(rng.random_range(0..sizes.people)) };
+            let who =
+                if i % 5 == 0 { format!("gone{i:04}@{DOMAIN}") } else { email(rng.random_range(0..sizes.people)) };
             (i, who)
         })
         .collect();
@@ -559,8 +650,18 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
         } else {
             format!("former{p:07}@{DOMAIN}")
         };
-        let status = if p >= sizes.people || p % 71 == 2 { "DEPROVISIONED" } else if p % 53 == 1 { "SUSPENDED" } else { "ACTIVE" };
-        writeln!(csv, "00u{p:07},{status},2026-01-15T08:00:00.000Z,2026-04-{:02}T09:00:00.000Z,{address},{address}", 1 + p % 28)?;
+        let status = if p >= sizes.people || p % 71 == 2 {
+            "DEPROVISIONED"
+        } else if p % 53 == 1 {
+            "SUSPENDED"
+        } else {
+            "ACTIVE"
+        };
+        writeln!(
+            csv,
+            "00u{p:07},{status},2026-01-15T08:00:00.000Z,2026-04-{:02}T09:00:00.000Z,{address},{address}",
+            1 + p % 28
+        )?;
         written += 1;
         p += 1;
     }
@@ -570,7 +671,13 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
 
 fn analyze_cmd(snapshot: &Path, idp: &Path, out: &Path, queries: Option<&Path>) -> Command {
     let mut cmd = Command::new(common::hkaudit());
-    cmd.arg("analyze").arg(snapshot).args(["--fail-on", "critical", "--json"]).arg("--idp").arg(idp).arg("--out").arg(out);
+    cmd.arg("analyze")
+        .arg(snapshot)
+        .args(["--fail-on", "critical", "--json"])
+        .arg("--idp")
+        .arg(idp)
+        .arg("--out")
+        .arg(out);
     if let Some(q) = queries {
         cmd.arg("--queries").arg(q);
     }
@@ -588,7 +695,8 @@ fn check(run: &common::Measured) -> anyhow::Result<Value> {
 
 fn main() -> anyhow::Result<()> {
     let quick = common::quick();
-    let per_rule = std::env::args().any(|a| a == "--per-rule") || std::env::var("HKAUDIT_BENCH_PER_RULE").is_ok_and(|v| v == "1");
+    let per_rule =
+        std::env::args().any(|a| a == "--per-rule") || std::env::var("HKAUDIT_BENCH_PER_RULE").is_ok_and(|v| v == "1");
     let q = |full: usize, small: usize| if quick { small } else { full };
     let sizes = Sizes {
         teams: common::env_usize("HKAUDIT_BENCH_TEAMS", q(1_000, 20))?,
@@ -598,7 +706,10 @@ fn main() -> anyhow::Result<()> {
         apps: common::env_usize("HKAUDIT_BENCH_APPS", q(5_000, 200))?,
         idp_users: common::env_usize("HKAUDIT_BENCH_IDP_USERS", q(200_000, 2_000))?,
     };
-    anyhow::ensure!(sizes.people > 0 && sizes.teams > 0 && sizes.memberships >= sizes.people, "need people, teams and at least one membership per person");
+    anyhow::ensure!(
+        sizes.people > 0 && sizes.teams > 0 && sizes.memberships >= sizes.people,
+        "need people, teams and at least one membership per person"
+    );
     let as_of = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).single().context("as-of")?;
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data").join(format!("analyze-{}", sizes.key()));
     let snapshot = data.join("snapshots/latest");
@@ -628,9 +739,17 @@ fn main() -> anyhow::Result<()> {
         .as_object()
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v["rows"].as_u64().unwrap_or(0))).collect())
         .unwrap_or_default();
-    let bytes: u64 = std::fs::read_dir(data.join("snapshots/bench"))?.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
+    let bytes: u64 = std::fs::read_dir(data.join("snapshots/bench"))?
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     println!("rows: {}", json!(rows));
-    println!("snapshot size: {:.1} MiB; IdP export {:.1} MiB", bytes as f64 / 1048576.0, std::fs::metadata(&idp)?.len() as f64 / 1048576.0);
+    println!(
+        "snapshot size: {:.1} MiB; IdP export {:.1} MiB",
+        bytes as f64 / 1048576.0,
+        std::fs::metadata(&idp)?.len() as f64 / 1048576.0
+    );
 
     let out = tempfile::tempdir()?;
     eprintln!("analyze: all rules ...");
@@ -640,11 +759,21 @@ fn main() -> anyhow::Result<()> {
     let rss = run.peak_rss_mib();
     println!();
     println!("{:<40} {:>8} {:>13} {:>9}", "run", "wall s", "peak RSS MiB", "findings");
-    println!("{:<40} {:>8.2} {:>13.1} {:>9}", "hkaudit analyze (all rules, --idp)", wall, rss, summary["findings"].as_u64().unwrap_or(0));
+    println!(
+        "{:<40} {:>8.2} {:>13.1} {:>9}",
+        "hkaudit analyze (all rules, --idp)",
+        wall,
+        rss,
+        summary["findings"].as_u64().unwrap_or(0)
+    );
     let mut rules_timed = Vec::new();
     if per_rule {
         let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&queries)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&queries)?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
         files.sort();
         for file in files {
             let one = tempfile::tempdir()?;
@@ -655,7 +784,13 @@ fn main() -> anyhow::Result<()> {
             let rule = name.to_string_lossy().trim_end_matches(".sql").to_owned();
             let findings = check(&run).map(|s| s["findings"].as_u64().unwrap_or(0));
             match findings {
-                Ok(f) => println!("{:<40} {:>8.2} {:>13.1} {:>9}", format!("  only {rule}"), run.wall.as_secs_f64(), run.peak_rss_mib(), f),
+                Ok(f) => println!(
+                    "{:<40} {:>8.2} {:>13.1} {:>9}",
+                    format!("  only {rule}"),
+                    run.wall.as_secs_f64(),
+                    run.peak_rss_mib(),
+                    f
+                ),
                 Err(e) => println!("  only {rule}: failed: {e}"),
             }
             rules_timed.push(json!({"rule": rule, "wall_s": common::secs(run.wall), "peak_rss_mib": (run.peak_rss_mib() * 10.0).round() / 10.0}));
@@ -663,7 +798,17 @@ fn main() -> anyhow::Result<()> {
     }
     let by_rule: BTreeMap<String, Value> = summary["rules"]
         .as_array()
-        .map(|rules| rules.iter().map(|r| (r["rule_id"].as_str().unwrap_or("?").to_owned(), json!({"status": r["status"], "findings": r["findings"]}))).collect())
+        .map(|rules| {
+            rules
+                .iter()
+                .map(|r| {
+                    (
+                        r["rule_id"].as_str().unwrap_or("?").to_owned(),
+                        json!({"status": r["status"], "findings": r["findings"]}),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     println!();
     println!("findings by rule: {}", json!(by_rule));

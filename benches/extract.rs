@@ -57,7 +57,8 @@ fn naive_plan(endpoints: &BTreeMap<String, u64>, fixture: &Fixture) -> Naive {
 fn main() -> anyhow::Result<()> {
     let quick = common::quick();
     let spec = std::env::var("HKAUDIT_BENCH_SYNTHETIC").unwrap_or_else(|_| {
-        if quick { "teams=5,members=200,apps=100,seed=1" } else { "teams=100,members=10000,apps=5000,seed=1" }.to_owned()
+        if quick { "teams=5,members=200,apps=100,seed=1" } else { "teams=100,members=10000,apps=5000,seed=1" }
+            .to_owned()
     });
     let params: SyntheticParams = spec.parse().map_err(|e| anyhow::anyhow!("HKAUDIT_BENCH_SYNTHETIC: {e}"))?;
     let latency_ms = common::env_usize("HKAUDIT_BENCH_LATENCY_MS", if quick { 5 } else { 50 })?;
@@ -111,7 +112,9 @@ fn main() -> anyhow::Result<()> {
             .map(|(k, v)| (k.clone(), v["requests"].as_u64().unwrap_or(0)))
             .collect();
         let requests: u64 = endpoints.values().sum();
-        let retries: u64 = manifest["endpoints"].as_object().map_or(0, |o| o.values().map(|v| v["retries"].as_u64().unwrap_or(0)).sum());
+        let retries: u64 = manifest["endpoints"]
+            .as_object()
+            .map_or(0, |o| o.values().map(|v| v["retries"].as_u64().unwrap_or(0)).sum());
         let served = server_stats
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -144,18 +147,32 @@ fn main() -> anyhow::Result<()> {
     }
 
     let first = results.first().cloned().unwrap_or_default();
-    println!("naive plan = org-level and per-team calls made (minus GET /teams/{{team}}/permissions) = {}", first["naive_shared"]);
-    println!("           + per app: collaborators + releases + builds, each max(1, ceil(n/{PAGE})) pages = {} over {} apps", first["naive_per_app"], first["apps"]);
+    println!(
+        "naive plan = org-level and per-team calls made (minus GET /teams/{{team}}/permissions) = {}",
+        first["naive_shared"]
+    );
+    println!(
+        "           + per app: collaborators + releases + builds, each max(1, ceil(n/{PAGE})) pages = {} over {} apps",
+        first["naive_per_app"], first["apps"]
+    );
     println!("           = {}", first["naive_requests"]);
     println!("ideal wall = requests x {latency_ms} ms / concurrency");
     println!();
-    println!("{:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10} {:>13}", "concurrency", "requests", "naive", "naive/req", "wall s", "ideal s", "wall/ideal", "peak RSS MiB");
+    println!(
+        "{:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10} {:>13}",
+        "concurrency", "requests", "naive", "naive/req", "wall s", "ideal s", "wall/ideal", "peak RSS MiB"
+    );
     for r in &results {
         println!(
             "{:>11} {:>9} {:>9} {:>8.1}x {:>10.2} {:>10.2} {:>10.2} {:>13.1}",
-            r["concurrency"].as_u64().unwrap_or(0), r["requests"].as_u64().unwrap_or(0), r["naive_requests"].as_u64().unwrap_or(0), r["reduction"].as_f64().unwrap_or(0.0),
-            r["wall_s"].as_f64().unwrap_or(0.0), r["ideal_s"].as_f64().unwrap_or(0.0),
-            r["wall_over_ideal"].as_f64().unwrap_or(0.0), r["peak_rss_mib"].as_f64().unwrap_or(0.0),
+            r["concurrency"].as_u64().unwrap_or(0),
+            r["requests"].as_u64().unwrap_or(0),
+            r["naive_requests"].as_u64().unwrap_or(0),
+            r["reduction"].as_f64().unwrap_or(0.0),
+            r["wall_s"].as_f64().unwrap_or(0.0),
+            r["ideal_s"].as_f64().unwrap_or(0.0),
+            r["wall_over_ideal"].as_f64().unwrap_or(0.0),
+            r["peak_rss_mib"].as_f64().unwrap_or(0.0),
         );
     }
     if let Some(endpoints) = first["endpoints"].as_object() {

@@ -39,7 +39,12 @@ fn run_measured(cmd: &mut Command) -> anyhow::Result<(Duration, u64, std::proces
     let mut peak_kib = 0u64;
     loop {
         if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(v) = text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()) {
+            if let Some(v) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
                 peak_kib = peak_kib.max(v);
             }
         }
@@ -68,7 +73,11 @@ fn dir_size(dir: &Path) -> u64 {
 
 /// Extract the synthetic organisation from a sandbox child process.
 fn extract_synthetic(spec: &str, out: &Path) -> anyhow::Result<PathBuf> {
-    let mut sandbox = Command::new(BIN).args(["sandbox", "--synthetic", spec, "--rate-limit-capacity", "100000000"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let mut sandbox = Command::new(BIN)
+        .args(["sandbox", "--synthetic", spec, "--rate-limit-capacity", "100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
     let mut first = String::new();
     BufReader::new(sandbox.stdout.take().context("sandbox stdout")?).read_line(&mut first)?;
     let url = first.trim().to_owned();
@@ -90,8 +99,10 @@ fn extract_synthetic(spec: &str, out: &Path) -> anyhow::Result<PathBuf> {
 
 fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSet> {
     let members = snapshot.read("team_members")?;
-    let teams: Vec<String> = members.column("team_name")?.str()?.iter().map(|v| v.unwrap_or_default().to_owned()).collect();
-    let emails: Vec<String> = members.column("email")?.str()?.iter().map(|v| v.unwrap_or_default().to_owned()).collect();
+    let teams: Vec<String> =
+        members.column("team_name")?.str()?.iter().map(|v| v.unwrap_or_default().to_owned()).collect();
+    let emails: Vec<String> =
+        members.column("email")?.str()?.iter().map(|v| v.unwrap_or_default().to_owned()).collect();
     if teams.is_empty() {
         bail!("the synthetic snapshot has no team members");
     }
@@ -108,7 +119,12 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
         .map(|i| {
             let (rule, severity) = rules[i % rules.len()];
             let m = (i * 7919) % teams.len();
-            let subject = Subject { team: Some(teams[m].clone()), email: Some(emails[m].clone()), item: Some(format!("{}", i / teams.len())), ..Default::default() };
+            let subject = Subject {
+                team: Some(teams[m].clone()),
+                email: Some(emails[m].clone()),
+                item: Some(format!("{}", i / teams.len())),
+                ..Default::default()
+            };
             Finding {
                 rule_id: rule.to_owned(),
                 severity,
@@ -117,7 +133,12 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
                 fingerprint: Finding::fingerprint_of(rule, &subject),
                 subject,
                 message: format!("synthetic finding {i} with a message of realistic length for the report"),
-                evidence: [("role".to_owned(), "member".to_owned()), ("last_activity".to_owned(), "2026-01-01T00:00:00Z".to_owned())].into_iter().collect(),
+                evidence: [
+                    ("role".to_owned(), "member".to_owned()),
+                    ("last_activity".to_owned(), "2026-01-01T00:00:00Z".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
                 remediation: "Remove the member (`heroku members:remove EMAIL --team TEAM`).".to_owned(),
                 monthly_cost_cents: (rule == "inactive-seat").then_some(1000),
             }
@@ -138,13 +159,26 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
             error: None,
         })
         .collect();
-    Ok(FindingSet { format_version: FindingSet::FORMAT_VERSION, snapshot_id: snapshot.manifest().snapshot_id.clone(), as_of: snapshot.manifest().as_of, complete: true, inputs: vec![], rules, findings })
+    Ok(FindingSet {
+        format_version: FindingSet::FORMAT_VERSION,
+        snapshot_id: snapshot.manifest().snapshot_id.clone(),
+        as_of: snapshot.manifest().as_of,
+        complete: true,
+        inputs: vec![],
+        rules,
+        findings,
+    })
 }
 
 fn main() -> anyhow::Result<()> {
     let quick = quick();
-    let spec = env_or("HKAUDIT_BENCH_SYNTHETIC", if quick { "teams=10,members=300,apps=50,seed=1" } else { "teams=100,members=10000,apps=1000,seed=1" });
-    let n: usize = env_or("HKAUDIT_BENCH_FINDINGS", if quick { "500" } else { "10000" }).parse().context("HKAUDIT_BENCH_FINDINGS")?;
+    let spec = env_or(
+        "HKAUDIT_BENCH_SYNTHETIC",
+        if quick { "teams=10,members=300,apps=50,seed=1" } else { "teams=100,members=10000,apps=1000,seed=1" },
+    );
+    let n: usize = env_or("HKAUDIT_BENCH_FINDINGS", if quick { "500" } else { "10000" })
+        .parse()
+        .context("HKAUDIT_BENCH_FINDINGS")?;
     let work = tempfile::tempdir()?;
     let t = Instant::now();
     let snapshot_dir = extract_synthetic(&spec, &work.path().join("snapshots"))?;
@@ -161,7 +195,8 @@ fn main() -> anyhow::Result<()> {
     let mut size = 0;
     for i in 0..runs {
         let out = work.path().join(format!("report-{i}"));
-        let (wall, rss, status) = run_measured(Command::new(BIN).arg("report").arg(&snapshot_dir).arg("--out").arg(&out))?;
+        let (wall, rss, status) =
+            run_measured(Command::new(BIN).arg("report").arg(&snapshot_dir).arg("--out").arg(&out))?;
         if !status.success() {
             bail!("hkaudit report failed with {status}");
         }
@@ -172,7 +207,11 @@ fn main() -> anyhow::Result<()> {
     times.sort();
     let (best, median) = (times[0], times[times.len() / 2]);
     println!("report bench: {n} findings, {teams} teams, {members} memberships");
-    println!("  wall time   best {:.3} s, median {:.3} s over {runs} runs (target < 2 s)", best.as_secs_f64(), median.as_secs_f64());
+    println!(
+        "  wall time   best {:.3} s, median {:.3} s over {runs} runs (target < 2 s)",
+        best.as_secs_f64(),
+        median.as_secs_f64()
+    );
     println!("  peak RSS    {:.1} MiB", peak as f64 / 1024.0);
     println!("  output      {:.2} MiB", size as f64 / (1024.0 * 1024.0));
     println!(

@@ -6,10 +6,8 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 /// Run `f` on a thread with a large stack and return its result (a panic is passed on).
 pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("hkaudit-stage".into())
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, f);
+        let handle =
+            std::thread::Builder::new().name("hkaudit-stage".into()).stack_size(STACK_BYTES).spawn_scoped(scope, f);
         match handle {
             Ok(h) => match h.join() {
                 Ok(v) => v,

@@ -197,7 +197,8 @@ struct RawIgnore {
 
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> InputError {
     let line = e.span().map(|s| line_of(text, s.start));
-    let key = line.and_then(|l| text.lines().nth(l - 1)).and_then(|l| l.split_once('=')).map(|(k, _)| k.trim().to_owned());
+    let key =
+        line.and_then(|l| text.lines().nth(l - 1)).and_then(|l| l.split_once('=')).map(|(k, _)| k.trim().to_owned());
     let message = e.message().trim().replace('\n', " ");
     let (problem, fix) = if message.starts_with("unknown field") {
         (message.replacen("unknown field", "unknown key", 1), "remove it or correct its spelling".to_owned())
@@ -221,7 +222,12 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn at<T>(&self, spanned: &Spanned<T>, key: &str, problem: impl AsRef<str>, fix: impl Into<String>) -> InputError {
-        InputError::new(self.path, Some(line_of(self.text, spanned.span().start)), format!("key `{key}`: {}", problem.as_ref()), fix)
+        InputError::new(
+            self.path,
+            Some(line_of(self.text, spanned.span().start)),
+            format!("key `{key}`: {}", problem.as_ref()),
+            fix,
+        )
     }
 
     fn config(&self, raw: RawConfig, known_rule_ids: &[&str]) -> Result<Config, InputError> {
@@ -358,7 +364,12 @@ impl Validator<'_> {
 
     fn days(&self, raw: &Spanned<i64>, key: &str) -> Result<u32, InputError> {
         u32::try_from(*raw.get_ref()).ok().filter(|d| *d > 0).ok_or_else(|| {
-            self.at(raw, key, format!("{} is not a number of days", raw.get_ref()), "use a whole number of days greater than 0")
+            self.at(
+                raw,
+                key,
+                format!("{} is not a number of days", raw.get_ref()),
+                "use a whole number of days greater than 0",
+            )
         })
     }
 
@@ -366,7 +377,9 @@ impl Validator<'_> {
         let fix = "write US dollars as a string with at most 2 decimals, e.g. \"10.00\"";
         match raw.get_ref() {
             toml::Value::String(s) => parse_cents(s).map_err(|why| self.at(raw, key, format!("`{s}` {why}"), fix)),
-            toml::Value::Integer(n) if *n >= 0 => n.checked_mul(100).ok_or_else(|| self.at(raw, key, "the price is too large", fix)),
+            toml::Value::Integer(n) if *n >= 0 => {
+                n.checked_mul(100).ok_or_else(|| self.at(raw, key, "the price is too large", fix))
+            }
             toml::Value::Integer(n) => Err(self.at(raw, key, format!("{n} is negative"), fix)),
             toml::Value::Float(f) => {
                 Err(self.at(raw, key, format!("{f} is a floating-point number, which cannot hold cents exactly"), fix))
@@ -381,8 +394,14 @@ impl Validator<'_> {
             toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
             other => other.to_string(),
         };
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| self.at(raw, key, format!("`{text}` is not a date"), "write the date as \"YYYY-MM-DD\", e.g. \"2026-12-31\""))
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+            self.at(
+                raw,
+                key,
+                format!("`{text}` is not a date"),
+                "write the date as \"YYYY-MM-DD\", e.g. \"2026-12-31\"",
+            )
+        })
     }
 }
 
@@ -400,7 +419,8 @@ fn parse_cents(text: &str) -> Result<i64, &'static str> {
         return Err("has more than 2 decimals");
     }
     let whole: i64 = whole.parse().map_err(|_| "is too large")?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| "is not a price in dollars")? };
+    let frac: i64 =
+        if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| "is not a price in dollars")? };
     whole.checked_mul(100).and_then(|c| c.checked_add(frac)).ok_or("is too large")
 }
 
@@ -424,7 +444,12 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// The known id nearest to a typo, if it is near enough to be a plausible typo.
 fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, c)| *d <= (c.len() / 3).max(2)).min().map(|(_, c)| c)
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -519,7 +544,10 @@ reason = "contracted auditor"
         assert_eq!(rule.severity, Some(Severity::High));
         assert!(!config.rule_enabled("inactive-seat"));
         let ignore = &rule.ignore[0];
-        assert_eq!((ignore.subject.as_str(), ignore.reason.as_str(), ignore.line), ("ops@acme.example", "break-glass account", 20));
+        assert_eq!(
+            (ignore.subject.as_str(), ignore.reason.as_str(), ignore.line),
+            ("ops@acme.example", "break-glass account", 20)
+        );
         let expires = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
         assert_eq!(ignore.expires, Some(expires));
         assert!(ignore.applies_on(NaiveDate::from_ymd_opt(2026, 12, 30).expect("date")));
@@ -569,8 +597,10 @@ reason = "contracted auditor"
         assert_error(&err, 2, &["negative"]);
         let err = load("[seats]\nprice_per_month = 9.99\n").expect_err("must fail");
         assert_error(&err, 2, &["floating-point"]);
-        let err = load("[[rules.inactive-seat.ignore]]\nsubject = \"a@b.example\"\nreason = \"r\"\nexpires = \"31/12/2026\"\n")
-            .expect_err("must fail");
+        let err = load(
+            "[[rules.inactive-seat.ignore]]\nsubject = \"a@b.example\"\nreason = \"r\"\nexpires = \"31/12/2026\"\n",
+        )
+        .expect_err("must fail");
         assert_error(&err, 4, &["YYYY-MM-DD"]);
     }
 

@@ -42,14 +42,17 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         let mut lf = snapshot.scan(table)?;
         if *table == "authorizations" {
             if let Some(extra) = &inputs.authorizations {
-                lf = concat([lf, extra.clone().lazy()], UnionArgs::default()).map_err(|e| AnalyzeError::query("authorizations", e))?;
+                lf = concat([lf, extra.clone().lazy()], UnionArgs::default())
+                    .map_err(|e| AnalyzeError::query("authorizations", e))?;
             }
         }
         ctx.register(table, lf);
     }
     ctx.register("idp_users", inputs.idp_users.clone().map_or_else(empty_idp_users, Ok)?.lazy());
     ctx.register("idp_domains", inputs.idp_domains.clone().map_or_else(empty_idp_domains, Ok)?.lazy());
-    let org = TableBuilder::new().str("domain", inputs.org_domains.iter().map(|d| Some(d.to_lowercase()))).build("org_domains")?;
+    let org = TableBuilder::new()
+        .str("domain", inputs.org_domains.iter().map(|d| Some(d.to_lowercase())))
+        .build("org_domains")?;
     ctx.register("org_domains", org.lazy());
 
     let values: BTreeMap<&str, String> = BTreeMap::from([
@@ -88,9 +91,11 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             results.push(result);
             continue;
         }
-        let gaps: Vec<&Gap> = manifest.gaps.iter().filter(|g| g.tables.iter().any(|t| rule.tables.contains(t))).collect();
+        let gaps: Vec<&Gap> =
+            manifest.gaps.iter().filter(|g| g.tables.iter().any(|t| rule.tables.contains(t))).collect();
         let team_gaps: BTreeSet<String> = gaps.iter().filter_map(|g| g.team_id.clone()).collect();
-        let whole_rule_blocked = !gaps.is_empty() && (rule.gap_scope == GapScope::Global || gaps.iter().any(|g| g.team_id.is_none()));
+        let whole_rule_blocked =
+            !gaps.is_empty() && (rule.gap_scope == GapScope::Global || gaps.iter().any(|g| g.team_id.is_none()));
         if whole_rule_blocked {
             result.status = RuleStatus::Skipped;
             result.skipped = gaps.iter().map(|g| SkippedScope { scope: "all".into(), reason: gap_reason(g) }).collect();
@@ -120,14 +125,22 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         };
         if !team_gaps.is_empty() {
             result.status = RuleStatus::Partial;
-            result.skipped = gaps.iter().map(|g| SkippedScope { scope: format!("team:{}", g.team_name.clone().unwrap_or_default()), reason: gap_reason(g) }).collect();
+            result.skipped = gaps
+                .iter()
+                .map(|g| SkippedScope {
+                    scope: format!("team:{}", g.team_name.clone().unwrap_or_default()),
+                    reason: gap_reason(g),
+                })
+                .collect();
         }
         let mut seen = BTreeSet::new();
         for (team_id, finding) in rows {
             if team_id.as_ref().is_some_and(|t| team_gaps.contains(t)) {
                 continue;
             }
-            if rule.exempt_service_accounts && finding.subject.email.as_deref().is_some_and(|e| config.is_service_account(e)) {
+            if rule.exempt_service_accounts
+                && finding.subject.email.as_deref().is_some_and(|e| config.is_service_account(e))
+            {
                 continue;
             }
             if overrides.ignore.iter().any(|ig| ignores(ig, &finding, as_of)) {
@@ -144,9 +157,15 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         results.push(result);
     }
     findings.sort_by(|a, b| {
-        (std::cmp::Reverse(a.severity), &a.rule_id, &a.subject, &a.message).cmp(&(std::cmp::Reverse(b.severity), &b.rule_id, &b.subject, &b.message))
+        (std::cmp::Reverse(a.severity), &a.rule_id, &a.subject, &a.message).cmp(&(
+            std::cmp::Reverse(b.severity),
+            &b.rule_id,
+            &b.subject,
+            &b.message,
+        ))
     });
-    let complete = manifest.complete && results.iter().all(|r| matches!(r.status, RuleStatus::Ok | RuleStatus::Disabled));
+    let complete =
+        manifest.complete && results.iter().all(|r| matches!(r.status, RuleStatus::Ok | RuleStatus::Disabled));
     Ok(FindingSet {
         format_version: FindingSet::FORMAT_VERSION,
         snapshot_id: manifest.snapshot_id.clone(),
@@ -184,11 +203,14 @@ fn ignores(ig: &Ignore, f: &Finding, as_of: DateTime<Utc>) -> bool {
         return false;
     }
     let s = ig.subject.trim();
-    f.subject.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(s)) || f.subject.display() == s || f.fingerprint == s
+    f.subject.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(s))
+        || f.subject.display() == s
+        || f.fingerprint == s
 }
 
 /// Columns that name the subject rather than evidence.
-const SUBJECT_COLUMNS: &[&str] = &["enterprise_account_name", "team_name", "app_name", "email", "item", "team_id", "message", "monthly_cost_cents"];
+const SUBJECT_COLUMNS: &[&str] =
+    &["enterprise_account_name", "team_name", "app_name", "email", "item", "team_id", "message", "monthly_cost_cents"];
 
 fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<Vec<(Option<String>, Finding)>, String> {
     let text = |name: &str| -> Result<Option<Vec<Option<String>>>, String> {
@@ -225,7 +247,13 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
     let at = |v: &Option<Vec<Option<String>>>, i: usize| v.as_ref().and_then(|v| v[i].clone());
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let subject = Subject { enterprise_account: at(&ea, i), team: at(&team, i), app: at(&app, i), email: at(&email, i), item: at(&item, i) };
+        let subject = Subject {
+            enterprise_account: at(&ea, i),
+            team: at(&team, i),
+            app: at(&app, i),
+            email: at(&email, i),
+            item: at(&item, i),
+        };
         let evidence = evidence_cols.iter().filter_map(|(k, v)| v[i].clone().map(|s| (k.clone(), s))).collect();
         let fingerprint = Finding::fingerprint_of(&rule.id, &subject);
         out.push((
@@ -271,7 +299,10 @@ fn column_text(c: &Column) -> Result<Vec<Option<String>>, String> {
                 .i64()
                 .map_err(|e| e.to_string())?
                 .iter()
-                .map(|v| v.and_then(DateTime::<Utc>::from_timestamp_millis).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+                .map(|v| {
+                    v.and_then(DateTime::<Utc>::from_timestamp_millis)
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                })
                 .collect())
         }
         _ => {
@@ -294,4 +325,3 @@ fn empty_idp_users() -> Result<DataFrame, AnalyzeError> {
 fn empty_idp_domains() -> Result<DataFrame, AnalyzeError> {
     Ok(TableBuilder::new().str::<&str>("domain", []).str::<&str>("source", []).build("idp_domains")?)
 }
-

@@ -17,7 +17,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -131,7 +132,14 @@ pub struct Finding {
 impl Finding {
     pub fn fingerprint_of(rule_id: &str, subject: &Subject) -> String {
         let mut h = Sha256::new();
-        for part in [Some(rule_id.to_owned()), subject.enterprise_account.clone(), subject.team.clone(), subject.app.clone(), subject.item.clone(), subject.email.as_ref().map(|e| e.to_lowercase())] {
+        for part in [
+            Some(rule_id.to_owned()),
+            subject.enterprise_account.clone(),
+            subject.team.clone(),
+            subject.app.clone(),
+            subject.item.clone(),
+            subject.email.as_ref().map(|e| e.to_lowercase()),
+        ] {
             h.update(part.unwrap_or_default().as_bytes());
             h.update([0u8]);
         }

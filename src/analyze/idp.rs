@@ -134,7 +134,8 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
     }
     let header_line = text.lines().next().unwrap_or_default();
     let delimiter = detect_delimiter(header_line);
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(path, &text, &e))?.clone();
     let layout = Layout::detect(path, &headers)?;
     let file = file_name(path);
@@ -153,13 +154,18 @@ pub fn load_idp_export(path: &Path) -> Result<IdpExport, InputError> {
         let (primary, alias_list) = layout.read(&row)?;
         for alias in alias_list {
             if alias != primary.email_norm {
-                aliases.push(IdpUser { email_norm: alias, alias_of: Some(primary.email_norm.clone()), ..primary.clone() });
+                aliases.push(IdpUser {
+                    email_norm: alias,
+                    alias_of: Some(primary.email_norm.clone()),
+                    ..primary.clone()
+                });
             }
         }
         primaries.push(primary);
     }
 
-    let domains: BTreeSet<String> = primaries.iter().filter_map(|u| email_domain(&u.email_norm).map(str::to_owned)).collect();
+    let domains: BTreeSet<String> =
+        primaries.iter().filter_map(|u| email_domain(&u.email_norm).map(str::to_owned)).collect();
     // An address listed twice (two accounts sharing an email) keeps its most alive state: one
     // working account is enough to still reach Heroku through SSO.
     for user in primaries {
@@ -201,7 +207,8 @@ pub fn load_idp_exports(paths: &[PathBuf], idp_domains: Option<&[String]>) -> Re
 
 /// `idp_users(email_norm, status, status_changed_at, last_login_at, source)`.
 pub fn idp_users_frame(exports: &[IdpExport]) -> Result<DataFrame, InputError> {
-    let rows: Vec<(&IdpUser, &str)> = exports.iter().flat_map(|e| e.users.iter().map(move |u| (u, e.source.as_str()))).collect();
+    let rows: Vec<(&IdpUser, &str)> =
+        exports.iter().flat_map(|e| e.users.iter().map(move |u| (u, e.source.as_str()))).collect();
     TableBuilder::new()
         .str("email_norm", rows.iter().map(|(u, _)| Some(&u.email_norm)))
         .str("status", rows.iter().map(|(u, _)| Some(u.status.as_str())))
@@ -214,7 +221,8 @@ pub fn idp_users_frame(exports: &[IdpExport]) -> Result<DataFrame, InputError> {
 
 /// `idp_domains(domain, source)`: which email domains each export speaks for.
 pub fn idp_domains_frame(exports: &[IdpExport]) -> Result<DataFrame, InputError> {
-    let rows: Vec<(&String, &str)> = exports.iter().flat_map(|e| e.domains.iter().map(move |d| (d, e.source.as_str()))).collect();
+    let rows: Vec<(&String, &str)> =
+        exports.iter().flat_map(|e| e.domains.iter().map(move |d| (d, e.source.as_str()))).collect();
     TableBuilder::new()
         .str("domain", rows.iter().map(|(d, _)| Some(*d)))
         .str("source", rows.iter().map(|(_, s)| Some(*s)))
@@ -242,7 +250,12 @@ pub(crate) fn detect_delimiter(header: &str) -> u8 {
 
 pub(crate) fn csv_error(path: &Path, text: &str, e: &csv::Error) -> InputError {
     let line = e.position().map(|p| record_line(text, p.byte()));
-    InputError::new(path, line, format!("cannot read this CSV row: {e}"), "check the quoting on that line, or export the file again")
+    InputError::new(
+        path,
+        line,
+        format!("cannot read this CSV row: {e}"),
+        "check the quoting on that line, or export the file again",
+    )
 }
 
 /// The line a record starts on. csv's own line counter and byte offsets both place a record that
@@ -400,7 +413,9 @@ impl Layout {
                 aliases: keys
                     .iter()
                     .enumerate()
-                    .filter(|(_, k)| matches!(k.as_str(), "worksecondaryemail" | "homesecondaryemail") || k.contains("alias"))
+                    .filter(|(_, k)| {
+                        matches!(k.as_str(), "worksecondaryemail" | "homesecondaryemail") || k.contains("alias")
+                    })
                     .map(|(i, _)| i)
                     .collect(),
             },
@@ -480,7 +495,9 @@ impl Layout {
         };
         status.ok_or_else(|| {
             let allowed = match self.format {
-                IdpFormat::Okta => "ACTIVE, PROVISIONED, RECOVERY, PASSWORD_EXPIRED, LOCKED_OUT, STAGED, SUSPENDED, DEPROVISIONED",
+                IdpFormat::Okta => {
+                    "ACTIVE, PROVISIONED, RECOVERY, PASSWORD_EXPIRED, LOCKED_OUT, STAGED, SUSPENDED, DEPROVISIONED"
+                }
                 IdpFormat::Entra => "True, False",
                 IdpFormat::Google => "Active, Suspended, Archived",
             };
@@ -555,8 +572,11 @@ fn parse_time(raw: &str) -> Option<Option<DateTime<Utc>>> {
             return Some(Some(t.with_timezone(&Utc)));
         }
     }
-    let naive = s.strip_suffix(" UTC").or_else(|| s.strip_suffix(" GMT")).or_else(|| s.strip_suffix('Z')).unwrap_or(s).trim();
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y/%m/%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"] {
+    let naive =
+        s.strip_suffix(" UTC").or_else(|| s.strip_suffix(" GMT")).or_else(|| s.strip_suffix('Z')).unwrap_or(s).trim();
+    for fmt in
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y/%m/%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
+    {
         if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
             return Some(Some(t.and_utc()));
         }
@@ -602,7 +622,16 @@ mod tests {
     }
 
     fn okta_file() -> String {
-        let statuses = ["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "SUSPENDED", "DEPROVISIONED"];
+        let statuses = [
+            "ACTIVE",
+            "PROVISIONED",
+            "RECOVERY",
+            "PASSWORD_EXPIRED",
+            "LOCKED_OUT",
+            "STAGED",
+            "SUSPENDED",
+            "DEPROVISIONED",
+        ];
         let mut text = format!("{OKTA_HEADER}\n");
         for (i, s) in statuses.iter().enumerate() {
             text.push_str(&format!(
@@ -627,7 +656,8 @@ mod tests {
         let export = load("okta.csv", &okta_file()).expect("parses");
         assert_eq!(export.format, IdpFormat::Okta);
         assert_eq!(export.source, "okta:okta.csv");
-        let got: Vec<_> = (0..8).map(|i| status_of(&export, &format!("u{i}@acme.example")).unwrap_or("missing")).collect();
+        let got: Vec<_> =
+            (0..8).map(|i| status_of(&export, &format!("u{i}@acme.example")).unwrap_or("missing")).collect();
         assert_eq!(got, ["active", "active", "active", "active", "active", "active", "suspended", "deprovisioned"]);
         assert_eq!(export.user("u3@acme.example").and_then(|u| u.last_login_at), Some(utc(2024, 3, 1, 10, 3)));
         assert_eq!(export.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
@@ -657,7 +687,10 @@ mod tests {
         assert_eq!(status_of(&export, "ann@acme.example"), Some("active"));
         assert_eq!(status_of(&export, "bob@acme.example"), Some("suspended"));
         // The UPN is an alias of the same person, but its domain is not one the export speaks for.
-        assert_eq!(export.user("ann@acme.onmicrosoft.com").and_then(|u| u.alias_of.as_deref()), Some("ann@acme.example"));
+        assert_eq!(
+            export.user("ann@acme.onmicrosoft.com").and_then(|u| u.alias_of.as_deref()),
+            Some("ann@acme.example")
+        );
         assert_eq!(export.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
         assert_eq!(export.user("bob@acme.example").and_then(|u| u.last_login_at), None);
     }
@@ -722,8 +755,11 @@ mod tests {
 
     #[test]
     fn google_secondary_email_is_an_alias_of_the_same_user() {
-        let text =
-            [GOOGLE_HEADER.to_owned(), google_row("Fay", "fay@acme.example", "Suspended", "", "Fay.Old@Acme-Legacy.example")].join("\n");
+        let text = [
+            GOOGLE_HEADER.to_owned(),
+            google_row("Fay", "fay@acme.example", "Suspended", "", "Fay.Old@Acme-Legacy.example"),
+        ]
+        .join("\n");
         let export = load("google.csv", &text).expect("parses");
         let alias = export.user("fay.old@acme-legacy.example").expect("alias present");
         assert_eq!(alias.status, IdpStatus::Suspended);
@@ -761,7 +797,9 @@ mod tests {
             text
         };
         let dir = tempfile::tempdir().expect("tempdir");
-        for (name, bytes) in [("bom.csv", bom), ("semi.csv", semicolons.into_bytes()), ("reordered.csv", reordered.into_bytes())] {
+        for (name, bytes) in
+            [("bom.csv", bom), ("semi.csv", semicolons.into_bytes()), ("reordered.csv", reordered.into_bytes())]
+        {
             let other = load_idp_export(&write(&dir, name, &bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
             let pairs = |e: &IdpExport| e.users.iter().map(|u| (u.email_norm.clone(), u.status)).collect::<Vec<_>>();
             assert_eq!(pairs(&other), pairs(&plain), "{name}");
@@ -785,14 +823,20 @@ mod tests {
 
     #[test]
     fn missing_required_column_names_it_and_the_detected_format() {
-        let err = load("entra.csv", "userPrincipalName,displayName,mail\nann@acme.example,Ann,\n").expect_err("must fail");
+        let err =
+            load("entra.csv", "userPrincipalName,displayName,mail\nann@acme.example,Ann,\n").expect_err("must fail");
         assert_error(&err, "entra.csv", 1, &["Entra ID", "`accountEnabled`", "Download the export again"]);
     }
 
     #[test]
     fn unrecognised_header_says_which_formats_are_expected() {
         let err = load("people.csv", "name,mail address\nann,ann@acme.example\n").expect_err("must fail");
-        assert_error(&err, "people.csv", 1, &["could not recognise the format", "Okta, Entra ID or Google Workspace", "`Login`"]);
+        assert_error(
+            &err,
+            "people.csv",
+            1,
+            &["could not recognise the format", "Okta, Entra ID or Google Workspace", "`Login`"],
+        );
     }
 
     #[test]
@@ -859,7 +903,10 @@ mod tests {
         assert_eq!(users.height(), 8);
         assert_eq!(
             users.column("last_login_at").map(|c| c.dtype().clone()).ok(),
-            Some(polars::prelude::DataType::Datetime(polars::prelude::TimeUnit::Milliseconds, Some(polars::prelude::TimeZone::UTC)))
+            Some(polars::prelude::DataType::Datetime(
+                polars::prelude::TimeUnit::Milliseconds,
+                Some(polars::prelude::TimeZone::UTC)
+            ))
         );
         export.set_domains(["@Acme.example", "acme.io"]);
         let domains = idp_domains_frame(&[export]).expect("frame");

@@ -73,8 +73,14 @@ impl fmt::Display for InputError {
 /// Non-UTF-8 input is refused with the line of the first bad byte rather than decoded lossily:
 /// a silently mangled email address would make a user look absent from the IdP.
 pub(crate) fn read_utf8(path: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(path, None, format!("cannot read the file: {e}"), "check the path and that the file is readable"))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::new(
+            path,
+            None,
+            format!("cannot read the file: {e}"),
+            "check the path and that the file is readable",
+        )
+    })?;
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(InputError::new(
             path,

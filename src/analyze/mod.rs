@@ -17,10 +17,12 @@ mod write;
 
 pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
-pub use inputs::InputError;
 pub use finding::{Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject};
+pub use inputs::InputError;
 pub use rule::{builtin_rules, load_rules, Rule};
-pub use write::{read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET};
+pub use write::{
+    read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET,
+};
 
 use crate::snapshot::SnapshotError;
 
@@ -98,7 +100,9 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
             rows.extend(tokens::load_authorization_export(path)?);
         }
         inputs.authorizations = Some(tokens::authorizations_frame(&rows)?);
-        inputs.names.extend(opts.authorizations.iter().map(|p| format!("export:{}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())));
+        inputs.names.extend(opts.authorizations.iter().map(|p| {
+            format!("export:{}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        }));
     }
     // Without `org_domains`, the organisation is the audit identity's own domain.
     inputs.org_domains = match &config.org_domains {

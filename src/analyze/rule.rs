@@ -29,7 +29,8 @@ use super::AnalyzeError;
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Parameters a rule may use as `${name}`; values are formatted by hkaudit, never by the user.
-pub const PARAMS: &[&str] = &["as_of_epoch", "inactive_days", "invite_stale_days", "seat_price_cents", "window_since_epoch"];
+pub const PARAMS: &[&str] =
+    &["as_of_epoch", "inactive_days", "invite_stale_days", "seat_price_cents", "window_since_epoch"];
 
 /// Tables a rule may read besides the snapshot's.
 pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains"];
@@ -66,7 +67,10 @@ impl Rule {
     pub fn parse(id: &str, text: &str, origin: &str) -> Result<Rule, AnalyzeError> {
         let bad = |line: usize, detail: String| AnalyzeError::Rule { path: origin.to_owned(), line, detail };
         if !is_kebab(id) {
-            return Err(bad(0, format!("rule id `{id}` (the file stem) must be kebab-case: lower-case letters, digits and `-`")));
+            return Err(bad(
+                0,
+                format!("rule id `{id}` (the file stem) must be kebab-case: lower-case letters, digits and `-`"),
+            ));
         }
         let mut fields: BTreeMap<String, (usize, String)> = BTreeMap::new();
         let mut last: Option<String> = None;
@@ -109,7 +113,10 @@ impl Rule {
             return Err(bad(0, "no SQL after the header".into()));
         }
         let mut take = |key: &str| -> Result<(usize, String), AnalyzeError> {
-            fields.remove(key).filter(|(_, v)| !v.is_empty()).ok_or_else(|| bad(0, format!("the header lacks `-- {key}: ...`")))
+            fields
+                .remove(key)
+                .filter(|(_, v)| !v.is_empty())
+                .ok_or_else(|| bad(0, format!("the header lacks `-- {key}: ...`")))
         };
         let title = take("title")?.1;
         let (line, severity) = take("severity")?;
@@ -128,7 +135,10 @@ impl Rule {
         let evidence_tables = match fields.remove("evidence") {
             Some((line, v)) => {
                 let t = list(&v);
-                if let Some(x) = t.iter().find(|x| !crate::snapshot::TABLES.contains(&x.as_str()) && !INPUT_TABLES.contains(&x.as_str())) {
+                if let Some(x) = t
+                    .iter()
+                    .find(|x| !crate::snapshot::TABLES.contains(&x.as_str()) && !INPUT_TABLES.contains(&x.as_str()))
+                {
                     return Err(bad(line, format!("unknown table `{x}` in `evidence`")));
                 }
                 t
@@ -208,7 +218,10 @@ fn list(value: &str) -> Vec<String> {
 }
 
 fn is_kebab(id: &str) -> bool {
-    !id.is_empty() && !id.starts_with('-') && !id.ends_with('-') && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn placeholders(sql: &str) -> Vec<String> {
@@ -237,16 +250,28 @@ pub fn builtin_rules() -> Result<Vec<Rule>, AnalyzeError> {
 
 /// Rules from a folder (`--queries DIR`), sorted by id.
 pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, AnalyzeError> {
-    let io = |e: std::io::Error| AnalyzeError::Input { path: dir.display().to_string(), detail: format!("cannot read the rules folder: {e}") };
-    let mut paths: Vec<_> = std::fs::read_dir(dir).map_err(io)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+    let io = |e: std::io::Error| AnalyzeError::Input {
+        path: dir.display().to_string(),
+        detail: format!("cannot read the rules folder: {e}"),
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(AnalyzeError::Input { path: dir.display().to_string(), detail: "no .sql rules in this folder".into() });
+        return Err(AnalyzeError::Input {
+            path: dir.display().to_string(),
+            detail: "no .sql rules in this folder".into(),
+        });
     }
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| AnalyzeError::Input { path: p.display().to_string(), detail: e.to_string() })?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| AnalyzeError::Input { path: p.display().to_string(), detail: e.to_string() })?;
             let id = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
             Rule::parse(id, &text, &p.display().to_string())
         })
@@ -271,11 +296,18 @@ mod tests {
 
     #[test]
     fn header_problems_name_the_file_and_line() {
-        let err = Rule::parse("some-rule", &GOOD.replace("severity: high", "severity: severe"), "queries/some-rule.sql").expect_err("must be refused");
-        assert_eq!(err.to_string(), "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical");
-        let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql").expect_err("must be refused");
+        let err =
+            Rule::parse("some-rule", &GOOD.replace("severity: high", "severity: severe"), "queries/some-rule.sql")
+                .expect_err("must be refused");
+        assert_eq!(
+            err.to_string(),
+            "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical"
+        );
+        let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql")
+            .expect_err("must be refused");
         assert!(err.to_string().contains("lacks `-- remediation"), "{err}");
-        let err = Rule::parse("some-rule", &GOOD.replace("-- params: inactive_days\n", ""), "r.sql").expect_err("must be refused");
+        let err = Rule::parse("some-rule", &GOOD.replace("-- params: inactive_days\n", ""), "r.sql")
+            .expect_err("must be refused");
         assert!(err.to_string().contains("does not declare it"), "{err}");
         let err = Rule::parse("Some_Rule", GOOD, "r.sql").expect_err("must be refused");
         assert!(err.to_string().contains("kebab-case"), "{err}");

@@ -51,7 +51,10 @@ pub fn load_authorization_export(path: &Path) -> Result<Vec<ExportedAuthorizatio
         let what = if e.is_syntax() || e.is_eof() {
             format!("malformed JSON at column {}: {detail}", e.column())
         } else {
-            format!("not the JSON array of authorizations that `heroku authorizations --json` prints (column {}): {detail}", e.column())
+            format!(
+                "not the JSON array of authorizations that `heroku authorizations --json` prints (column {}): {detail}",
+                e.column()
+            )
         };
         InputError::new(path, Some(e.line().max(1)), what, HOW_TO_EXPORT)
     })?;

@@ -10,7 +10,10 @@ pub const FINDINGS_JSON: &str = "findings.json";
 pub const FINDINGS_PARQUET: &str = "findings.parquet";
 
 pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> {
-    let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output { path: path.display().to_string(), detail: e.to_string() };
+    let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
     fsutil::create_private_dir_all(dir).map_err(|e| out(dir, &e))?;
     let f = &set.findings;
     let mut df = TableBuilder::new()
@@ -42,7 +45,10 @@ pub const IDP_DOMAINS_PARQUET: &str = "idp_domains.parquet";
 
 /// Write a Parquet file (mode 0600) through a temporary sibling and a rename.
 pub fn write_frame(dir: &Path, file: &str, df: &mut polars::prelude::DataFrame) -> Result<(), AnalyzeError> {
-    let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output { path: path.display().to_string(), detail: e.to_string() };
+    let out = |path: &Path, e: &dyn std::fmt::Display| AnalyzeError::Output {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
     let path = dir.join(file);
     let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
     let handle = fsutil::create_private_file(&tmp).map_err(|e| out(&tmp, &e))?;
@@ -57,11 +63,18 @@ pub fn read_findings(dir: &Path) -> Result<FindingSet, AnalyzeError> {
         path: path.display().to_string(),
         detail: format!("cannot read findings ({e}): run `hkaudit analyze` on this snapshot first"),
     })?;
-    let set: FindingSet = serde_json::from_slice(&bytes).map_err(|e| AnalyzeError::Input { path: path.display().to_string(), detail: format!("not a findings file: {e}") })?;
+    let set: FindingSet = serde_json::from_slice(&bytes).map_err(|e| AnalyzeError::Input {
+        path: path.display().to_string(),
+        detail: format!("not a findings file: {e}"),
+    })?;
     if set.format_version != FindingSet::FORMAT_VERSION {
         return Err(AnalyzeError::Input {
             path: path.display().to_string(),
-            detail: format!("findings format version {} is not {}: run `hkaudit analyze` again", set.format_version, FindingSet::FORMAT_VERSION),
+            detail: format!(
+                "findings format version {} is not {}: run `hkaudit analyze` again",
+                set.format_version,
+                FindingSet::FORMAT_VERSION
+            ),
         });
     }
     Ok(set)

@@ -84,7 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         for line in summary_lines(&analyzed.findings) {
             super::print_line(&line)?;
         }
-        super::print_line(&format!("findings written to {}", analyzed.out_dir.join(hkaudit::analyze::FINDINGS_JSON).display()))?;
+        super::print_line(&format!(
+            "findings written to {}",
+            analyzed.out_dir.join(hkaudit::analyze::FINDINGS_JSON).display()
+        ))?;
     }
     Ok(Outcome(exit_code(&analyzed.findings, args.inputs.fail_on)))
 }
@@ -116,16 +119,23 @@ fn summary_json(set: &FindingSet, out: &std::path::Path) -> serde_json::Value {
 pub fn summary_lines(set: &FindingSet) -> Vec<String> {
     let mut lines = Vec::new();
     if !set.complete {
-        lines.push("INCOMPLETE: some data was not read or a rule could not run; findings below are a lower bound.".to_owned());
+        lines.push(
+            "INCOMPLETE: some data was not read or a rule could not run; findings below are a lower bound.".to_owned(),
+        );
     }
     let counts = set.count_by_severity();
-    let by_sev: Vec<String> = Severity::ALL.iter().rev().map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s)).collect();
+    let by_sev: Vec<String> =
+        Severity::ALL.iter().rev().map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s)).collect();
     lines.push(format!("snapshot {}: {} findings ({})", set.snapshot_id, set.findings.len(), by_sev.join(", ")));
     for r in &set.rules {
         let status = match r.status {
             RuleStatus::Ok => String::new(),
-            RuleStatus::Partial => format!("  [partial: {}]", r.skipped.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>().join(", ")),
-            RuleStatus::Skipped => format!("  [skipped: {}]", r.skipped.first().map(|s| s.reason.as_str()).unwrap_or("")),
+            RuleStatus::Partial => {
+                format!("  [partial: {}]", r.skipped.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>().join(", "))
+            }
+            RuleStatus::Skipped => {
+                format!("  [skipped: {}]", r.skipped.first().map(|s| s.reason.as_str()).unwrap_or(""))
+            }
             RuleStatus::Disabled => "  [disabled]".to_owned(),
             RuleStatus::Error => format!("  [error: {}]", r.error.as_deref().unwrap_or("")),
         };

@@ -40,9 +40,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match &args.out {
         Some(dir) => {
             hkaudit::fsutil::create_private_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            for (name, bytes) in [("closure.csv", history::closure_csv(&closure)?), ("closure.md", history::closure_markdown(&closure)?.into_bytes())] {
+            for (name, bytes) in [
+                ("closure.csv", history::closure_csv(&closure)?),
+                ("closure.md", history::closure_markdown(&closure)?.into_bytes()),
+            ] {
                 let path = dir.join(name);
-                hkaudit::fsutil::write_private_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+                hkaudit::fsutil::write_private_atomic(&path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 super::print_line(&path.display().to_string())?;
             }
         }

@@ -25,13 +25,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Some(dir) => dir.clone(),
         None => {
             let dir = args.out.join("fixture");
-            sandbox::write_demo_fixture(&dir).with_context(|| format!("cannot write the demo organisation into {}", dir.display()))?;
+            sandbox::write_demo_fixture(&dir)
+                .with_context(|| format!("cannot write the demo organisation into {}", dir.display()))?;
             dir
         }
     };
     let fixture = Fixture::load(&fixture_dir)?;
     let now = fixture.now();
-    let token = fixture.tokens().first().map(|t| t.token.clone()).context("the fixture has no token in sandbox.json")?;
+    let token =
+        fixture.tokens().first().map(|t| t.token.clone()).context("the fixture has no token in sandbox.json")?;
     let snapshots = args.out.join("snapshots");
 
     let extracted = super::runtime()?.block_on(async {

@@ -27,7 +27,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let formats: Vec<String> = args.format.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+    let formats: Vec<String> =
+        args.format.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
     if let Some(bad) = formats.iter().find(|f| !["md", "json", "csv"].contains(&f.as_str())) {
         anyhow::bail!("--format {bad}: unknown format; use md, json or csv (comma-separated)");
     }
@@ -58,7 +59,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             hkaudit::fsutil::create_private_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             for f in &formats {
                 let path = dir.join(format!("diff.{f}"));
-                hkaudit::fsutil::write_private_atomic(&path, &render(f)?).with_context(|| format!("cannot write {}", path.display()))?;
+                hkaudit::fsutil::write_private_atomic(&path, &render(f)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 super::print_line(&path.display().to_string())?;
             }
         }

@@ -69,7 +69,8 @@ pub fn extract_with_discovered_token(args: &Args) -> anyhow::Result<Extracted> {
     let url = url::Url::parse(&args.api_url).with_context(|| format!("--api-url {}: not a URL", args.api_url))?;
     let host = url.host_str().unwrap_or("api.heroku.com").to_owned();
     let netrc = std::env::var_os("HOME").map(|h| Path::new(&h).join(".netrc"));
-    let (token, source) = discover_token(std::env::var("HEROKU_API_KEY").ok(), args.token_file.as_deref(), netrc.as_deref(), &host)?;
+    let (token, source) =
+        discover_token(std::env::var("HEROKU_API_KEY").ok(), args.token_file.as_deref(), netrc.as_deref(), &host)?;
     tracing::info!(%source, "using the API token from {source}");
     let verbose = tracing::enabled!(tracing::Level::INFO);
     super::runtime()?.block_on(execute(args, token, verbose))
@@ -81,7 +82,11 @@ pub fn report(args: &Args, extracted: &Extracted) -> anyhow::Result<Outcome> {
     if !m.complete {
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("hkaudit: warning: snapshot {} is incomplete: {} read(s) failed; manifest.json lists them under `gaps`", m.snapshot_id, m.gaps.len());
+            eprintln!(
+                "hkaudit: warning: snapshot {} is incomplete: {} read(s) failed; manifest.json lists them under `gaps`",
+                m.snapshot_id,
+                m.gaps.len()
+            );
         }
     }
     if args.json {

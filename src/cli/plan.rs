@@ -39,11 +39,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = match &args.from_worksheet {
         Some(file) => {
             let rows = history::read_worksheet(file)?;
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.display().to_string());
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| file.display().to_string());
             history::plan_worksheet(&inputs, &name, &rows)
         }
         None => {
-            let rules: Option<Vec<String>> = args.rules.map(|r| r.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+            let rules: Option<Vec<String>> =
+                args.rules.map(|r| r.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
             history::plan_findings(&inputs, rules.as_deref())?
         }
     };
@@ -54,7 +58,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     hkaudit::fsutil::create_private_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, bytes) in [("plan.sh", plan.script().into_bytes()), ("plan.json", plan.api_json()?.into_bytes())] {
         let path = dir.join(name);
-        hkaudit::fsutil::write_private_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        hkaudit::fsutil::write_private_atomic(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         super::print_line(&path.display().to_string())?;
     }
     Ok(Outcome(super::code::OK))

@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hkaudit::report::{self, Format, ReportOptions, Rendered};
+use hkaudit::report::{self, Format, Rendered, ReportOptions};
 
 use super::Outcome;
 
@@ -53,7 +53,8 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<hkaudit::an
 }
 
 pub fn execute(args: &Args) -> anyhow::Result<Rendered> {
-    let formats: BTreeSet<Format> = args.format.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+    let formats: BTreeSet<Format> =
+        args.format.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
     if formats.is_empty() {
         anyhow::bail!("--format is empty: name at least one of html, md, csv, json");
     }

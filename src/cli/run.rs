@@ -23,7 +23,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for line in super::analyze::summary_lines(&analyzed.findings) {
         super::print_line(&line)?;
     }
-    let rendered = super::report::execute(&super::report::Args { snapshot: extracted.path.clone(), out: None, format: args.format, config: args.analyze.config.clone(), findings: None, history: None })?;
+    let rendered = super::report::execute(&super::report::Args {
+        snapshot: extracted.path.clone(),
+        out: None,
+        format: args.format,
+        config: args.analyze.config.clone(),
+        findings: None,
+        history: None,
+    })?;
     if let Some(index) = rendered.index.as_ref().or(rendered.files.last()) {
         super::print_line(&index.display().to_string())?;
     }

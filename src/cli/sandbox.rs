@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use hkaudit::sandbox::{
-    self, Burst, Faults, Fixture, RateLimitConfig, SandboxConfig, SyntheticParams,
-};
+use hkaudit::sandbox::{self, Burst, Faults, Fixture, RateLimitConfig, SandboxConfig, SyntheticParams};
 
 use super::{code, print_line, Outcome};
 
@@ -72,10 +70,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     } else {
         (text, 0.001)
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected e.g. 50ms or 1.5s, got {text:?}"))?;
+    let value: f64 = number.trim().parse().map_err(|_| format!("expected e.g. 50ms or 1.5s, got {text:?}"))?;
     Duration::try_from_secs_f64(value * scale).map_err(|e| format!("{text:?}: {e}"))
 }
 

@@ -68,7 +68,10 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
                 super::print_line(&serde_json::to_string_pretty(&listing)?)?;
                 return Ok(Outcome(super::code::OK));
             }
-            super::print_line(&format!("{:<28} {:<20} {:<8} {:>4} {:<8} {:>10}  latest", "id", "taken_at", "complete", "gaps", "findings", "size"))?;
+            super::print_line(&format!(
+                "{:<28} {:<20} {:<8} {:>4} {:<8} {:>10}  latest",
+                "id", "taken_at", "complete", "gaps", "findings", "size"
+            ))?;
             for s in &listing.snapshots {
                 let id = if s.id == s.folder { s.id.clone() } else { format!("{} (folder {})", s.id, s.folder) };
                 super::print_line(&format!(
@@ -87,14 +90,22 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
             }
         }
         Command::Prune(args) => {
-            let report = retention::prune(&args.dir, &PruneOptions { keep: args.keep, worksheets: args.worksheet, dry_run: args.dry_run })?;
+            let report = retention::prune(
+                &args.dir,
+                &PruneOptions { keep: args.keep, worksheets: args.worksheet, dry_run: args.dry_run },
+            )?;
             if args.json {
                 super::print_line(&serde_json::to_string_pretty(&report)?)?;
                 return Ok(Outcome(super::code::OK));
             }
             let verb = if report.dry_run { "would remove" } else { "removed" };
             for r in &report.removed {
-                super::print_line(&format!("{verb} {} ({}): older than the newest {}", r.folder, human_size(r.size_bytes), args.keep.max(1)))?;
+                super::print_line(&format!(
+                    "{verb} {} ({}): older than the newest {}",
+                    r.folder,
+                    human_size(r.size_bytes),
+                    args.keep.max(1)
+                ))?;
             }
             for k in &report.kept {
                 super::print_line(&format!("kept {}: {}", k.folder, k.reasons.join(", ")))?;

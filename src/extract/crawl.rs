@@ -230,7 +230,10 @@ impl Crawler<'_> {
         }))
         .await;
         for (app, path, endpoint, result) in collab_results {
-            if let Some(collabs) = read_or_gap(&mut crawl.gaps, async { result }, endpoint, &path, &["app_permissions"], Scope::app(app)).await? {
+            if let Some(collabs) =
+                read_or_gap(&mut crawl.gaps, async { result }, endpoint, &path, &["app_permissions"], Scope::app(app))
+                    .await?
+            {
                 crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
             }
         }
@@ -288,14 +291,32 @@ impl Crawler<'_> {
 
         let path = format!("/enterprise-accounts/{id}/members");
         let endpoint = "GET /enterprise-accounts/{ea}/members";
-        if let Some(members) = read_or_gap(&mut part.gaps, client.list::<EnterpriseMember>(endpoint, &path, RangeSpec::by_id()), endpoint, &path, &["enterprise_members"], Scope::enterprise(ea)).await? {
+        if let Some(members) = read_or_gap(
+            &mut part.gaps,
+            client.list::<EnterpriseMember>(endpoint, &path, RangeSpec::by_id()),
+            endpoint,
+            &path,
+            &["enterprise_members"],
+            Scope::enterprise(ea),
+        )
+        .await?
+        {
             part.members = members.into_iter().map(|m| (ea.clone(), m)).collect();
         }
         self.step(&ea.name);
 
         let path = format!("/enterprise-accounts/{id}/teams");
         let endpoint = "GET /enterprise-accounts/{ea}/teams";
-        if let Some(teams) = read_or_gap(&mut part.gaps, client.list::<Team>(endpoint, &path, RangeSpec::by_id()), endpoint, &path, &["teams"], Scope::enterprise(ea)).await? {
+        if let Some(teams) = read_or_gap(
+            &mut part.gaps,
+            client.list::<Team>(endpoint, &path, RangeSpec::by_id()),
+            endpoint,
+            &path,
+            &["teams"],
+            Scope::enterprise(ea),
+        )
+        .await?
+        {
             part.teams = teams;
         }
         self.step(&ea.name);
@@ -313,7 +334,16 @@ impl Crawler<'_> {
         let tables = ["audit_events", "activity"];
         let path = format!("/enterprise-accounts/{id}/archives");
         let endpoint = "GET /enterprise-accounts/{ea}/archives";
-        let Some(archives) = read_or_gap(&mut part.gaps, client.list::<Archive>(endpoint, &path, RangeSpec::by_id()), endpoint, &path, &tables, Scope::enterprise(ea)).await? else {
+        let Some(archives) = read_or_gap(
+            &mut part.gaps,
+            client.list::<Archive>(endpoint, &path, RangeSpec::by_id()),
+            endpoint,
+            &path,
+            &tables,
+            Scope::enterprise(ea),
+        )
+        .await?
+        else {
             return Ok(());
         };
         let mut covered_until: Option<DateTime<Utc>> = None;
@@ -328,7 +358,9 @@ impl Crawler<'_> {
                 Ok(events) => {
                     let end = archive.created_at.unwrap_or_else(|| month_end(*year, *month));
                     covered_until = Some(covered_until.map_or(end, |c| c.max(end)));
-                    part.events.extend(events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)));
+                    part.events.extend(
+                        events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)),
+                    );
                 }
                 Err(err @ ApiError::Unauthorized { .. }) => return Err(err),
                 Err(err) => {
@@ -352,8 +384,11 @@ impl Crawler<'_> {
         }))
         .await;
         for (path, result) in results {
-            if let Some(events) = read_or_gap(&mut part.gaps, async { result }, endpoint, &path, &tables, Scope::enterprise(ea)).await? {
-                part.events.extend(events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)));
+            if let Some(events) =
+                read_or_gap(&mut part.gaps, async { result }, endpoint, &path, &tables, Scope::enterprise(ea)).await?
+            {
+                part.events
+                    .extend(events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)));
             }
         }
         Ok(())
@@ -367,7 +402,8 @@ impl Crawler<'_> {
         flate2::read::GzDecoder::new(&bytes[..])
             .read_to_end(&mut json)
             .map_err(|e| ApiError::Decode { endpoint: endpoint.into(), detail: format!("archive is not gzip: {e}") })?;
-        let file: ArchiveFile = serde_json::from_slice(&json).map_err(|e| ApiError::Decode { endpoint: endpoint.into(), detail: e.to_string() })?;
+        let file: ArchiveFile = serde_json::from_slice(&json)
+            .map_err(|e| ApiError::Decode { endpoint: endpoint.into(), detail: e.to_string() })?;
         Ok(file.into_entries())
     }
 
@@ -407,20 +443,65 @@ impl Crawler<'_> {
             client.list::<PermissionEntity>("GET /teams/{team}/permissions", &permissions_path, RangeSpec::by_id()),
         );
         let gaps = &mut part.gaps;
-        if let Some(v) = read_or_gap(gaps, async { members }, "GET /teams/{team}/members", &members_path, &["team_members", "app_permissions"], scope()).await? {
+        if let Some(v) = read_or_gap(
+            gaps,
+            async { members },
+            "GET /teams/{team}/members",
+            &members_path,
+            &["team_members", "app_permissions"],
+            scope(),
+        )
+        .await?
+        {
             part.members = v;
             part.members_read = true;
         }
-        if let Some(v) = read_or_gap(gaps, async { invitations }, "GET /teams/{team}/invitations", &invitations_path, &["team_invitations"], scope()).await? {
+        if let Some(v) = read_or_gap(
+            gaps,
+            async { invitations },
+            "GET /teams/{team}/invitations",
+            &invitations_path,
+            &["team_invitations"],
+            scope(),
+        )
+        .await?
+        {
             part.invitations = v;
         }
-        if let Some(v) = read_or_gap(gaps, async { idps }, "GET /teams/{team}/identity-providers", &idps_path, &["identity_providers"], scope()).await? {
+        if let Some(v) = read_or_gap(
+            gaps,
+            async { idps },
+            "GET /teams/{team}/identity-providers",
+            &idps_path,
+            &["identity_providers"],
+            scope(),
+        )
+        .await?
+        {
             part.identity_providers = v;
         }
-        if let Some(v) = read_or_gap(gaps, async { apps }, "GET /teams/{team}/apps", &apps_path, &["apps", "app_permissions", "activity"], scope()).await? {
+        if let Some(v) = read_or_gap(
+            gaps,
+            async { apps },
+            "GET /teams/{team}/apps",
+            &apps_path,
+            &["apps", "app_permissions", "activity"],
+            scope(),
+        )
+        .await?
+        {
             part.apps = v;
         }
-        if let Some(v) = read_or_gap(gaps, async { permissions }, "GET /teams/{team}/permissions", &permissions_path, &["app_permissions"], scope()).await? {
+        if let Some(v) = read_or_gap(
+            gaps,
+            async { permissions },
+            "GET /teams/{team}/permissions",
+            &permissions_path,
+            &["app_permissions"],
+            scope(),
+        )
+        .await?
+        {
             part.permissions = v;
         }
         self.step(&team.name);
@@ -452,11 +533,29 @@ impl Crawler<'_> {
             |page| page.last().is_none_or(|b| b.created_at >= since),
         );
         let (releases, builds) = tokio::join!(releases, builds);
-        match read_or_gap(&mut part.gaps, async { releases }, "GET /apps/{app}/releases", &releases_path, &["activity"], Scope::app(app)).await? {
+        match read_or_gap(
+            &mut part.gaps,
+            async { releases },
+            "GET /apps/{app}/releases",
+            &releases_path,
+            &["activity"],
+            Scope::app(app),
+        )
+        .await?
+        {
             Some(v) => part.releases = v.into_iter().filter(|r| self.window.contains(r.created_at)).collect(),
             None => part.complete = false,
         }
-        match read_or_gap(&mut part.gaps, async { builds }, "GET /apps/{app}/builds", &builds_path, &["activity"], Scope::app(app)).await? {
+        match read_or_gap(
+            &mut part.gaps,
+            async { builds },
+            "GET /apps/{app}/builds",
+            &builds_path,
+            &["activity"],
+            Scope::app(app),
+        )
+        .await?
+        {
             Some(v) => part.builds = v.into_iter().filter(|b| self.window.contains(b.created_at)).collect(),
             None => part.complete = false,
         }

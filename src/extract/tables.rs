@@ -90,7 +90,10 @@ fn teams(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         .str("name", rows.iter().map(|t| Some(&t.name)))
         .str("type", rows.iter().map(|t| t.kind.as_ref()))
         .str("enterprise_account_id", rows.iter().map(|t| t.enterprise_account.as_ref().map(|e| &e.id)))
-        .str("enterprise_account_name", rows.iter().map(|t| t.enterprise_account.as_ref().and_then(|e| e.name.as_ref())))
+        .str(
+            "enterprise_account_name",
+            rows.iter().map(|t| t.enterprise_account.as_ref().and_then(|e| e.name.as_ref())),
+        )
         .str("identity_provider_id", rows.iter().map(|t| t.identity_provider.as_ref().map(|i| &i.id)))
         .str("caller_role", rows.iter().map(|t| t.role.as_ref()))
         .f64("membership_limit", rows.iter().map(|t| t.membership_limit))
@@ -236,10 +239,8 @@ fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         }
     }
 
-    let rows: Vec<(&App, &Grant)> = grants
-        .iter()
-        .filter_map(|((app_id, _), g)| crawl.apps.get(app_id).map(|a| (a, g)))
-        .collect::<Vec<_>>();
+    let rows: Vec<(&App, &Grant)> =
+        grants.iter().filter_map(|((app_id, _), g)| crawl.apps.get(app_id).map(|a| (a, g))).collect::<Vec<_>>();
     let mut rows = rows;
     rows.sort_by_key(|(a, g)| (a.name.clone(), norm(&g.email)));
     let team_name = |a: &App| app_team_name(crawl, a);
@@ -376,7 +377,10 @@ fn authorizations(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 }
 
 /// The `authorizations` table for rows from any source (the API, or a user's export).
-pub fn authorization_table(rows: &[&Authorization], source: impl Fn(&Authorization) -> String) -> Result<DataFrame, SnapshotError> {
+pub fn authorization_table(
+    rows: &[&Authorization],
+    source: impl Fn(&Authorization) -> String,
+) -> Result<DataFrame, SnapshotError> {
     let user_email = |a: &Authorization| a.user.as_ref().and_then(|u| u.email.clone());
     TableBuilder::new()
         .str("id", rows.iter().map(|a| Some(&a.id)))

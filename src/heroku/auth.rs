@@ -57,9 +57,8 @@ pub fn discover_token(
         return Ok((Token(value), TokenSource::Env));
     }
     if let Some(path) = token_file {
-        let text = std::fs::read_to_string(path).map_err(|e| ApiError::NoToken {
-            detail: format!("cannot read token file {}: {e}", path.display()),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ApiError::NoToken { detail: format!("cannot read token file {}: {e}", path.display()) })?;
         let value = text.trim();
         if value.is_empty() {
             return Err(ApiError::NoToken { detail: format!("token file {} is empty", path.display()) });
@@ -112,14 +111,18 @@ mod tests {
     fn netrc_finds_the_password_of_the_right_machine() {
         let text = "machine git.heroku.com\n  login a@b.c\n  password wrong\nmachine api.heroku.com\n  login a@b.c\n  password right\n";
         assert_eq!(netrc_password(text, "api.heroku.com").as_deref(), Some("right"));
-        assert_eq!(netrc_password("machine api.heroku.com login x password one", "api.heroku.com").as_deref(), Some("one"));
+        assert_eq!(
+            netrc_password("machine api.heroku.com login x password one", "api.heroku.com").as_deref(),
+            Some("one")
+        );
         assert_eq!(netrc_password("machine other login x password one", "api.heroku.com"), None);
     }
 
     #[test]
     fn env_wins_over_file_and_netrc() {
-        let (token, source) = discover_token(Some(" t0k ".into()), Some(Path::new("/nonexistent")), None, "api.heroku.com")
-            .expect("env token");
+        let (token, source) =
+            discover_token(Some(" t0k ".into()), Some(Path::new("/nonexistent")), None, "api.heroku.com")
+                .expect("env token");
         assert_eq!(token.expose(), "t0k");
         assert_eq!(source, TokenSource::Env);
     }
@@ -132,7 +135,8 @@ mod tests {
 
     #[test]
     fn missing_token_says_what_to_do() {
-        let err = discover_token(None, None, Some(Path::new("/nonexistent/.netrc")), "api.heroku.com").expect_err("must be refused");
+        let err = discover_token(None, None, Some(Path::new("/nonexistent/.netrc")), "api.heroku.com")
+            .expect_err("must be refused");
         assert!(err.to_string().contains("HEROKU_API_KEY"), "{err}");
     }
 }

@@ -55,7 +55,8 @@ impl EtagCache {
 
     pub(crate) fn put(&self, url: &str, range: Option<&str>, accept: &str, page: &CachedPage) -> Result<(), ApiError> {
         let path = self.path(url, range, accept);
-        let bytes = serde_json::to_vec(page).map_err(|e| ApiError::Cache { path: path.display().to_string(), detail: e.to_string() })?;
+        let bytes = serde_json::to_vec(page)
+            .map_err(|e| ApiError::Cache { path: path.display().to_string(), detail: e.to_string() })?;
         crate::fsutil::write_private_atomic(&path, &bytes)
             .map_err(|e| ApiError::Cache { path: path.display().to_string(), detail: e.to_string() })
     }

@@ -167,12 +167,24 @@ impl Client {
 
     /// GET one resource.
     pub async fn get<T: DeserializeOwned>(&self, endpoint: &str, path: &str) -> Result<T, ApiError> {
-        let req = Request { endpoint, url: self.url(endpoint, path)?, accept: ACCEPT_V3, range: None, authenticated: true, cacheable: false };
+        let req = Request {
+            endpoint,
+            url: self.url(endpoint, path)?,
+            accept: ACCEPT_V3,
+            range: None,
+            authenticated: true,
+            cacheable: false,
+        };
         Ok(self.send(&req, decode_json::<T>).await?.value)
     }
 
     /// GET every item of a list, following `Next-Range` to the end.
-    pub async fn list<T: DeserializeOwned>(&self, endpoint: &str, path: &str, range: RangeSpec) -> Result<Vec<T>, ApiError> {
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        path: &str,
+        range: RangeSpec,
+    ) -> Result<Vec<T>, ApiError> {
         self.list_with(endpoint, path, range, ACCEPT_V3, true, |_: &[T]| true).await
     }
 
@@ -193,7 +205,14 @@ impl Client {
         let mut seen = HashSet::new();
         let mut range_header = range.header();
         loop {
-            let req = Request { endpoint, url: url.clone(), accept, range: Some(range_header.clone()), authenticated: true, cacheable };
+            let req = Request {
+                endpoint,
+                url: url.clone(),
+                accept,
+                range: Some(range_header.clone()),
+                authenticated: true,
+                cacheable,
+            };
             let page = self.send(&req, decode_json::<Vec<T>>).await?;
             let wanted = more(&page.value);
             items.extend(page.value);
@@ -216,7 +235,10 @@ impl Client {
     /// corrupted transfer, so it is retried like any other bad body; only when every retry
     /// disagrees is it a checksum mismatch.
     pub async fn download(&self, endpoint: &str, url: &str, expected_sha256: &str) -> Result<Bytes, ApiError> {
-        let parsed = Url::parse(url).map_err(|e| ApiError::Transport { endpoint: endpoint.to_owned(), detail: format!("bad download URL: {e}") })?;
+        let parsed = Url::parse(url).map_err(|e| ApiError::Transport {
+            endpoint: endpoint.to_owned(),
+            detail: format!("bad download URL: {e}"),
+        })?;
         let req = Request { endpoint, url: parsed, accept: "*/*", range: None, authenticated: false, cacheable: false };
         let expected = expected_sha256.trim();
         let verify = |b: &Bytes| {
@@ -230,9 +252,11 @@ impl Client {
         match self.send(&req, verify).await {
             Ok(page) => Ok(page.value),
             // `verify` is the only way a download fails to decode; its detail is the digest.
-            Err(ApiError::Decode { detail, .. }) => {
-                Err(ApiError::Checksum { url: "audit-trail archive".into(), expected: expected.to_owned(), actual: detail })
-            }
+            Err(ApiError::Decode { detail, .. }) => Err(ApiError::Checksum {
+                url: "audit-trail archive".into(),
+                expected: expected.to_owned(),
+                actual: detail,
+            }),
             Err(err) => Err(err),
         }
     }
@@ -256,7 +280,11 @@ impl Client {
 
     /// Send with retries; `decode` turns a body into the value (a failure is retried, since a
     /// truncated body is a transport fault, not an answer).
-    async fn send<R>(&self, req: &Request<'_>, decode: impl Fn(&Bytes) -> Result<R, String>) -> Result<Page<R>, ApiError> {
+    async fn send<R>(
+        &self,
+        req: &Request<'_>,
+        decode: impl Fn(&Bytes) -> Result<R, String>,
+    ) -> Result<Page<R>, ApiError> {
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(self.cfg.backoff_min)
             .with_max_delay(self.cfg.backoff_max)
@@ -281,9 +309,14 @@ impl Client {
                         return Err(err);
                     }
                     let doubling = 1u32 << rate_limit_retries.min(6);
-                    let delay = retry_after.unwrap_or(self.cfg.rate_limit_wait * doubling).min(Duration::from_secs(600));
+                    let delay =
+                        retry_after.unwrap_or(self.cfg.rate_limit_wait * doubling).min(Duration::from_secs(600));
                     rate_limit_retries += 1;
-                    tracing::info!(endpoint = req.endpoint, ?delay, "rate limited (429); waiting for the pool to refill");
+                    tracing::info!(
+                        endpoint = req.endpoint,
+                        ?delay,
+                        "rate limited (429); waiting for the pool to refill"
+                    );
                     self.count(req.endpoint, |s| s.retries += 1);
                     tokio::time::sleep(delay).await;
                 }
@@ -308,18 +341,26 @@ impl Client {
         tokio::time::sleep_until(start).await;
     }
 
-    async fn attempt<R>(&self, req: &Request<'_>, decode: &impl Fn(&Bytes) -> Result<R, String>) -> Result<Page<R>, Attempt> {
+    async fn attempt<R>(
+        &self,
+        req: &Request<'_>,
+        decode: &impl Fn(&Bytes) -> Result<R, String>,
+    ) -> Result<Page<R>, Attempt> {
         if req.authenticated {
             self.pace().await;
         }
-        let _permit = self.in_flight.acquire().await.map_err(|e| Attempt::Fatal(ApiError::Transport { endpoint: req.endpoint.to_owned(), detail: e.to_string() }))?;
+        let _permit = self.in_flight.acquire().await.map_err(|e| {
+            Attempt::Fatal(ApiError::Transport { endpoint: req.endpoint.to_owned(), detail: e.to_string() })
+        })?;
         let cache = self.cfg.cache.as_ref().filter(|_| req.cacheable);
         let cached = cache.and_then(|c| c.get(req.url.as_str(), req.range.as_deref(), req.accept));
 
         let mut builder = self.http.get(req.url.clone()).header(ACCEPT, req.accept);
         if req.authenticated {
             let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.cfg.token.expose())).map_err(|_| {
-                Attempt::Fatal(ApiError::NoToken { detail: "the token holds characters that cannot be sent in an HTTP header".into() })
+                Attempt::Fatal(ApiError::NoToken {
+                    detail: "the token holds characters that cannot be sent in an HTTP header".into(),
+                })
             })?;
             auth.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, auth);
@@ -339,18 +380,27 @@ impl Client {
         let response = builder.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(remaining) = header_str(&headers, "ratelimit-remaining").and_then(|v| v.trim().parse::<i64>().ok()) {
+        if let Some(remaining) = header_str(&headers, "ratelimit-remaining").and_then(|v| v.trim().parse::<i64>().ok())
+        {
             self.remaining.store(remaining, Ordering::Relaxed);
         }
         let request_id = header_str(&headers, "request-id").map(str::to_owned);
         let body = response.bytes().await.map_err(transport)?;
         self.count(req.endpoint, |s| s.bytes += body.len() as u64);
-        tracing::debug!(endpoint = req.endpoint, status = status.as_u16(), request_id = request_id.as_deref().unwrap_or("-"), "response");
+        tracing::debug!(
+            endpoint = req.endpoint,
+            status = status.as_u16(),
+            request_id = request_id.as_deref().unwrap_or("-"),
+            "response"
+        );
 
         if status == StatusCode::NOT_MODIFIED {
             if let Some(page) = cached {
                 let value = decode(&Bytes::from(page.body.into_bytes())).map_err(|detail| {
-                    Attempt::Fatal(ApiError::Cache { path: "etag cache".into(), detail: format!("cached page does not decode: {detail}") })
+                    Attempt::Fatal(ApiError::Cache {
+                        path: "etag cache".into(),
+                        detail: format!("cached page does not decode: {detail}"),
+                    })
                 })?;
                 self.count(req.endpoint, |s| {
                     s.not_modified += 1;
@@ -361,11 +411,21 @@ impl Client {
             return Err(Attempt::Retry(http_error(req.endpoint, status, &body, request_id)));
         }
         if status.is_success() {
-            let value = decode(&body).map_err(|detail| Attempt::Retry(ApiError::Decode { endpoint: req.endpoint.to_owned(), detail }))?;
-            let next_range = if status == StatusCode::PARTIAL_CONTENT { header_str(&headers, "next-range").map(str::to_owned) } else { None };
+            let value = decode(&body)
+                .map_err(|detail| Attempt::Retry(ApiError::Decode { endpoint: req.endpoint.to_owned(), detail }))?;
+            let next_range = if status == StatusCode::PARTIAL_CONTENT {
+                header_str(&headers, "next-range").map(str::to_owned)
+            } else {
+                None
+            };
             if let (Some(cache), Some(etag)) = (cache, header_str(&headers, "etag")) {
                 if let Ok(text) = std::str::from_utf8(&body) {
-                    let page = CachedPage { etag: etag.to_owned(), status: status.as_u16(), next_range: next_range.clone(), body: text.to_owned() };
+                    let page = CachedPage {
+                        etag: etag.to_owned(),
+                        status: status.as_u16(),
+                        next_range: next_range.clone(),
+                        body: text.to_owned(),
+                    };
                     if let Err(err) = cache.put(req.url.as_str(), req.range.as_deref(), req.accept, &page) {
                         tracing::warn!(error = %err, "could not write the ETag cache; continuing without it");
                     }
@@ -376,11 +436,15 @@ impl Client {
         }
         let err = http_error(req.endpoint, status, &body, request_id);
         match status {
-            StatusCode::UNAUTHORIZED => Err(Attempt::Fatal(ApiError::Unauthorized { endpoint: req.endpoint.to_owned() })),
+            StatusCode::UNAUTHORIZED => {
+                Err(Attempt::Fatal(ApiError::Unauthorized { endpoint: req.endpoint.to_owned() }))
+            }
             StatusCode::TOO_MANY_REQUESTS => {
                 self.count(req.endpoint, |s| s.rate_limited += 1);
                 self.remaining.store(0, Ordering::Relaxed);
-                let retry_after = header_str(&headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+                let retry_after = header_str(&headers, "retry-after")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 Err(Attempt::RateLimited(err, retry_after))
             }
             StatusCode::REQUEST_TIMEOUT => Err(Attempt::Retry(err)),
@@ -449,6 +513,9 @@ mod tests {
 
     #[test]
     fn urls_are_cut_out_of_transport_errors() {
-        assert_eq!(without_url("error sending request for url (http://x/y?sig=abc): reset"), "error sending request: reset");
+        assert_eq!(
+            without_url("error sending request for url (http://x/y?sig=abc): reset"),
+            "error sending request: reset"
+        );
     }
 }

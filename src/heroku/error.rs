@@ -12,13 +12,7 @@ pub enum ApiError {
 
     /// The API answered with an error status and (usually) Heroku's `{id, message}` body.
     #[error("{endpoint}: HTTP {status}{}: {message}{}", id.as_deref().map(|i| format!(" {i}")).unwrap_or_default(), request_id.as_deref().map(|r| format!(" (Request-Id {r})")).unwrap_or_default())]
-    Http {
-        endpoint: String,
-        status: StatusCode,
-        id: Option<String>,
-        message: String,
-        request_id: Option<String>,
-    },
+    Http { endpoint: String, status: StatusCode, id: Option<String>, message: String, request_id: Option<String> },
 
     #[error("{endpoint}: {detail}")]
     Transport { endpoint: String, detail: String },

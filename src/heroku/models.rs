@@ -395,7 +395,10 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} survived: {shown}");
         }
         assert_eq!(auth.expires_at(), None, "a refresh token makes it renewable");
-        let without_refresh: Authorization = serde_json::from_str(&json.replace(r#""refresh_token":{"id":"r1","expires_in":null,"token":"SECRET-R"},"#, "")).expect("parses");
+        let without_refresh: Authorization = serde_json::from_str(
+            &json.replace(r#""refresh_token":{"id":"r1","expires_in":null,"token":"SECRET-R"},"#, ""),
+        )
+        .expect("parses");
         assert_eq!(without_refresh.expires_at().map(|t| t.to_rfc3339()), Some("2026-01-02T01:00:00+00:00".into()));
     }
 
@@ -410,7 +413,8 @@ mod tests {
 
     #[test]
     fn archive_period_accepts_strings_and_numbers() {
-        let a: Archive = serde_json::from_str(r#"{"year":2026,"month":"09","url":"u","checksum":"c"}"#).expect("parses");
+        let a: Archive =
+            serde_json::from_str(r#"{"year":2026,"month":"09","url":"u","checksum":"c"}"#).expect("parses");
         assert_eq!(a.period(), Some((2026, 9)));
     }
 }

@@ -86,7 +86,14 @@ fn unread(key: &GrantKey, gaps: &[Gap]) -> Option<String> {
             };
             table_hit && scope_hit
         })
-        .map(|g| format!("not read in the snapshot: {} ({} {})", g.path, g.status.map(|s| s.to_string()).unwrap_or_default(), g.error_id.clone().unwrap_or_default()))
+        .map(|g| {
+            format!(
+                "not read in the snapshot: {} ({} {})",
+                g.path,
+                g.status.map(|s| s.to_string()).unwrap_or_default(),
+                g.error_id.clone().unwrap_or_default()
+            )
+        })
 }
 
 /// Check `worksheet` against the newer `snapshot_dir`. Every row must name a grant of the
@@ -174,7 +181,20 @@ fn closure_row(r: &WorksheetRow, current: &std::collections::BTreeSet<GrantKey>,
 
 /// The closure as CSV, one row per worksheet row.
 pub fn closure_csv(c: &ClosureReport) -> Result<Vec<u8>, HistoryError> {
-    let header = ["line", "closure", "decision", "grant_type", "enterprise_account", "team", "app", "user_email", "reviewer", "decision_date", "justification", "note"];
+    let header = [
+        "line",
+        "closure",
+        "decision",
+        "grant_type",
+        "enterprise_account",
+        "team",
+        "app",
+        "user_email",
+        "reviewer",
+        "decision_date",
+        "justification",
+        "note",
+    ];
     let rows = c.rows.iter().map(|r| {
         vec![
             r.line.to_string(),

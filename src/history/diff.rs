@@ -97,7 +97,12 @@ pub struct SnapshotDiff {
 
 fn snapshot_ref(s: &Snapshot) -> SnapshotRef {
     let m = s.manifest();
-    SnapshotRef { id: m.snapshot_id.clone(), as_of: m.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(), complete: m.complete, hkaudit_version: m.hkaudit_version.clone() }
+    SnapshotRef {
+        id: m.snapshot_id.clone(),
+        as_of: m.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        complete: m.complete,
+        hkaudit_version: m.hkaudit_version.clone(),
+    }
 }
 
 /// Which grants a gap leaves unknown: per team for team-scoped gaps, everything of a kind for
@@ -111,7 +116,12 @@ struct Unread {
 
 impl Unread {
     fn of(gaps: &[Gap]) -> Self {
-        let mut u = Unread { teams: BTreeSet::new(), all_team_members: false, all_enterprise_members: false, all_app_permissions: false };
+        let mut u = Unread {
+            teams: BTreeSet::new(),
+            all_team_members: false,
+            all_enterprise_members: false,
+            all_app_permissions: false,
+        };
         for g in gaps {
             let touches = |t: &str| g.tables.iter().any(|x| x == t);
             if touches("team_members") || touches("app_permissions") {
@@ -146,7 +156,13 @@ fn change(g: &Grant) -> GrantChange {
 }
 
 fn finding_ref(f: &Finding) -> FindingRef {
-    FindingRef { rule_id: f.rule_id.clone(), severity: f.severity.as_str().to_owned(), subject: f.subject.display(), message: f.message.clone(), fingerprint: f.fingerprint.clone() }
+    FindingRef {
+        rule_id: f.rule_id.clone(),
+        severity: f.severity.as_str().to_owned(),
+        subject: f.subject.display(),
+        message: f.message.clone(),
+        fingerprint: f.fingerprint.clone(),
+    }
 }
 
 pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotDiff, HistoryError> {
@@ -157,29 +173,48 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
         warnings.push("OLD and NEW are the same snapshot".to_owned());
     }
     if old.manifest().as_of > new.manifest().as_of {
-        warnings.push(format!("OLD ({}) is newer than NEW ({}): joiners and leavers read backwards", old.manifest().snapshot_id, new.manifest().snapshot_id));
+        warnings.push(format!(
+            "OLD ({}) is newer than NEW ({}): joiners and leavers read backwards",
+            old.manifest().snapshot_id,
+            new.manifest().snapshot_id
+        ));
     }
     let unread_old = Unread::of(&old.manifest().gaps);
     let unread_new = Unread::of(&new.manifest().gaps);
     for (label, s) in [("OLD", &old), ("NEW", &new)] {
         if !s.manifest().complete {
-            warnings.push(format!("{label} snapshot {} is incomplete ({} gaps): changes in what it did not read are listed as unknown", s.manifest().snapshot_id, s.manifest().gaps.len()));
+            warnings.push(format!(
+                "{label} snapshot {} is incomplete ({} gaps): changes in what it did not read are listed as unknown",
+                s.manifest().snapshot_id,
+                s.manifest().gaps.len()
+            ));
         }
     }
 
     let old_grants: BTreeMap<GrantKey, Grant> = load_grants(&old)?.into_iter().map(|g| (g.key.clone(), g)).collect();
     let new_grants: BTreeMap<GrantKey, Grant> = load_grants(&new)?.into_iter().map(|g| (g.key.clone(), g)).collect();
-    let (mut joiners, mut leavers, mut unknown, mut role_changes, mut permission_changes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut joiners, mut leavers, mut unknown, mut role_changes, mut permission_changes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (key, g) in &new_grants {
         match old_grants.get(key) {
             None if unread_old.covers(key) => unknown.push(change(g)),
             None => joiners.push(change(g)),
             Some(o) => {
                 if o.role != g.role {
-                    role_changes.push(Change { key: key.clone(), email: g.email.clone(), old: o.role.clone(), new: g.role.clone() });
+                    role_changes.push(Change {
+                        key: key.clone(),
+                        email: g.email.clone(),
+                        old: o.role.clone(),
+                        new: g.role.clone(),
+                    });
                 } else if o.permissions != g.permissions {
                     // A role change already explains the permissions it implies.
-                    permission_changes.push(Change { key: key.clone(), email: g.email.clone(), old: o.permissions.join(", "), new: g.permissions.join(", ") });
+                    permission_changes.push(Change {
+                        key: key.clone(),
+                        email: g.email.clone(),
+                        old: o.permissions.join(", "),
+                        new: g.permissions.join(", "),
+                    });
                 }
             }
         }
@@ -199,7 +234,10 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
     let findings = match (&old_findings, &new_findings) {
         (Some(o), Some(n)) => Some(finding_diff(o, n)),
         _ => {
-            warnings.push("findings are compared only when both snapshots were analyzed: run `hkaudit analyze` on each".to_owned());
+            warnings.push(
+                "findings are compared only when both snapshots were analyzed: run `hkaudit analyze` on each"
+                    .to_owned(),
+            );
             None
         }
     };
@@ -208,17 +246,37 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
     let new_cost = seat_cost(&new, new_findings.as_ref(), config)?;
     let mut teams: BTreeMap<String, TeamCostDelta> = BTreeMap::new();
     for t in &old_cost.teams {
-        teams.insert(t.team.clone(), TeamCostDelta { team: t.team.clone(), old_seats: t.seats, new_seats: 0, old_monthly_cents: t.monthly_cents, new_monthly_cents: 0, delta_cents: 0 });
+        teams.insert(
+            t.team.clone(),
+            TeamCostDelta {
+                team: t.team.clone(),
+                old_seats: t.seats,
+                new_seats: 0,
+                old_monthly_cents: t.monthly_cents,
+                new_monthly_cents: 0,
+                delta_cents: 0,
+            },
+        );
     }
     for t in &new_cost.teams {
-        let e = teams.entry(t.team.clone()).or_insert(TeamCostDelta { team: t.team.clone(), old_seats: 0, new_seats: 0, old_monthly_cents: 0, new_monthly_cents: 0, delta_cents: 0 });
+        let e = teams.entry(t.team.clone()).or_insert(TeamCostDelta {
+            team: t.team.clone(),
+            old_seats: 0,
+            new_seats: 0,
+            old_monthly_cents: 0,
+            new_monthly_cents: 0,
+            delta_cents: 0,
+        });
         e.new_seats = t.seats;
         e.new_monthly_cents = t.monthly_cents;
     }
-    let teams: Vec<TeamCostDelta> = teams.into_values().map(|mut t| {
-        t.delta_cents = t.new_monthly_cents - t.old_monthly_cents;
-        t
-    }).collect();
+    let teams: Vec<TeamCostDelta> = teams
+        .into_values()
+        .map(|mut t| {
+            t.delta_cents = t.new_monthly_cents - t.old_monthly_cents;
+            t
+        })
+        .collect();
 
     Ok(SnapshotDiff {
         format_version: 1,
@@ -251,7 +309,9 @@ fn finding_diff(old: &FindingSet, new: &FindingSet) -> FindingDiff {
         None => false,
         Some(r) => match r.status {
             RuleStatus::Ok => true,
-            RuleStatus::Partial => !r.skipped.iter().any(|s| f.subject.team.as_ref().is_some_and(|t| s.scope == format!("team:{t}"))),
+            RuleStatus::Partial => {
+                !r.skipped.iter().any(|s| f.subject.team.as_ref().is_some_and(|t| s.scope == format!("team:{t}")))
+            }
             RuleStatus::Skipped | RuleStatus::Disabled | RuleStatus::Error => false,
         },
     };

@@ -55,10 +55,34 @@ fn signed(cents: i64) -> String {
 
 /// One row per change, for spreadsheets.
 pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
-    let header = ["change", "grant_type", "enterprise_account", "team", "app", "email", "old", "new", "rule_id", "severity", "fingerprint"];
+    let header = [
+        "change",
+        "grant_type",
+        "enterprise_account",
+        "team",
+        "app",
+        "email",
+        "old",
+        "new",
+        "rule_id",
+        "severity",
+        "fingerprint",
+    ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     let grant = |kind: &str, g: &diff::GrantChange, old: &str, new: &str| {
-        vec![kind.to_owned(), g.key.grant_type.clone(), g.key.enterprise_account.clone(), g.key.team.clone(), g.key.app.clone(), g.email.clone(), old.to_owned(), new.to_owned(), String::new(), String::new(), String::new()]
+        vec![
+            kind.to_owned(),
+            g.key.grant_type.clone(),
+            g.key.enterprise_account.clone(),
+            g.key.team.clone(),
+            g.key.app.clone(),
+            g.email.clone(),
+            old.to_owned(),
+            new.to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]
     };
     for g in &d.joiners {
         rows.push(grant("joiner", g, "", &g.role));
@@ -71,13 +95,42 @@ pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
     }
     for (kind, list) in [("role-change", &d.role_changes), ("permission-change", &d.permission_changes)] {
         for c in list {
-            rows.push(vec![kind.to_owned(), c.key.grant_type.clone(), c.key.enterprise_account.clone(), c.key.team.clone(), c.key.app.clone(), c.email.clone(), c.old.clone(), c.new.clone(), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                kind.to_owned(),
+                c.key.grant_type.clone(),
+                c.key.enterprise_account.clone(),
+                c.key.team.clone(),
+                c.key.app.clone(),
+                c.email.clone(),
+                c.old.clone(),
+                c.new.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
     }
     if let Some(f) = &d.findings {
-        for (kind, list) in [("finding-new", &f.new), ("finding-resolved", &f.resolved), ("finding-persisting", &f.persisting), ("finding-not-rechecked", &f.not_rechecked)] {
+        for (kind, list) in [
+            ("finding-new", &f.new),
+            ("finding-resolved", &f.resolved),
+            ("finding-persisting", &f.persisting),
+            ("finding-not-rechecked", &f.not_rechecked),
+        ] {
             for x in list {
-                rows.push(vec![kind.to_owned(), String::new(), String::new(), String::new(), String::new(), x.subject.clone(), String::new(), x.message.clone(), x.rule_id.clone(), x.severity.clone(), x.fingerprint.clone()]);
+                rows.push(vec![
+                    kind.to_owned(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    x.subject.clone(),
+                    String::new(),
+                    x.message.clone(),
+                    x.rule_id.clone(),
+                    x.severity.clone(),
+                    x.fingerprint.clone(),
+                ]);
             }
         }
     }

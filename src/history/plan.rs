@@ -14,13 +14,23 @@ use serde::Serialize;
 
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
-use crate::snapshot::email_norm as norm;
 use crate::analyze::{read_findings, Finding, FindingSet};
-use crate::report::grants::{load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION, TEAM_MEMBERSHIP};
+use crate::report::grants::{
+    load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION,
+    TEAM_MEMBERSHIP,
+};
+use crate::snapshot::email_norm as norm;
 use crate::snapshot::{Snapshot, SnapshotError};
 
 /// The rules `plan` fixes when `--rules` is not given: those with a safe, mechanical fix.
-pub const DEFAULT_RULES: [&str; 6] = ["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member", "stale-invitation", "orphaned-authorization", "personal-app-collaborator"];
+pub const DEFAULT_RULES: [&str; 6] = [
+    "inactive-seat",
+    "enterprise-removal-not-cascaded",
+    "idp-deprovisioned-member",
+    "stale-invitation",
+    "orphaned-authorization",
+    "personal-app-collaborator",
+];
 
 /// The script refuses to run until this variable is `yes`: running it by accident does nothing.
 pub const REVIEWED_VAR: &str = "HKAUDIT_PLAN_REVIEWED";
@@ -51,12 +61,16 @@ pub fn load_inputs(snapshot_dir: &Path) -> Result<PlanInputs, HistoryError> {
     let grants = load_grants(&snapshot)?;
     let df = snapshot.read("team_invitations")?;
     let column = |name: &str| -> Result<Vec<String>, HistoryError> {
-        let table_err = |e: &dyn std::fmt::Display| SnapshotError::Table { table: "team_invitations".into(), detail: format!("{name}: {e}") };
+        let table_err = |e: &dyn std::fmt::Display| SnapshotError::Table {
+            table: "team_invitations".into(),
+            detail: format!("{name}: {e}"),
+        };
         let c = df.column(name).map_err(|e| table_err(&e))?;
         Ok(c.str().map_err(|e| table_err(&e))?.iter().map(|v| v.unwrap_or_default().to_owned()).collect())
     };
     let (ids, teams, emails) = (column("id")?, column("team_name")?, column("email")?);
-    let invitations = ids.into_iter().zip(teams).zip(emails).map(|((id, team), email)| Invitation { id, team, email }).collect();
+    let invitations =
+        ids.into_iter().zip(teams).zip(emails).map(|((id, team), email)| Invitation { id, team, email }).collect();
     Ok(PlanInputs {
         snapshot_id: m.snapshot_id.clone(),
         as_of: m.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -71,18 +85,38 @@ pub fn load_inputs(snapshot_dir: &Path) -> Result<PlanInputs, HistoryError> {
 /// One change to make, in terms of Heroku objects.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
-    RevokeInvitation { team: String, email: String, id: String },
-    RemoveAppCollaborator { app: String, email: String, personal: bool },
-    RemoveTeamMember { team: String, email: String },
-    RemoveEnterpriseMember { enterprise_account: String, email: String },
+    RevokeInvitation {
+        team: String,
+        email: String,
+        id: String,
+    },
+    RemoveAppCollaborator {
+        app: String,
+        email: String,
+        personal: bool,
+    },
+    RemoveTeamMember {
+        team: String,
+        email: String,
+    },
+    RemoveEnterpriseMember {
+        enterprise_account: String,
+        email: String,
+    },
     /// Only its owner can revoke an authorization: the script runs it only when logged in as them.
-    RevokeAuthorization { id: String, owner: String },
+    RevokeAuthorization {
+        id: String,
+        owner: String,
+    },
     /// No safe automatic fix: the text says what to do by hand.
-    Manual { text: String },
+    Manual {
+        text: String,
+    },
 }
 
 /// Path segments are percent-encoded, keeping `@` so emails stay readable (RFC 3986 allows it).
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
 
 fn seg(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
@@ -113,10 +147,16 @@ impl Action {
     pub fn api(&self) -> Option<ApiCall> {
         let path = match self {
             Action::RevokeInvitation { team, id, .. } => format!("/teams/{}/invitations/{}", seg(team), seg(id)),
-            Action::RemoveAppCollaborator { app, email, personal: false } => format!("/teams/apps/{}/collaborators/{}", seg(app), seg(email)),
-            Action::RemoveAppCollaborator { app, email, personal: true } => format!("/apps/{}/collaborators/{}", seg(app), seg(email)),
+            Action::RemoveAppCollaborator { app, email, personal: false } => {
+                format!("/teams/apps/{}/collaborators/{}", seg(app), seg(email))
+            }
+            Action::RemoveAppCollaborator { app, email, personal: true } => {
+                format!("/apps/{}/collaborators/{}", seg(app), seg(email))
+            }
             Action::RemoveTeamMember { team, email } => format!("/teams/{}/members/{}", seg(team), seg(email)),
-            Action::RemoveEnterpriseMember { enterprise_account, email } => format!("/enterprise-accounts/{}/members/{}", seg(enterprise_account), seg(email)),
+            Action::RemoveEnterpriseMember { enterprise_account, email } => {
+                format!("/enterprise-accounts/{}/members/{}", seg(enterprise_account), seg(email))
+            }
             Action::RevokeAuthorization { id, .. } => format!("/oauth/authorizations/{}", seg(id)),
             Action::Manual { .. } => return None,
         };
@@ -130,9 +170,17 @@ impl Action {
     fn args(&self) -> Vec<Arg<'_>> {
         match self {
             // `members:remove` revokes the pending invitation when the email is an invitee's.
-            Action::RevokeInvitation { team, email, .. } | Action::RemoveTeamMember { team, email } => vec![Arg::Word("members:remove"), Arg::Value(email), Arg::Flag("team", team)],
-            Action::RemoveAppCollaborator { app, email, .. } => vec![Arg::Word("access:remove"), Arg::Value(email), Arg::Flag("app", app)],
-            Action::RemoveEnterpriseMember { enterprise_account, email } => vec![Arg::Word("enterprises:members-remove"), Arg::Value(email), Arg::Flag("enterprise-account", enterprise_account)],
+            Action::RevokeInvitation { team, email, .. } | Action::RemoveTeamMember { team, email } => {
+                vec![Arg::Word("members:remove"), Arg::Value(email), Arg::Flag("team", team)]
+            }
+            Action::RemoveAppCollaborator { app, email, .. } => {
+                vec![Arg::Word("access:remove"), Arg::Value(email), Arg::Flag("app", app)]
+            }
+            Action::RemoveEnterpriseMember { enterprise_account, email } => vec![
+                Arg::Word("enterprises:members-remove"),
+                Arg::Value(email),
+                Arg::Flag("enterprise-account", enterprise_account),
+            ],
             Action::RevokeAuthorization { id, .. } => vec![Arg::Word("authorizations:revoke"), Arg::Value(id)],
             Action::Manual { .. } => vec![],
         }
@@ -158,13 +206,17 @@ impl Action {
         if args.is_empty() {
             return Ok(None);
         }
-        let quote = |v: &str| shlex::try_quote(v).map(|q| q.into_owned()).map_err(|_| format!("`{}` contains a NUL byte", one_line(v)));
+        let quote = |v: &str| {
+            shlex::try_quote(v).map(|q| q.into_owned()).map_err(|_| format!("`{}` contains a NUL byte", one_line(v)))
+        };
         let mut words = vec!["heroku".to_owned()];
         for a in args {
             words.push(match a {
                 Arg::Word(w) => w.to_owned(),
                 Arg::Value("") => return Err("a value is empty".into()),
-                Arg::Value(v) if v.starts_with('-') => return Err(format!("`{}` begins with `-`, which the CLI would read as an option", one_line(v))),
+                Arg::Value(v) if v.starts_with('-') => {
+                    return Err(format!("`{}` begins with `-`, which the CLI would read as an option", one_line(v)))
+                }
                 Arg::Value(v) => quote(v)?,
                 Arg::Flag(name, v) => format!("--{name}={}", quote(v)?),
             });
@@ -243,7 +295,12 @@ impl Steps {
             (Action::Manual { text }, None) => text.clone(),
             _ => String::new(),
         };
-        let step = self.0.entry((action.order(), key)).or_insert_with(|| Step { action, grant, findings: Vec::new(), rows: Vec::new() });
+        let step = self.0.entry((action.order(), key)).or_insert_with(|| Step {
+            action,
+            grant,
+            findings: Vec::new(),
+            rows: Vec::new(),
+        });
         step.findings.extend(finding);
         step.rows.extend(row);
         step.findings.sort();
@@ -255,18 +312,23 @@ impl Steps {
 fn grant_action(key: &GrantKey, inputs: &PlanInputs) -> Action {
     let email = key.email.clone();
     match key.grant_type.as_str() {
-        TEAM_INVITATION => match inputs.invitations.iter().find(|i| i.team == key.team && norm(&i.email) == key.email) {
-            Some(inv) => Action::RevokeInvitation { team: inv.team.clone(), email, id: inv.id.clone() },
-            None => Action::Manual { text: format!("the invitation of {email} to team {} is not in the snapshot any more", key.team) },
-        },
+        TEAM_INVITATION => {
+            match inputs.invitations.iter().find(|i| i.team == key.team && norm(&i.email) == key.email) {
+                Some(inv) => Action::RevokeInvitation { team: inv.team.clone(), email, id: inv.id.clone() },
+                None => Action::Manual {
+                    text: format!("the invitation of {email} to team {} is not in the snapshot any more", key.team),
+                },
+            }
+        }
         TEAM_MEMBERSHIP => Action::RemoveTeamMember { team: key.team.clone(), email },
-        ENTERPRISE_MEMBERSHIP => Action::RemoveEnterpriseMember { enterprise_account: key.enterprise_account.clone(), email },
+        ENTERPRISE_MEMBERSHIP => {
+            Action::RemoveEnterpriseMember { enterprise_account: key.enterprise_account.clone(), email }
+        }
         APP_PERMISSION => Action::RemoveAppCollaborator { app: key.app.clone(), email, personal: false },
         PERSONAL_APP_COLLABORATOR => Action::RemoveAppCollaborator { app: key.app.clone(), email, personal: true },
         other => Action::Manual { text: format!("grant type `{other}` has no removal hkaudit knows") },
     }
 }
-
 
 fn header_warnings(inputs: &PlanInputs) -> Vec<String> {
     let mut w = Vec::new();
@@ -281,17 +343,28 @@ pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Pl
     let set = inputs.findings.as_ref().ok_or_else(|| HistoryError::Input {
         path: inputs.snapshot_id.clone(),
         line: None,
-        detail: "this snapshot has no findings.json: run `hkaudit analyze` on it first, or pass --from-worksheet".into(),
+        detail: "this snapshot has no findings.json: run `hkaudit analyze` on it first, or pass --from-worksheet"
+            .into(),
     })?;
     let chosen: Vec<String> = match rules {
         Some(r) => r.to_vec(),
         None => DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect(),
     };
-    let mut known: Vec<String> = set.rules.iter().map(|r| r.rule_id.clone()).chain(set.findings.iter().map(|f| f.rule_id.clone())).chain(DEFAULT_RULES.iter().map(|s| (*s).to_owned())).collect();
+    let mut known: Vec<String> = set
+        .rules
+        .iter()
+        .map(|r| r.rule_id.clone())
+        .chain(set.findings.iter().map(|f| f.rule_id.clone()))
+        .chain(DEFAULT_RULES.iter().map(|s| (*s).to_owned()))
+        .collect();
     known.sort();
     known.dedup();
     if let Some(bad) = chosen.iter().find(|r| !known.contains(r)) {
-        return Err(HistoryError::Input { path: "--rules".into(), line: None, detail: format!("unknown rule `{bad}`; the rules of this analysis are {}", known.join(", ")) });
+        return Err(HistoryError::Input {
+            path: "--rules".into(),
+            line: None,
+            detail: format!("unknown rule `{bad}`; the rules of this analysis are {}", known.join(", ")),
+        });
     }
     let mut warnings = header_warnings(inputs);
     if set.snapshot_id != inputs.snapshot_id {
@@ -301,11 +374,22 @@ pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Pl
     for f in set.findings.iter().filter(|f| chosen.contains(&f.rule_id)) {
         plan_finding(inputs, f, &mut steps);
     }
-    Ok(Plan { snapshot_id: inputs.snapshot_id.clone(), as_of: inputs.as_of.clone(), source: format!("findings.json, rules {}", chosen.join(", ")), warnings, steps: steps.0.into_values().collect() })
+    Ok(Plan {
+        snapshot_id: inputs.snapshot_id.clone(),
+        as_of: inputs.as_of.clone(),
+        source: format!("findings.json, rules {}", chosen.join(", ")),
+        warnings,
+        steps: steps.0.into_values().collect(),
+    })
 }
 
 fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
-    let r = FindingRef { rule_id: f.rule_id.clone(), subject: f.subject.display(), fingerprint: f.fingerprint.clone(), message: f.message.clone() };
+    let r = FindingRef {
+        rule_id: f.rule_id.clone(),
+        subject: f.subject.display(),
+        fingerprint: f.fingerprint.clone(),
+        message: f.message.clone(),
+    };
     let s = &f.subject;
     let email = s.email.as_deref().map(norm);
     let manual = |text: String| Action::Manual { text };
@@ -342,8 +426,16 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
         _ => manual(f.remediation.clone()),
     };
     let grant = match &action {
-        Action::RemoveTeamMember { team, email } => inputs.grants.iter().find(|g| g.key.grant_type == TEAM_MEMBERSHIP && &g.key.team == team && &g.key.email == email).map(|g| g.key.clone()),
-        Action::RemoveAppCollaborator { app, email, .. } => inputs.grants.iter().find(|g| g.key.grant_type != TEAM_MEMBERSHIP && &g.key.app == app && &g.key.email == email).map(|g| g.key.clone()),
+        Action::RemoveTeamMember { team, email } => inputs
+            .grants
+            .iter()
+            .find(|g| g.key.grant_type == TEAM_MEMBERSHIP && &g.key.team == team && &g.key.email == email)
+            .map(|g| g.key.clone()),
+        Action::RemoveAppCollaborator { app, email, .. } => inputs
+            .grants
+            .iter()
+            .find(|g| g.key.grant_type != TEAM_MEMBERSHIP && &g.key.app == app && &g.key.email == email)
+            .map(|g| g.key.clone()),
         _ => None,
     };
     steps.add(action, grant, Some(r), None);
@@ -352,13 +444,29 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
 /// The plan for the grants a worksheet denies (`decision` = Deny).
 pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[WorksheetRow]) -> Plan {
     let mut warnings = header_warnings(inputs);
-    let other: Vec<usize> = rows.iter().filter(|r| !r.snapshot_id.is_empty() && r.snapshot_id != inputs.snapshot_id).map(|r| r.line).collect();
+    let other: Vec<usize> = rows
+        .iter()
+        .filter(|r| !r.snapshot_id.is_empty() && r.snapshot_id != inputs.snapshot_id)
+        .map(|r| r.line)
+        .collect();
     if !other.is_empty() {
-        warnings.push(format!("{} worksheet rows are from another snapshot than {} (first on line {}): grants are looked up in {}", other.len(), inputs.snapshot_id, other[0], inputs.snapshot_id));
+        warnings.push(format!(
+            "{} worksheet rows are from another snapshot than {} (first on line {}): grants are looked up in {}",
+            other.len(),
+            inputs.snapshot_id,
+            other[0],
+            inputs.snapshot_id
+        ));
     }
     let mut steps = Steps::default();
     for row in rows.iter().filter(|r| r.decision == Decision::Deny) {
-        let r = RowRef { file: worksheet_name.to_owned(), line: row.line, reviewer: row.reviewer.clone(), decision_date: row.decision_date.clone(), justification: row.justification.clone() };
+        let r = RowRef {
+            file: worksheet_name.to_owned(),
+            line: row.line,
+            reviewer: row.reviewer.clone(),
+            decision_date: row.decision_date.clone(),
+            justification: row.justification.clone(),
+        };
         let action = if inputs.grants.iter().any(|g| g.key == row.key) {
             grant_action(&row.key, inputs)
         } else {
@@ -366,7 +474,13 @@ pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[Workshe
         };
         steps.add(action, Some(row.key.clone()), None, Some(r));
     }
-    Plan { snapshot_id: inputs.snapshot_id.clone(), as_of: inputs.as_of.clone(), source: format!("worksheet {worksheet_name}, rows with decision Deny"), warnings, steps: steps.0.into_values().collect() }
+    Plan {
+        snapshot_id: inputs.snapshot_id.clone(),
+        as_of: inputs.as_of.clone(),
+        source: format!("worksheet {worksheet_name}, rows with decision Deny"),
+        warnings,
+        steps: steps.0.into_values().collect(),
+    }
 }
 
 /// One line, with control and invisible characters (newlines, bidi overrides, zero-width) written
@@ -409,7 +523,15 @@ impl Plan {
         comment(&mut out, "Access remediation plan generated by `hkaudit plan`. Nothing in it has been run.");
         comment(&mut out, &format!("Snapshot: {} (as of {})", self.snapshot_id, self.as_of));
         comment(&mut out, &format!("From: {}", self.source));
-        comment(&mut out, &format!("Steps: {} ({} commands, {} to do by hand)", self.steps.len(), commands, self.steps.len() - commands));
+        comment(
+            &mut out,
+            &format!(
+                "Steps: {} ({} commands, {} to do by hand)",
+                self.steps.len(),
+                commands,
+                self.steps.len() - commands
+            ),
+        );
         for w in &self.warnings {
             comment(&mut out, &format!("WARNING: {w}"));
         }
@@ -434,10 +556,23 @@ impl Plan {
             out.push('\n');
             comment(&mut out, &format!("step {}: {}", i + 1, step.action.describe()));
             for f in &step.findings {
-                comment(&mut out, &format!("  finding {} {} (fingerprint {}): {}", f.rule_id, f.subject, f.fingerprint, f.message));
+                comment(
+                    &mut out,
+                    &format!("  finding {} {} (fingerprint {}): {}", f.rule_id, f.subject, f.fingerprint, f.message),
+                );
             }
             for r in &step.rows {
-                comment(&mut out, &format!("  worksheet {} line {}: Deny by {} on {}: {}", r.file, r.line, or_none(&r.reviewer, "(no reviewer)"), or_none(&r.decision_date, "(no date)"), or_none(&r.justification, "(no justification)")));
+                comment(
+                    &mut out,
+                    &format!(
+                        "  worksheet {} line {}: Deny by {} on {}: {}",
+                        r.file,
+                        r.line,
+                        or_none(&r.reviewer, "(no reviewer)"),
+                        or_none(&r.decision_date, "(no date)"),
+                        or_none(&r.justification, "(no justification)")
+                    ),
+                );
             }
             if let Some(g) = &step.grant {
                 comment(&mut out, &format!("  grant: {}", g.display()));
@@ -484,9 +619,19 @@ impl Plan {
             .steps
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.action.api().map(|call| Entry { step: i + 1, call, grant: s.grant.as_ref(), findings: &s.findings, worksheet_rows: &s.rows, reason: s.action.describe() }))
+            .filter_map(|(i, s)| {
+                s.action.api().map(|call| Entry {
+                    step: i + 1,
+                    call,
+                    grant: s.grant.as_ref(),
+                    findings: &s.findings,
+                    worksheet_rows: &s.rows,
+                    reason: s.action.describe(),
+                })
+            })
             .collect();
-        let mut text = serde_json::to_string_pretty(&entries).map_err(|e| HistoryError::Write { path: "plan.json".into(), detail: e.to_string() })?;
+        let mut text = serde_json::to_string_pretty(&entries)
+            .map_err(|e| HistoryError::Write { path: "plan.json".into(), detail: e.to_string() })?;
         text.push('\n');
         Ok(text)
     }
@@ -501,7 +646,10 @@ mod tests {
         let a = Action::RemoveTeamMember { team: "t'; rm -rf ~ $(id)".into(), email: "a'b`x`@e.example".into() };
         let cmd = a.command().ok().flatten().unwrap_or_default();
         assert!(cmd.starts_with("heroku members:remove "), "{cmd}");
-        assert_eq!(shlex::split(&cmd).unwrap_or_default(), vec!["heroku", "members:remove", "a'b`x`@e.example", "--team=t'; rm -rf ~ $(id)"]);
+        assert_eq!(
+            shlex::split(&cmd).unwrap_or_default(),
+            vec!["heroku", "members:remove", "a'b`x`@e.example", "--team=t'; rm -rf ~ $(id)"]
+        );
         let dash = Action::RemoveTeamMember { team: "t".into(), email: "--team=other".into() };
         assert!(dash.command().is_err());
         let nul = Action::RemoveTeamMember { team: "t\0".into(), email: "a@e.example".into() };

@@ -66,7 +66,8 @@ pub struct WorksheetRow {
 }
 
 /// Columns a worksheet must have to say which grant a decision is about.
-const REQUIRED: [&str; 7] = ["snapshot_id", "grant_type", "enterprise_account", "team", "app", "user_email", "decision"];
+const REQUIRED: [&str; 7] =
+    ["snapshot_id", "grant_type", "enterprise_account", "team", "app", "user_email", "decision"];
 const OPTIONAL: [&str; 3] = ["reviewer", "decision_date", "justification"];
 
 /// Header names compared trimmed, case-insensitively, with spaces or dashes for underscores.
@@ -87,7 +88,13 @@ fn cell(raw: &str) -> String {
 pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
     let text = read_utf8(path)?;
     if text.trim().is_empty() {
-        return Err(InputError::new(path, Some(1), "the worksheet is empty", "pass the certification.csv written by `hkaudit report`, with the reviewers' decisions filled in").into());
+        return Err(InputError::new(
+            path,
+            Some(1),
+            "the worksheet is empty",
+            "pass the certification.csv written by `hkaudit report`, with the reviewers' decisions filled in",
+        )
+        .into());
     }
     let delimiter = detect_delimiter(text.lines().next().unwrap_or_default());
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
@@ -128,15 +135,33 @@ pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
         };
         let kind = get(grant_type);
         if !GRANT_TYPES.contains(&kind.as_str()) {
-            return Err(InputError::new(path, Some(line), format!("grant_type `{kind}` is not a grant type hkaudit writes"), format!("use one of {}, as in the worksheet `hkaudit report` wrote", GRANT_TYPES.join(", "))).into());
+            return Err(InputError::new(
+                path,
+                Some(line),
+                format!("grant_type `{kind}` is not a grant type hkaudit writes"),
+                format!("use one of {}, as in the worksheet `hkaudit report` wrote", GRANT_TYPES.join(", ")),
+            )
+            .into());
         }
         let user = get(email);
         if user.is_empty() {
-            return Err(InputError::new(path, Some(line), "user_email is empty", "keep the user_email of every row as `hkaudit report` wrote it").into());
+            return Err(InputError::new(
+                path,
+                Some(line),
+                "user_email is empty",
+                "keep the user_email of every row as `hkaudit report` wrote it",
+            )
+            .into());
         }
         rows.push(WorksheetRow {
             line,
-            key: GrantKey { grant_type: kind, enterprise_account: get(ea), team: get(team), app: get(app), email: email_norm(&user) },
+            key: GrantKey {
+                grant_type: kind,
+                enterprise_account: get(ea),
+                team: get(team),
+                app: get(app),
+                email: email_norm(&user),
+            },
             snapshot_id: get(snapshot_id),
             decision: parsed,
             reviewer: opt(reviewer),
@@ -185,7 +210,16 @@ mod tests {
 
     #[test]
     fn decisions_parse_in_every_spelling() {
-        for (w, d) in [("Approve", Decision::Approve), ("DENY", Decision::Deny), ("don't know", Decision::DontKnow), ("Dont know", Decision::DontKnow), ("Don\u{2019}t  Know", Decision::DontKnow), ("Not reviewed", Decision::NotReviewed), ("", Decision::NotReviewed), ("  ", Decision::NotReviewed)] {
+        for (w, d) in [
+            ("Approve", Decision::Approve),
+            ("DENY", Decision::Deny),
+            ("don't know", Decision::DontKnow),
+            ("Dont know", Decision::DontKnow),
+            ("Don\u{2019}t  Know", Decision::DontKnow),
+            ("Not reviewed", Decision::NotReviewed),
+            ("", Decision::NotReviewed),
+            ("  ", Decision::NotReviewed),
+        ] {
             assert_eq!(Decision::parse(w), Some(d), "{w:?}");
         }
         assert_eq!(Decision::parse("Yes"), None);
@@ -205,11 +239,24 @@ mod tests {
             let rows = read_worksheet(&p).unwrap();
             assert_eq!(rows.len(), 1);
             let r = &rows[0];
-            assert_eq!((r.line, r.decision, r.key.email.as_str(), r.key.team.as_str(), r.justification.as_str(), r.reviewer.as_str()), (2, Decision::Deny, "ron.removed@acme.example", "acme-web", "left, in October", "Carol"));
+            assert_eq!(
+                (
+                    r.line,
+                    r.decision,
+                    r.key.email.as_str(),
+                    r.key.team.as_str(),
+                    r.justification.as_str(),
+                    r.reviewer.as_str()
+                ),
+                (2, Decision::Deny, "ron.removed@acme.example", "acme-web", "left, in October", "Carol")
+            );
             seen.push(r.key.clone());
         }
         assert!(seen.windows(2).all(|w| w[0] == w[1]));
-        let (_d, p) = write(format!("{HEADER}\n2026-Q4,s1,t,,'-odd-team,'=HYPERLINK(1),app-permission,,,x@y.example,,,,Deny,,\n").as_bytes());
+        let (_d, p) = write(
+            format!("{HEADER}\n2026-Q4,s1,t,,'-odd-team,'=HYPERLINK(1),app-permission,,,x@y.example,,,,Deny,,\n")
+                .as_bytes(),
+        );
         let r = &read_worksheet(&p).unwrap()[0];
         assert_eq!((r.key.team.as_str(), r.key.app.as_str()), ("-odd-team", "=HYPERLINK(1)"));
     }
@@ -237,14 +284,17 @@ mod tests {
         assert!(err(b"").contains("empty"));
         assert!(err(b"  \r\n").contains("empty"));
         let mut bytes = format!("{HEADER}\n").into_bytes();
-        bytes.extend_from_slice(b"2026-Q4,s1,t,acme,acme-web,,team-membership,member,view,caf\xE9@acme.example,,,,Deny,,\n");
+        bytes.extend_from_slice(
+            b"2026-Q4,s1,t,acme,acme-web,,team-membership,member,view,caf\xE9@acme.example,,,,Deny,,\n",
+        );
         let e = err(&bytes);
         assert!(e.contains(":2:") && e.contains("UTF-8"), "{e}");
     }
 
     #[test]
     fn unknown_grant_type_is_refused_with_its_line() {
-        let e = err(format!("{HEADER}\n2026-Q4,s1,t,acme,acme-web,,team-seat,member,view,a@acme.example,,,,Deny,,\n").as_bytes());
+        let e = err(format!("{HEADER}\n2026-Q4,s1,t,acme,acme-web,,team-seat,member,view,a@acme.example,,,,Deny,,\n")
+            .as_bytes());
         assert!(e.contains(":2:") && e.contains("team-seat") && e.contains("team-membership"), "{e}");
     }
 }

@@ -82,11 +82,7 @@ pub enum ChartError {
     #[error("chart `{chart}`: invalid input: {reason}")]
     InvalidInput { chart: &'static str, reason: String },
     #[error("chart `{chart}`: drawing the {format} failed: {message}")]
-    Draw {
-        chart: &'static str,
-        format: &'static str,
-        message: String,
-    },
+    Draw { chart: &'static str, format: &'static str, message: String },
     #[error("chart `{chart}`: PNG encoding failed: {source}")]
     Encode {
         chart: &'static str,
@@ -156,12 +152,7 @@ pub fn seat_spend_per_team(rows: &[RoleSpend]) -> Result<Chart, ChartError> {
     let title = "Seat spend per team, by role (per month)".to_string();
     let mut by_team: BTreeMap<&str, [i64; 4]> = BTreeMap::new();
     for r in rows {
-        let parts = [
-            r.admin_cents,
-            r.member_cents,
-            r.viewer_cents,
-            r.collaborator_cents,
-        ];
+        let parts = [r.admin_cents, r.member_cents, r.viewer_cents, r.collaborator_cents];
         if let Some(c) = parts.iter().find(|c| **c < 0) {
             return Err(ChartError::InvalidInput {
                 chart: NAME,
@@ -179,43 +170,16 @@ pub fn seat_spend_per_team(rows: &[RoleSpend]) -> Result<Chart, ChartError> {
     teams.sort_by_key(|(_, v)| std::cmp::Reverse(total(v)));
     let mut bars: Vec<Bar> = teams
         .iter()
-        .map(|(team, v)| {
-            Bar::new(
-                team,
-                v.iter().map(|c| *c as f64 / 100.0).collect(),
-                money(total(v)),
-            )
-        })
+        .map(|(team, v)| Bar::new(team, v.iter().map(|c| *c as f64 / 100.0).collect(), money(total(v))))
         .collect();
-    fold_tail(&mut bars, "teams", |values| {
-        money((values.iter().sum::<f64>() * 100.0).round() as i64)
-    });
+    fold_tail(&mut bars, "teams", |values| money((values.iter().sum::<f64>() * 100.0).round() as i64));
     let series = vec![
-        Series {
-            name: "admin",
-            colour: ADMIN,
-        },
-        Series {
-            name: "member",
-            colour: MEMBER,
-        },
-        Series {
-            name: "viewer",
-            colour: VIEWER,
-        },
-        Series {
-            name: "collaborator",
-            colour: COLLABORATOR,
-        },
+        Series { name: "admin", colour: ADMIN },
+        Series { name: "member", colour: MEMBER },
+        Series { name: "viewer", colour: VIEWER },
+        Series { name: "collaborator", colour: COLLABORATOR },
     ];
-    render(&Plot::hbars(
-        NAME,
-        title,
-        series,
-        bars,
-        Axis::Dollars,
-        "Seat spend (USD per month)",
-    ))
+    render(&Plot::hbars(NAME, title, series, bars, Axis::Dollars, "Seat spend (USD per month)"))
 }
 
 /// Stacked horizontal bars of active and inactive seats per team.
@@ -235,33 +199,11 @@ pub fn active_vs_inactive(rows: &[SeatActivity]) -> Result<Chart, ChartError> {
     teams.sort_by_key(|(_, (a, i))| (std::cmp::Reverse(*i), std::cmp::Reverse(a + i)));
     let mut bars: Vec<Bar> = teams
         .iter()
-        .map(|(team, (a, i))| {
-            Bar::new(
-                team,
-                vec![*a as f64, *i as f64],
-                activity_label(*a as f64, *i as f64),
-            )
-        })
+        .map(|(team, (a, i))| Bar::new(team, vec![*a as f64, *i as f64], activity_label(*a as f64, *i as f64)))
         .collect();
     fold_tail(&mut bars, "teams", |v| activity_label(v[0], v[1]));
-    let series = vec![
-        Series {
-            name: "active",
-            colour: ACTIVE,
-        },
-        Series {
-            name: "inactive",
-            colour: INACTIVE,
-        },
-    ];
-    render(&Plot::hbars(
-        NAME,
-        title,
-        series,
-        bars,
-        Axis::Count,
-        "Seats",
-    ))
+    let series = vec![Series { name: "active", colour: ACTIVE }, Series { name: "inactive", colour: INACTIVE }];
+    render(&Plot::hbars(NAME, title, series, bars, Axis::Count, "Seats"))
 }
 
 fn activity_label(active: f64, inactive: f64) -> String {
@@ -287,9 +229,7 @@ pub fn findings_by_severity_and_rule(rows: &[RuleCount]) -> Result<Chart, ChartE
         let counts = by_rule.entry(r.rule_id.as_str()).or_default();
         counts[idx] = counts[idx].saturating_add(r.count);
     }
-    let present: Vec<usize> = (0..order.len())
-        .filter(|i| by_rule.values().any(|c| c[*i] > 0))
-        .collect();
+    let present: Vec<usize> = (0..order.len()).filter(|i| by_rule.values().any(|c| c[*i] > 0)).collect();
     let mut rules: Vec<(&str, [usize; 5])> = by_rule.into_iter().collect();
     // Index of the first non-zero count is the highest severity (order is most severe first).
     let worst = |c: &[usize; 5]| c.iter().position(|n| *n > 0).unwrap_or(c.len());
@@ -298,29 +238,13 @@ pub fn findings_by_severity_and_rule(rows: &[RuleCount]) -> Result<Chart, ChartE
         .iter()
         .map(|(rule, c)| {
             let total: usize = c.iter().sum();
-            Bar::new(
-                rule,
-                present.iter().map(|i| c[*i] as f64).collect(),
-                total.to_string(),
-            )
+            Bar::new(rule, present.iter().map(|i| c[*i] as f64).collect(), total.to_string())
         })
         .collect();
     fold_tail(&mut bars, "rules", |v| format!("{}", v.iter().sum::<f64>()));
-    let series = present
-        .iter()
-        .map(|i| Series {
-            name: order[*i].as_str(),
-            colour: severity_colour(order[*i]),
-        })
-        .collect();
-    render(&Plot::hbars(
-        NAME,
-        title,
-        series,
-        bars,
-        Axis::Count,
-        "Findings",
-    ))
+    let series =
+        present.iter().map(|i| Series { name: order[*i].as_str(), colour: severity_colour(order[*i]) }).collect();
+    render(&Plot::hbars(NAME, title, series, bars, Axis::Count, "Findings"))
 }
 
 /// Histogram of days since each seat's last activity.
@@ -338,10 +262,7 @@ pub fn days_since_activity(days: &[Option<i64>], window_days: i64) -> Result<Cha
             reason: format!("the activity window must be at least 1 day, not {window_days}"),
         });
     }
-    let mut uppers: Vec<i64> = [30, 60, 90, 180]
-        .into_iter()
-        .filter(|u| *u < window_days)
-        .collect();
+    let mut uppers: Vec<i64> = [30, 60, 90, 180].into_iter().filter(|u| *u < window_days).collect();
     uppers.push(window_days);
     let mut buckets: Vec<(String, usize, RGBColor)> = Vec::new();
     let mut lower = 0;
@@ -352,10 +273,7 @@ pub fn days_since_activity(days: &[Option<i64>], window_days: i64) -> Result<Cha
     buckets.push((format!("none in {window_days} d"), 0, NONE_IN_WINDOW));
     for d in days {
         let idx = match d {
-            Some(d) => uppers
-                .iter()
-                .position(|u| (*d).max(0) <= *u)
-                .unwrap_or(uppers.len()),
+            Some(d) => uppers.iter().position(|u| (*d).max(0) <= *u).unwrap_or(uppers.len()),
             None => uppers.len(),
         };
         buckets[idx].1 += 1;
@@ -363,19 +281,9 @@ pub fn days_since_activity(days: &[Option<i64>], window_days: i64) -> Result<Cha
     let body = if days.is_empty() {
         Body::Empty
     } else {
-        Body::Columns(Columns {
-            buckets,
-            x_desc: "Days since last activity",
-            y_desc: "Seats",
-        })
+        Body::Columns(Columns { buckets, x_desc: "Days since last activity", y_desc: "Seats" })
     };
-    render(&Plot {
-        name: NAME,
-        title,
-        width: WIDTH,
-        height: MIN_HEIGHT,
-        body,
-    })
+    render(&Plot { name: NAME, title, width: WIDTH, height: MIN_HEIGHT, body })
 }
 
 /// One named, coloured part of a stacked bar.
@@ -393,11 +301,7 @@ struct Bar {
 
 impl Bar {
     fn new(label: &str, values: Vec<f64>, total_label: String) -> Self {
-        Bar {
-            label: display_label(label),
-            values,
-            total_label,
-        }
+        Bar { label: display_label(label), values, total_label }
     }
 }
 
@@ -416,11 +320,7 @@ fn fold_tail(bars: &mut Vec<Bar>, noun: &str, total_label: impl Fn(&[f64]) -> St
         }
     }
     let label = format!("other ({} {noun})", rest.len());
-    bars.push(Bar {
-        label,
-        total_label: total_label(&values),
-        values,
-    });
+    bars.push(Bar { label, total_label: total_label(&values), values });
 }
 
 /// Makes a caller's label safe and short to draw. The SVG backend escapes `<>&"'` itself, but
@@ -431,9 +331,7 @@ fn display_label(raw: &str) -> String {
         .chars()
         .map(|c| match c {
             c if c.is_control() => '\u{FFFD}',
-            '\u{FFFE}' | '\u{FFFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
-                '\u{FFFD}'
-            }
+            '\u{FFFE}' | '\u{FFFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
             c => c,
         })
         .collect();
@@ -451,9 +349,7 @@ fn display_label(raw: &str) -> String {
 
 /// `$1,234` for whole dollars; axis ticks are whole dollars because the axis never ends below $5.
 fn dollars_tick(v: f64) -> String {
-    money((v * 100.0).round() as i64)
-        .trim_end_matches(".00")
-        .to_string()
+    money((v * 100.0).round() as i64).trim_end_matches(".00").to_string()
 }
 
 fn count_tick(v: f64) -> String {
@@ -518,28 +414,11 @@ impl Plot {
         axis_desc: &'static str,
     ) -> Self {
         if bars.is_empty() {
-            return Plot {
-                name,
-                title,
-                width: WIDTH,
-                height: MIN_HEIGHT,
-                body: Body::Empty,
-            };
+            return Plot { name, title, width: WIDTH, height: MIN_HEIGHT, body: Body::Empty };
         }
         // `bars` is at most MAX_ROWS long, so this cannot overflow.
         let height = (HEADER_PX + 15 + ROW_PX * bars.len() as u32 + AXIS_PX).max(MIN_HEIGHT);
-        Plot {
-            name,
-            title,
-            width: WIDTH,
-            height,
-            body: Body::HBars(HBars {
-                series,
-                bars,
-                axis,
-                axis_desc,
-            }),
-        }
+        Plot { name, title, width: WIDTH, height, body: Body::HBars(HBars { series, bars, axis, axis_desc }) }
     }
 
     fn draw<DB: DrawingBackend>(
@@ -550,9 +429,7 @@ impl Plot {
         let (header, body) = root.split_vertically(HEADER_PX);
         header.draw_text(
             &self.title,
-            &("sans-serif", TITLE_FONT_PX, FontStyle::Bold)
-                .into_font()
-                .color(&TEXT),
+            &("sans-serif", TITLE_FONT_PX, FontStyle::Bold).into_font().color(&TEXT),
             (12, 12),
         )?;
         match &self.body {
@@ -563,14 +440,8 @@ impl Plot {
             }
             Body::Columns(c) => {
                 let key = [
-                    Series {
-                        name: "last active in the window",
-                        colour: IN_WINDOW,
-                    },
-                    Series {
-                        name: "no activity in the window",
-                        colour: NONE_IN_WINDOW,
-                    },
+                    Series { name: "last active in the window", colour: IN_WINDOW },
+                    Series { name: "no activity in the window", colour: NONE_IN_WINDOW },
                 ];
                 draw_legend(&header, &key)?;
                 draw_columns(&body, c)
@@ -584,22 +455,11 @@ fn label_style() -> TextStyle<'static> {
     ("sans-serif", LABEL_FONT_PX).into_font().color(&TEXT)
 }
 
-fn draw_empty<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw_empty<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (w, h) = area.dim_in_pixel();
-    area.draw(&Rectangle::new(
-        [(12, 0), (w as i32 - 12, h as i32 - 12)],
-        GRID.stroke_width(1),
-    ))?;
-    let style = ("sans-serif", TITLE_FONT_PX)
-        .into_font()
-        .color(&RGBColor(110, 110, 110));
-    area.draw_text(
-        "no data",
-        &style.pos(Pos::new(HPos::Center, VPos::Center)),
-        (w as i32 / 2, (h as i32 - 12) / 2),
-    )
+    area.draw(&Rectangle::new([(12, 0), (w as i32 - 12, h as i32 - 12)], GRID.stroke_width(1)))?;
+    let style = ("sans-serif", TITLE_FONT_PX).into_font().color(&RGBColor(110, 110, 110));
+    area.draw_text("no data", &style.pos(Pos::new(HPos::Center, VPos::Center)), (w as i32 / 2, (h as i32 - 12) / 2))
 }
 
 /// A row of colour swatches with their names under the title.
@@ -611,19 +471,9 @@ fn draw_legend<DB: DrawingBackend>(
     let (y, swatch) = (44, 14);
     let mut x = 12;
     for s in series {
-        header.draw(&Rectangle::new(
-            [(x, y), (x + swatch, y + swatch)],
-            s.colour.filled(),
-        ))?;
-        header.draw(&Rectangle::new(
-            [(x, y), (x + swatch, y + swatch)],
-            BAR_EDGE.stroke_width(1),
-        ))?;
-        header.draw_text(
-            s.name,
-            &style.pos(Pos::new(HPos::Left, VPos::Center)),
-            (x + swatch + 6, y + swatch / 2),
-        )?;
+        header.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], s.colour.filled()))?;
+        header.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], BAR_EDGE.stroke_width(1)))?;
+        header.draw_text(s.name, &style.pos(Pos::new(HPos::Left, VPos::Center)), (x + swatch + 6, y + swatch / 2))?;
         let (tw, _) = header.estimate_text_size(s.name, &style)?;
         x += swatch + 6 + tw as i32 + 24;
     }
@@ -645,17 +495,8 @@ fn draw_hbars<DB: DrawingBackend>(
     // Ticks, gap and the axis line beside the labels.
     let label_area = (label_w + 16).clamp(60, 360);
     let (margin_l, margin_r) = (12, 24);
-    let plot_w = f64::from(
-        area.dim_in_pixel()
-            .0
-            .saturating_sub(label_area + margin_l + margin_r),
-    )
-    .max(1.0);
-    let max_total = h
-        .bars
-        .iter()
-        .map(|b| b.values.iter().sum::<f64>())
-        .fold(0.0, f64::max);
+    let plot_w = f64::from(area.dim_in_pixel().0.saturating_sub(label_area + margin_l + margin_r)).max(1.0);
+    let max_total = h.bars.iter().map(|b| b.values.iter().sum::<f64>()).fold(0.0, f64::max);
     // Stretch the axis so the text after the longest bar fits inside the plot; a 5-unit floor
     // keeps tick labels whole (no "$0.50", no "2.5 seats").
     let room = (plot_w - f64::from(total_w) - 12.0).max(plot_w / 2.0);
@@ -670,11 +511,7 @@ fn draw_hbars<DB: DrawingBackend>(
         .build_cartesian_2d(0f64..x_max, rows_axis(n))?;
     // Row 0 is drawn at the top, but the y axis grows upwards.
     let centre = |row: usize| (n - 1 - row) as f64;
-    let label_of = |v: &f64| {
-        row_of(*v, n)
-            .map(|slot| h.bars[n - 1 - slot].label.clone())
-            .unwrap_or_default()
-    };
+    let label_of = |v: &f64| row_of(*v, n).map(|slot| h.bars[n - 1 - slot].label.clone()).unwrap_or_default();
     let tick = |v: &f64| match h.axis {
         Axis::Dollars => dollars_tick(*v),
         Axis::Count => count_tick(*v),
@@ -712,11 +549,7 @@ fn draw_hbars<DB: DrawingBackend>(
         let at = (x0, y);
         chart.draw_series(std::iter::once(
             EmptyElement::at(at)
-                + Text::new(
-                    bar.total_label.clone(),
-                    (6, 0),
-                    style.pos(Pos::new(HPos::Left, VPos::Center)),
-                ),
+                + Text::new(bar.total_label.clone(), (6, 0), style.pos(Pos::new(HPos::Left, VPos::Center))),
         ))?;
     }
     Ok(())
@@ -738,11 +571,7 @@ fn draw_columns<DB: DrawingBackend>(
         .x_label_area_size(AXIS_PX)
         .y_label_area_size(60)
         .build_cartesian_2d(rows_axis(k), 0f64..y_max)?;
-    let label_of = |v: &f64| {
-        row_of(*v, k)
-            .map(|i| c.buckets[i].0.clone())
-            .unwrap_or_default()
-    };
+    let label_of = |v: &f64| row_of(*v, k).map(|i| c.buckets[i].0.clone()).unwrap_or_default();
     let tick = |v: &f64| count_tick(*v);
     chart
         .configure_mesh()
@@ -771,11 +600,7 @@ fn draw_columns<DB: DrawingBackend>(
         }
         chart.draw_series(std::iter::once(
             EmptyElement::at((x, v))
-                + Text::new(
-                    count.to_string(),
-                    (0, -6),
-                    style.pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ),
+                + Text::new(count.to_string(), (0, -6), style.pos(Pos::new(HPos::Center, VPos::Bottom))),
         ))?;
     }
     Ok(())
@@ -861,9 +686,21 @@ pub struct TrendLine {
 
 /// A line chart over snapshots (`x_labels`, oldest first): seats or spend per team, open findings
 /// per severity. Amounts in `dollars` are whole dollars (the caller divides cents by 100).
-pub fn trend(name: &'static str, title: &str, x_labels: &[String], lines: &[TrendLine], y_desc: &'static str, dollars: bool) -> Result<Chart, ChartError> {
-    if let Some(bad) = lines.iter().find(|l| l.values.len() != x_labels.len() || l.values.iter().any(|v| !v.is_finite() || *v < 0.0)) {
-        return Err(ChartError::InvalidInput { chart: name, reason: format!("series {} needs one finite, non-negative value per snapshot", bad.label) });
+pub fn trend(
+    name: &'static str,
+    title: &str,
+    x_labels: &[String],
+    lines: &[TrendLine],
+    y_desc: &'static str,
+    dollars: bool,
+) -> Result<Chart, ChartError> {
+    if let Some(bad) =
+        lines.iter().find(|l| l.values.len() != x_labels.len() || l.values.iter().any(|v| !v.is_finite() || *v < 0.0))
+    {
+        return Err(ChartError::InvalidInput {
+            chart: name,
+            reason: format!("series {} needs one finite, non-negative value per snapshot", bad.label),
+        });
     }
     let body = if x_labels.is_empty() || lines.is_empty() {
         Body::Empty
@@ -884,10 +721,7 @@ struct Rows {
 }
 
 fn rows_axis(n: usize) -> Rows {
-    Rows {
-        n,
-        span: (-0.5..n as f64 - 0.5).into(),
-    }
+    Rows { n, span: (-0.5..n as f64 - 0.5).into() }
 }
 
 impl Ranged for Rows {
@@ -929,10 +763,9 @@ fn fonts() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
-            for (style, bytes) in [
-                (FontStyle::Normal, dejavu::sans::regular()),
-                (FontStyle::Bold, dejavu::sans::bold()),
-            ] {
+            for (style, bytes) in
+                [(FontStyle::Normal, dejavu::sans::regular()), (FontStyle::Bold, dejavu::sans::bold())]
+            {
                 plotters::style::register_font("sans-serif", style, bytes)
                     .map_err(|_| format!("DejaVu Sans {} is not a valid font", style.as_str()))?;
             }
@@ -946,11 +779,7 @@ fn draw_error<E: std::error::Error + Send + Sync>(
     chart: &'static str,
     format: &'static str,
 ) -> impl FnOnce(DrawingAreaErrorKind<E>) -> ChartError {
-    move |e| ChartError::Draw {
-        chart,
-        format,
-        message: e.to_string(),
-    }
+    move |e| ChartError::Draw { chart, format, message: e.to_string() }
 }
 
 /// Draws `plot` on both backends and encodes the PNG.
@@ -966,30 +795,14 @@ fn render(plot: &Plot) -> Result<Chart, ChartError> {
     // RGB, three bytes a pixel; sizes are bounded by the layout rule, far from overflow.
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
-        let backend =
-            BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut rgb, (w, h)).map_err(|e| {
-                ChartError::Draw {
-                    chart: plot.name,
-                    format: "PNG",
-                    message: e.to_string(),
-                }
-            })?;
+        let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut rgb, (w, h))
+            .map_err(|e| ChartError::Draw { chart: plot.name, format: "PNG", message: e.to_string() })?;
         let root = backend.into_drawing_area();
         plot.draw(&root).map_err(draw_error(plot.name, "PNG"))?;
         root.present().map_err(draw_error(plot.name, "PNG"))?;
     }
-    let png = encode_png(&rgb, w, h).map_err(|source| ChartError::Encode {
-        chart: plot.name,
-        source,
-    })?;
-    Ok(Chart {
-        name: plot.name,
-        title: plot.title.clone(),
-        svg,
-        png,
-        width: w,
-        height: h,
-    })
+    let png = encode_png(&rgb, w, h).map_err(|source| ChartError::Encode { chart: plot.name, source })?;
+    Ok(Chart { name: plot.name, title: plot.title.clone(), svg, png, width: w, height: h })
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
@@ -1022,19 +835,11 @@ mod tests {
     }
 
     fn activity(team: &str, active: u32, inactive: u32) -> SeatActivity {
-        SeatActivity {
-            team: team.to_string(),
-            active,
-            inactive,
-        }
+        SeatActivity { team: team.to_string(), active, inactive }
     }
 
     fn rule(rule_id: &str, severity: &str, count: usize) -> RuleCount {
-        RuleCount {
-            rule_id: rule_id.to_string(),
-            severity: severity.to_string(),
-            count,
-        }
+        RuleCount { rule_id: rule_id.to_string(), severity: severity.to_string(), count }
     }
 
     const HOSTILE: &str = "<script>alert(1)</script>";
@@ -1043,13 +848,7 @@ mod tests {
     fn spend_rows() -> Vec<RoleSpend> {
         vec![
             spend("platform", 3_000, 12_000, 2_000, 1_000),
-            spend(
-                "payments-and-billing-infrastructure-europe-west",
-                1_000,
-                40_000,
-                0,
-                5_000,
-            ),
+            spend("payments-and-billing-infrastructure-europe-west", 1_000, 40_000, 0, 5_000),
             spend("data", 0, 8_000, 6_000, 0),
             spend(HOSTILE, 1_000, 1_000, 0, 0),
             spend(FORMULA, 0, 0, 1_000, 0),
@@ -1081,20 +880,7 @@ mod tests {
     }
 
     fn day_rows() -> Vec<Option<i64>> {
-        vec![
-            Some(0),
-            Some(3),
-            Some(29),
-            Some(31),
-            Some(45),
-            Some(75),
-            Some(120),
-            Some(-2),
-            None,
-            None,
-            None,
-            Some(400),
-        ]
+        vec![Some(0), Some(3), Some(29), Some(31), Some(45), Some(75), Some(120), Some(-2), None, None, None, Some(400)]
     }
 
     fn all_charts() -> Vec<Chart> {
@@ -1107,9 +893,7 @@ mod tests {
     }
 
     fn png_size(bytes: &[u8]) -> (u32, u32) {
-        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-            .read_info()
-            .expect("PNG header decodes");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("PNG header decodes");
         let mut pixels = vec![0; reader.output_buffer_size()];
         reader.next_frame(&mut pixels).expect("PNG pixels decode");
         (reader.info().width, reader.info().height)
@@ -1152,8 +936,7 @@ mod tests {
                 Event::Text(t) => {
                     let s = t.decode().expect("UTF-8 text");
                     assert!(
-                        s.chars()
-                            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')),
+                        s.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')),
                         "no control characters in XML text: {s:?}"
                     );
                     if in_text {
@@ -1186,28 +969,16 @@ mod tests {
     #[test]
     fn every_chart_has_a_png_and_an_svg_of_its_stated_size() {
         for chart in all_charts() {
-            assert_eq!(
-                png_size(&chart.png),
-                (chart.width, chart.height),
-                "{}",
-                chart.name
-            );
+            assert_eq!(png_size(&chart.png), (chart.width, chart.height), "{}", chart.name);
             assert_eq!(chart.width, WIDTH);
             assert!(chart.height >= MIN_HEIGHT);
             assert!(
-                chart.svg.contains(&format!(
-                    "width=\"{}\" height=\"{}\"",
-                    chart.width, chart.height
-                )),
+                chart.svg.contains(&format!("width=\"{}\" height=\"{}\"", chart.width, chart.height)),
                 "{}",
                 chart.name
             );
             let texts = svg_texts(&chart.svg);
-            assert!(
-                texts.contains(&chart.title),
-                "{}: title in {texts:?}",
-                chart.name
-            );
+            assert!(texts.contains(&chart.title), "{}: title in {texts:?}", chart.name);
         }
     }
 
@@ -1215,68 +986,26 @@ mod tests {
     fn labels_are_text_and_hostile_labels_are_escaped() {
         for chart in all_charts().into_iter().take(3) {
             let texts = svg_texts(&chart.svg);
-            assert!(
-                texts.iter().any(|t| t == HOSTILE),
-                "{}: hostile label drawn as text",
-                chart.name
-            );
-            assert!(
-                !chart.svg.to_ascii_lowercase().contains("<script"),
-                "{}",
-                chart.name
-            );
-            assert!(
-                chart.svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
-                "{}",
-                chart.name
-            );
+            assert!(texts.iter().any(|t| t == HOSTILE), "{}: hostile label drawn as text", chart.name);
+            assert!(!chart.svg.to_ascii_lowercase().contains("<script"), "{}", chart.name);
+            assert!(chart.svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", chart.name);
         }
         let spend = svg_texts(&seat_spend_per_team(&spend_rows()).expect("chart").svg);
-        for label in [
-            "platform",
-            "data",
-            FORMULA,
-            "big-spender",
-            "$112,400.00",
-            "admin",
-            "collaborator",
-        ] {
+        for label in ["platform", "data", FORMULA, "big-spender", "$112,400.00", "admin", "collaborator"] {
             assert!(spend.iter().any(|t| t == label), "{label} in {spend:?}");
         }
         // Long names are cut, not dropped.
-        assert!(spend
-            .iter()
-            .any(|t| t.starts_with("payments-and-billing-infrastructure") && t.ends_with('…')));
-        assert!(
-            spend.iter().any(|t| t == "$100,000"),
-            "dollar ticks in {spend:?}"
-        );
-        let findings = svg_texts(
-            &findings_by_severity_and_rule(&rule_rows())
-                .expect("chart")
-                .svg,
-        );
-        for label in [
-            "stale-admin",
-            "shared-account",
-            "idp-mismatch",
-            "critical",
-            "info",
-            "7",
-        ] {
-            assert!(
-                findings.iter().any(|t| t == label),
-                "{label} in {findings:?}"
-            );
+        assert!(spend.iter().any(|t| t.starts_with("payments-and-billing-infrastructure") && t.ends_with('…')));
+        assert!(spend.iter().any(|t| t == "$100,000"), "dollar ticks in {spend:?}");
+        let findings = svg_texts(&findings_by_severity_and_rule(&rule_rows()).expect("chart").svg);
+        for label in ["stale-admin", "shared-account", "idp-mismatch", "critical", "info", "7"] {
+            assert!(findings.iter().any(|t| t == label), "{label} in {findings:?}");
         }
         let days = svg_texts(&days_since_activity(&day_rows(), 90).expect("chart").svg);
         for label in ["0–30 d", "31–60 d", "61–90 d", "none in 90 d"] {
             assert!(days.iter().any(|t| t == label), "{label} in {days:?}");
         }
-        assert!(
-            !days.iter().any(|t| t == "91–180 d"),
-            "no bucket beyond the window"
-        );
+        assert!(!days.iter().any(|t| t == "91–180 d"), "no bucket beyond the window");
     }
 
     #[test]
@@ -1284,12 +1013,7 @@ mod tests {
         let rows = [activity("evil\u{0}\u{1b}[31m\u{202E}team\nname", 1, 2)];
         let chart = active_vs_inactive(&rows).expect("chart");
         let texts = svg_texts(&chart.svg);
-        assert!(
-            texts
-                .iter()
-                .any(|t| t == "evil\u{FFFD}\u{FFFD}[31m\u{FFFD}team\u{FFFD}name"),
-            "{texts:?}"
-        );
+        assert!(texts.iter().any(|t| t == "evil\u{FFFD}\u{FFFD}[31m\u{FFFD}team\u{FFFD}name"), "{texts:?}");
     }
 
     #[test]
@@ -1303,11 +1027,7 @@ mod tests {
         for chart in charts {
             assert_eq!((chart.width, chart.height), (WIDTH, MIN_HEIGHT));
             assert_eq!(png_size(&chart.png), (WIDTH, MIN_HEIGHT));
-            assert!(
-                svg_texts(&chart.svg).iter().any(|t| t == "no data"),
-                "{}",
-                chart.name
-            );
+            assert!(svg_texts(&chart.svg).iter().any(|t| t == "no data"), "{}", chart.name);
         }
     }
 
@@ -1321,13 +1041,9 @@ mod tests {
 
     #[test]
     fn height_grows_with_rows_and_is_capped() {
-        let few: Vec<_> = (0..3)
-            .map(|i| activity(&format!("team-{i}"), 1, 1))
-            .collect();
+        let few: Vec<_> = (0..3).map(|i| activity(&format!("team-{i}"), 1, 1)).collect();
         assert_eq!(active_vs_inactive(&few).expect("chart").height, MIN_HEIGHT);
-        let many: Vec<_> = (0..100)
-            .map(|i| activity(&format!("team-{i:03}"), 1, i))
-            .collect();
+        let many: Vec<_> = (0..100).map(|i| activity(&format!("team-{i:03}"), 1, i)).collect();
         let chart = active_vs_inactive(&many).expect("chart");
         let rows = MAX_ROWS as u32;
         assert_eq!(chart.height, HEADER_PX + 15 + ROW_PX * rows + AXIS_PX);
@@ -1342,27 +1058,16 @@ mod tests {
     #[test]
     fn bad_input_names_the_chart_and_the_reason() {
         let err = seat_spend_per_team(&[spend("t", -1, 0, 0, 0)]).expect_err("negative spend");
-        assert!(
-            err.to_string().contains("seat-spend") && err.to_string().contains("negative"),
-            "{err}"
-        );
-        let err =
-            findings_by_severity_and_rule(&[rule("r", "urgent", 1)]).expect_err("unknown severity");
-        assert!(
-            err.to_string().contains("findings-by-rule") && err.to_string().contains("urgent"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("seat-spend") && err.to_string().contains("negative"), "{err}");
+        let err = findings_by_severity_and_rule(&[rule("r", "urgent", 1)]).expect_err("unknown severity");
+        assert!(err.to_string().contains("findings-by-rule") && err.to_string().contains("urgent"), "{err}");
         let err = days_since_activity(&[Some(1)], 0).expect_err("empty window");
         assert!(err.to_string().contains("days-since-activity"), "{err}");
     }
 
     #[test]
     fn buckets_follow_the_window() {
-        let texts = svg_texts(
-            &days_since_activity(&[Some(200), Some(365), Some(366), None], 365)
-                .expect("chart")
-                .svg,
-        );
+        let texts = svg_texts(&days_since_activity(&[Some(200), Some(365), Some(366), None], 365).expect("chart").svg);
         for label in ["91–180 d", "181–365 d", "none in 365 d"] {
             assert!(texts.iter().any(|t| t == label), "{label} in {texts:?}");
         }
@@ -1375,10 +1080,7 @@ mod tests {
         assert_eq!(dollars_tick(1234.0), "$1,234");
         assert_eq!(dollars_tick(0.0), "$0");
         assert_eq!(count_tick(2.5), "");
-        assert_eq!(
-            display_label(&"x".repeat(50)).chars().count(),
-            MAX_LABEL_CHARS
-        );
+        assert_eq!(display_label(&"x".repeat(50)).chars().count(), MAX_LABEL_CHARS);
         assert_eq!(display_label("  "), "(unnamed)");
     }
 
@@ -1389,18 +1091,10 @@ mod tests {
     fn write_samples() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/chart-samples");
         std::fs::create_dir_all(&dir).expect("sample dir");
-        let many: Vec<_> = (0..60)
-            .map(|i| activity(&format!("team-{i:03}"), i % 7, i % 5))
-            .collect();
+        let many: Vec<_> = (0..60).map(|i| activity(&format!("team-{i:03}"), i % 7, i % 5)).collect();
         let mut charts = all_charts();
-        charts.push(Chart {
-            name: "many-teams",
-            ..active_vs_inactive(&many).expect("chart")
-        });
-        charts.push(Chart {
-            name: "empty",
-            ..seat_spend_per_team(&[]).expect("chart")
-        });
+        charts.push(Chart { name: "many-teams", ..active_vs_inactive(&many).expect("chart") });
+        charts.push(Chart { name: "empty", ..seat_spend_per_team(&[]).expect("chart") });
         for c in charts {
             std::fs::write(dir.join(format!("{}.png", c.name)), &c.png).expect("write png");
             std::fs::write(dir.join(format!("{}.svg", c.name)), &c.svg).expect("write svg");

@@ -25,7 +25,10 @@ impl Rows {
 
     pub fn str(&self, name: &str) -> Result<Vec<Option<String>>, ReportError> {
         let c = self.column(name)?;
-        let s = c.as_materialized_series().cast(&DataType::String).map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?;
+        let s = c
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?;
         Ok(s.str().map_err(|e| ReportError::Data(e.to_string()))?.iter().map(|v| v.map(str::to_owned)).collect())
     }
 
@@ -35,7 +38,11 @@ impl Rows {
 
     pub fn bool(&self, name: &str) -> Result<Vec<Option<bool>>, ReportError> {
         let c = self.column(name)?;
-        Ok(c.as_materialized_series().bool().map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?.iter().collect())
+        Ok(c.as_materialized_series()
+            .bool()
+            .map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?
+            .iter()
+            .collect())
     }
 
     pub fn time(&self, name: &str) -> Result<Vec<Option<DateTime<Utc>>>, ReportError> {
@@ -45,12 +52,21 @@ impl Rows {
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
             .and_then(|s| s.cast(&DataType::Int64))
             .map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?;
-        Ok(ms.i64().map_err(|e| ReportError::Data(e.to_string()))?.iter().map(|v| v.and_then(DateTime::<Utc>::from_timestamp_millis)).collect())
+        Ok(ms
+            .i64()
+            .map_err(|e| ReportError::Data(e.to_string()))?
+            .iter()
+            .map(|v| v.and_then(DateTime::<Utc>::from_timestamp_millis))
+            .collect())
     }
 
     pub fn list(&self, name: &str) -> Result<Vec<Vec<String>>, ReportError> {
         let c = self.column(name)?;
-        let list = c.as_materialized_series().list().map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?.clone();
+        let list = c
+            .as_materialized_series()
+            .list()
+            .map_err(|e| ReportError::Data(format!("{}.{name}: {e}", self.table)))?
+            .clone();
         Ok((0..list.len())
             .map(|i| {
                 list.get_as_series(i)

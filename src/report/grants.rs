@@ -18,7 +18,8 @@ pub const APP_PERMISSION: &str = "app-permission";
 pub const PERSONAL_APP_COLLABORATOR: &str = "personal-app-collaborator";
 /// A pending invitation: whoever holds the email can take the seat, so it is certified too.
 pub const TEAM_INVITATION: &str = "team-invitation";
-pub const GRANT_TYPES: [&str; 5] = [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION];
+pub const GRANT_TYPES: [&str; 5] =
+    [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION];
 
 /// What identifies a grant across snapshots (names, not ids: a reviewer writes names).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,7 +34,12 @@ pub struct GrantKey {
 
 impl GrantKey {
     pub fn display(&self) -> String {
-        let place = [&self.enterprise_account, &self.team, &self.app].into_iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" / ");
+        let place = [&self.enterprise_account, &self.team, &self.app]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" / ");
         format!("{} {} on {}", self.email, self.grant_type, place)
     }
 }
@@ -50,17 +56,26 @@ pub struct Grant {
     pub two_factor: Option<bool>,
 }
 
-
 /// Every grant in a snapshot, sorted by key.
 pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
     let teams = read("teams")?;
-    let team_ea: BTreeMap<String, String> = teams.string("name")?.into_iter().zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default)).collect();
+    let team_ea: BTreeMap<String, String> = teams
+        .string("name")?
+        .into_iter()
+        .zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default))
+        .collect();
     let ea_of = |team: &str| team_ea.get(team).cloned().unwrap_or_default();
     let mut grants = Vec::new();
 
     let tm = read("team_members")?;
-    let (team, email, role, fed, tfa) = (tm.string("team_name")?, tm.string("email")?, tm.string("role")?, tm.bool("federated")?, tm.bool("two_factor_authentication")?);
+    let (team, email, role, fed, tfa) = (
+        tm.string("team_name")?,
+        tm.string("email")?,
+        tm.string("role")?,
+        tm.bool("federated")?,
+        tm.bool("two_factor_authentication")?,
+    );
     for i in 0..tm.len() {
         let permissions = match role[i].as_str() {
             "admin" | "owner" => vec!["view", "deploy", "operate", "manage"],
@@ -68,7 +83,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             _ => vec![],
         };
         grants.push(Grant {
-            key: GrantKey { grant_type: TEAM_MEMBERSHIP.into(), enterprise_account: ea_of(&team[i]), team: team[i].clone(), app: String::new(), email: norm(&email[i]) },
+            key: GrantKey {
+                grant_type: TEAM_MEMBERSHIP.into(),
+                enterprise_account: ea_of(&team[i]),
+                team: team[i].clone(),
+                app: String::new(),
+                email: norm(&email[i]),
+            },
             email: email[i].clone(),
             role: role[i].clone(),
             permissions: permissions.into_iter().map(str::to_owned).collect(),
@@ -88,7 +109,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             .map_err(|e| ReportError::Data(format!("app_permissions: {e}")))?;
         Rows::new("app_permissions", direct)
     };
-    let (app, team, email, perms, sources) = (ap.string("app_name")?, ap.str("team_name")?, ap.string("email")?, ap.list("permissions")?, ap.list("sources")?);
+    let (app, team, email, perms, sources) = (
+        ap.string("app_name")?,
+        ap.str("team_name")?,
+        ap.string("email")?,
+        ap.list("permissions")?,
+        ap.list("sources")?,
+    );
     for i in 0..ap.len() {
         let grant_type = if sources[i].iter().any(|s| s == "personal-collaborator") {
             PERSONAL_APP_COLLABORATOR
@@ -99,7 +126,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
         };
         let team = team[i].clone().unwrap_or_default();
         grants.push(Grant {
-            key: GrantKey { grant_type: grant_type.into(), enterprise_account: ea_of(&team), team, app: app[i].clone(), email: norm(&email[i]) },
+            key: GrantKey {
+                grant_type: grant_type.into(),
+                enterprise_account: ea_of(&team),
+                team,
+                app: app[i].clone(),
+                email: norm(&email[i]),
+            },
             email: email[i].clone(),
             role: String::new(),
             permissions: perms[i].clone(),
@@ -112,7 +145,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
     let (team, email, role) = (inv.string("team_name")?, inv.string("email")?, inv.string("role")?);
     for i in 0..inv.len() {
         grants.push(Grant {
-            key: GrantKey { grant_type: TEAM_INVITATION.into(), enterprise_account: ea_of(&team[i]), team: team[i].clone(), app: String::new(), email: norm(&email[i]) },
+            key: GrantKey {
+                grant_type: TEAM_INVITATION.into(),
+                enterprise_account: ea_of(&team[i]),
+                team: team[i].clone(),
+                app: String::new(),
+                email: norm(&email[i]),
+            },
             email: email[i].clone(),
             role: role[i].clone(),
             permissions: Vec::new(),
@@ -122,10 +161,22 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
     }
 
     let em = read("enterprise_members")?;
-    let (ea, email, perms, tfa, fed) = (em.string("enterprise_account_name")?, em.string("email")?, em.list("permissions")?, em.bool("two_factor_authentication")?, em.bool("federated")?);
+    let (ea, email, perms, tfa, fed) = (
+        em.string("enterprise_account_name")?,
+        em.string("email")?,
+        em.list("permissions")?,
+        em.bool("two_factor_authentication")?,
+        em.bool("federated")?,
+    );
     for i in 0..em.len() {
         grants.push(Grant {
-            key: GrantKey { grant_type: ENTERPRISE_MEMBERSHIP.into(), enterprise_account: ea[i].clone(), team: String::new(), app: String::new(), email: norm(&email[i]) },
+            key: GrantKey {
+                grant_type: ENTERPRISE_MEMBERSHIP.into(),
+                enterprise_account: ea[i].clone(),
+                team: String::new(),
+                app: String::new(),
+                email: norm(&email[i]),
+            },
             email: email[i].clone(),
             role: String::new(),
             permissions: perms[i].clone(),

@@ -9,11 +9,14 @@ pub mod charts;
 mod frame;
 pub mod grants;
 pub mod model;
-pub mod trends;
 mod render;
+pub mod trends;
 
 pub use model::{CertRow, CostReport, ReportModel, TeamCost};
-pub use render::{certification_csv, csv_bytes, neutralise_csv_cell, render, render_markdown_escape, render_named, Format, ReportOptions, Rendered};
+pub use render::{
+    certification_csv, csv_bytes, neutralise_csv_cell, render, render_markdown_escape, render_named, Format, Rendered,
+    ReportOptions,
+};
 
 use std::path::Path;
 
@@ -39,7 +42,11 @@ pub enum ReportError {
 }
 
 /// Read the snapshot and its findings (and the IdP rows analyze kept) and build the model.
-pub fn load_model(snapshot_dir: &Path, findings_dir: Option<&Path>, config: &Config) -> Result<ReportModel, ReportError> {
+pub fn load_model(
+    snapshot_dir: &Path,
+    findings_dir: Option<&Path>,
+    config: &Config,
+) -> Result<ReportModel, ReportError> {
     let snapshot = Snapshot::open(snapshot_dir)?;
     let fdir = findings_dir.map(Path::to_path_buf).unwrap_or_else(|| snapshot.dir().to_owned());
     let findings = read_findings(&fdir)?;
@@ -81,6 +88,10 @@ fn read_idp(dir: &Path) -> Result<Option<model::IdpView>, ReportError> {
         }
     }
     let domains_path = dir.join(IDP_DOMAINS_PARQUET);
-    let domains = if domains_path.exists() { frame::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect() } else { Default::default() };
+    let domains = if domains_path.exists() {
+        frame::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect()
+    } else {
+        Default::default()
+    };
     Ok(Some(model::IdpView { status, domains }))
 }

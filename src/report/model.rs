@@ -8,12 +8,13 @@ use serde::Serialize;
 use super::frame::Rows;
 use super::grants;
 use super::ReportError;
-use crate::snapshot::email_norm as norm;
 use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
+use crate::snapshot::email_norm as norm;
 use crate::snapshot::{Gap, Snapshot};
 
 /// Rules whose findings on a grant recommend revoking it in the certification worksheet.
-const REVOKE_RULES: &[&str] = &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member", "stale-invitation"];
+const REVOKE_RULES: &[&str] =
+    &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member", "stale-invitation"];
 pub const ROLES: [&str; 4] = ["admin", "member", "viewer", "collaborator"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,7 +63,12 @@ impl TrendsView {
                 seats: p.seats_by_team.values().sum(),
                 spend: money(p.spend_cents),
                 open: match &p.open_by_severity {
-                    Some(c) => Severity::ALL.iter().rev().map(|s| format!("{} {}", c.get(s.as_str()).copied().unwrap_or(0), s.as_str())).collect::<Vec<_>>().join(", "),
+                    Some(c) => Severity::ALL
+                        .iter()
+                        .rev()
+                        .map(|s| format!("{} {}", c.get(s.as_str()).copied().unwrap_or(0), s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     None => "not analyzed".into(),
                 },
                 complete: p.complete,
@@ -296,7 +302,6 @@ fn yes_no(b: Option<bool>) -> String {
     }
 }
 
-
 struct Member {
     team_id: String,
     team: String,
@@ -318,15 +323,31 @@ fn seats(snapshot: &Snapshot) -> Result<Seats, ReportError> {
     let teams = Rows::new("teams", snapshot.read("teams")?);
     let team_names = teams.string("name")?;
     let team_ids = teams.string("id")?;
-    let team_ea: BTreeMap<String, String> = team_ids.iter().cloned().zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default)).collect();
+    let team_ea: BTreeMap<String, String> = team_ids
+        .iter()
+        .cloned()
+        .zip(teams.str("enterprise_account_name")?.into_iter().map(Option::unwrap_or_default))
+        .collect();
     let tm = Rows::new("team_members", snapshot.read("team_members")?);
-    let (tid, tname, email, role) = (tm.string("team_id")?, tm.string("team_name")?, tm.string("email")?, tm.string("role")?);
-    let members = (0..tm.len()).map(|i| Member { team_id: tid[i].clone(), team: tname[i].clone(), email: email[i].clone(), role: role[i].clone() }).collect();
+    let (tid, tname, email, role) =
+        (tm.string("team_id")?, tm.string("team_name")?, tm.string("email")?, tm.string("role")?);
+    let members = (0..tm.len())
+        .map(|i| Member {
+            team_id: tid[i].clone(),
+            team: tname[i].clone(),
+            email: email[i].clone(),
+            role: role[i].clone(),
+        })
+        .collect();
     Ok(Seats { members, team_ids, team_names, team_ea })
 }
 
 /// The cost report of a snapshot alone (inactive seats come from `findings` when given).
-pub fn seat_cost(snapshot: &Snapshot, findings: Option<&FindingSet>, config: &Config) -> Result<CostReport, ReportError> {
+pub fn seat_cost(
+    snapshot: &Snapshot,
+    findings: Option<&FindingSet>,
+    config: &Config,
+) -> Result<CostReport, ReportError> {
     let s = seats(snapshot)?;
     let empty = FindingSet {
         format_version: FindingSet::FORMAT_VERSION,
@@ -340,7 +361,12 @@ pub fn seat_cost(snapshot: &Snapshot, findings: Option<&FindingSet>, config: &Co
     Ok(cost(&s.members, &s.team_ids, &s.team_names, &s.team_ea, findings.unwrap_or(&empty), config))
 }
 
-pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: Option<IdpView>) -> Result<ReportModel, ReportError> {
+pub fn build(
+    snapshot: &Snapshot,
+    findings: &FindingSet,
+    config: &Config,
+    idp: Option<IdpView>,
+) -> Result<ReportModel, ReportError> {
     let m = snapshot.manifest();
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
 
@@ -373,11 +399,17 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
             }
             (None, Some(app)) => {
                 flags_by_app_email.entry((app.clone(), email.clone())).or_default().insert(f.rule_id.clone());
-                reasons.entry((format!("app:{app}"), email.clone())).or_default().push(format!("{}: {}", f.rule_id, f.message));
+                reasons
+                    .entry((format!("app:{app}"), email.clone()))
+                    .or_default()
+                    .push(format!("{}: {}", f.rule_id, f.message));
             }
             (None, None) => {
                 flags_by_email.entry(email.clone()).or_default().insert(f.rule_id.clone());
-                reasons.entry((String::new(), email.clone())).or_default().push(format!("{}: {}", f.rule_id, f.message));
+                reasons
+                    .entry((String::new(), email.clone()))
+                    .or_default()
+                    .push(format!("{}: {}", f.rule_id, f.message));
             }
         }
     }
@@ -410,7 +442,9 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
         two_factor: String::new(),
         idp_status: idp_status(email),
         last_activity: last_seen.get(&norm(email)).map(|t| ts(*t)).unwrap_or_default(),
-        days_inactive: days_since(email).map(|d| d.to_string()).unwrap_or_else(|| format!(">{}", m.activity_window.days)),
+        days_inactive: days_since(email)
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| format!(">{}", m.activity_window.days)),
         flags: String::new(),
         monthly_cost: String::new(),
         recommended_decision: "keep".into(),
@@ -455,7 +489,9 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
                 row.permissions = "pending: a seat once accepted".into();
                 Some((k.team.clone(), flags_by_team_email.get(&(k.team.clone(), k.email.clone()))))
             }
-            grants::APP_PERMISSION | grants::PERSONAL_APP_COLLABORATOR => Some((format!("app:{}", k.app), flags_by_app_email.get(&(k.app.clone(), k.email.clone())))),
+            grants::APP_PERMISSION | grants::PERSONAL_APP_COLLABORATOR => {
+                Some((format!("app:{}", k.app), flags_by_app_email.get(&(k.app.clone(), k.email.clone()))))
+            }
             _ => None,
         };
         if let Some((scope, scoped_flags)) = scoped {
@@ -468,7 +504,13 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
     }
     let seat_days: Vec<Option<i64>> = members.iter().map(|m| days_since(&m.email)).collect();
     cert.sort_by(|a, b| {
-        (&a.enterprise_account, &a.team, &a.app, &a.grant_type, norm(&a.user_email)).cmp(&(&b.enterprise_account, &b.team, &b.app, &b.grant_type, norm(&b.user_email)))
+        (&a.enterprise_account, &a.team, &a.app, &a.grant_type, norm(&a.user_email)).cmp(&(
+            &b.enterprise_account,
+            &b.team,
+            &b.app,
+            &b.grant_type,
+            norm(&b.user_email),
+        ))
     });
 
     let mut groups: BTreeMap<String, Vec<CertRow>> = BTreeMap::new();
@@ -501,7 +543,13 @@ pub fn build(snapshot: &Snapshot, findings: &FindingSet, config: &Config, idp: O
             review_period: period,
         },
         gaps: m.gaps.clone(),
-        scope: Scope { enterprise_accounts: eas.string("name")?, teams: team_ids.len(), apps: apps.len(), people: people.len(), inputs: findings.inputs.clone() },
+        scope: Scope {
+            enterprise_accounts: eas.string("name")?,
+            teams: team_ids.len(),
+            apps: apps.len(),
+            people: people.len(),
+            inputs: findings.inputs.clone(),
+        },
         cost,
         risk: risk(findings),
         certification: cert,
@@ -537,7 +585,14 @@ impl IdpView {
     }
 }
 
-fn cost(members: &[Member], team_ids: &[String], team_names: &[String], team_ea: &BTreeMap<String, String>, findings: &FindingSet, config: &Config) -> CostReport {
+fn cost(
+    members: &[Member],
+    team_ids: &[String],
+    team_names: &[String],
+    team_ea: &BTreeMap<String, String>,
+    findings: &FindingSet,
+    config: &Config,
+) -> CostReport {
     let price = config.seats.price_per_month_cents;
     let min = config.seats.minimum_per_team;
     let ea_price = config.enterprise.price_per_unique_user_per_month_cents;
@@ -564,7 +619,10 @@ fn cost(members: &[Member], team_ids: &[String], team_names: &[String], team_ea:
             let after = (seats - inactive_seats).max(min);
             (billed, i64::from(billed) * price, i64::from(billed - after) * price)
         };
-        let role_cents: BTreeMap<String, i64> = ROLES.iter().map(|r| ((*r).to_owned(), if enterprise_priced { 0 } else { i64::from(count(r)) * price })).collect();
+        let role_cents: BTreeMap<String, i64> = ROLES
+            .iter()
+            .map(|r| ((*r).to_owned(), if enterprise_priced { 0 } else { i64::from(count(r)) * price }))
+            .collect();
         let inactive_cents = if enterprise_priced { 0 } else { i64::from(inactive_seats) * price };
         let viewer_cents = if enterprise_priced { 0 } else { i64::from(count("viewer")) * price };
         teams.push(TeamCost {
@@ -610,7 +668,12 @@ fn cost(members: &[Member], team_ids: &[String], team_names: &[String], team_ea:
             // A person stops costing only when every seat they hold in the account is inactive.
             let fully_inactive = inactive_in_some_team
                 .iter()
-                .filter(|e| members.iter().filter(|m| team_ea.get(&m.team_id) == Some(&ea) && &norm(&m.email) == *e).all(|m| inactive.contains(&(m.team.clone(), norm(&m.email)))))
+                .filter(|e| {
+                    members
+                        .iter()
+                        .filter(|m| team_ea.get(&m.team_id) == Some(&ea) && &norm(&m.email) == *e)
+                        .all(|m| inactive.contains(&(m.team.clone(), norm(&m.email))))
+                })
                 .count() as u32;
             let monthly = i64::from(users.len() as u32) * p;
             let saving = i64::from(fully_inactive) * p;
@@ -671,7 +734,12 @@ fn risk(set: &FindingSet) -> RiskReport {
             .map(|(rule_id, fs)| RuleGroup {
                 title: fs.first().map(|f| f.title.clone()).unwrap_or_default(),
                 remediation: fs.first().map(|f| f.remediation.clone()).unwrap_or_default(),
-                description: set.rules.iter().find(|r| r.rule_id == rule_id).map(|r| r.description.clone()).unwrap_or_default(),
+                description: set
+                    .rules
+                    .iter()
+                    .find(|r| r.rule_id == rule_id)
+                    .map(|r| r.description.clone())
+                    .unwrap_or_default(),
                 findings: fs
                     .iter()
                     .map(|f| FindingView {
@@ -690,7 +758,11 @@ fn risk(set: &FindingSet) -> RiskReport {
     let counts = set.count_by_severity();
     RiskReport {
         total: set.findings.len(),
-        by_severity: Severity::ALL.iter().rev().map(|s| (s.as_str().to_owned(), counts.get(s).copied().unwrap_or(0))).collect(),
+        by_severity: Severity::ALL
+            .iter()
+            .rev()
+            .map(|s| (s.as_str().to_owned(), counts.get(s).copied().unwrap_or(0)))
+            .collect(),
         groups,
         rules: set.rules.clone(),
         rules_not_ok: set.rules.iter().filter(|r| !matches!(r.status, RuleStatus::Ok)).cloned().collect(),

@@ -81,7 +81,8 @@ pub fn render_markdown_escape(value: &str) -> String {
 fn environment() -> Result<Environment<'static>, ReportError> {
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
+        env.add_template(name, source)
+            .map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
     }
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") || name.ends_with(".svg") {
@@ -95,7 +96,8 @@ fn environment() -> Result<Environment<'static>, ReportError> {
     env.set_formatter(|out, state, value| {
         if state.auto_escape() == AutoEscape::Custom("markdown") && !value.is_safe() {
             let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
-            out.write_str(&render_markdown_escape(&text)).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&render_markdown_escape(&text))
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
         } else {
             minijinja::escape_formatter(out, state, value)
         }
@@ -121,9 +123,11 @@ impl Writer<'_> {
     fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
         let path = self.out.join(rel);
         if let Some(parent) = path.parent() {
-            fsutil::create_private_dir_all(parent).map_err(|e| ReportError::Write { path: parent.display().to_string(), detail: e.to_string() })?;
+            fsutil::create_private_dir_all(parent)
+                .map_err(|e| ReportError::Write { path: parent.display().to_string(), detail: e.to_string() })?;
         }
-        fsutil::write_private_atomic(&path, bytes).map_err(|e| ReportError::Write { path: path.display().to_string(), detail: e.to_string() })?;
+        fsutil::write_private_atomic(&path, bytes)
+            .map_err(|e| ReportError::Write { path: path.display().to_string(), detail: e.to_string() })?;
         self.files.push(path.clone());
         Ok(path)
     }
@@ -153,10 +157,26 @@ fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
             collaborator_cents: t.role_cents.get(ROLES[3]).copied().unwrap_or(0),
         })
         .collect();
-    let activity: Vec<charts::SeatActivity> =
-        model.cost.teams.iter().map(|t| charts::SeatActivity { team: t.team.clone(), active: t.seats - t.inactive_seats, inactive: t.inactive_seats }).collect();
-    let rule_counts: Vec<charts::RuleCount> =
-        model.risk.rules.iter().map(|r| charts::RuleCount { rule_id: r.rule_id.clone(), severity: r.severity.as_str().to_owned(), count: r.findings }).collect();
+    let activity: Vec<charts::SeatActivity> = model
+        .cost
+        .teams
+        .iter()
+        .map(|t| charts::SeatActivity {
+            team: t.team.clone(),
+            active: t.seats - t.inactive_seats,
+            inactive: t.inactive_seats,
+        })
+        .collect();
+    let rule_counts: Vec<charts::RuleCount> = model
+        .risk
+        .rules
+        .iter()
+        .map(|r| charts::RuleCount {
+            rule_id: r.rule_id.clone(),
+            severity: r.severity.as_str().to_owned(),
+            count: r.findings,
+        })
+        .collect();
     let mut out = vec![
         charts::seat_spend_per_team(&spend)?,
         charts::active_vs_inactive(&activity)?,
@@ -173,11 +193,20 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
     let labels: Vec<String> = t.points.iter().map(|p| p.snapshot_id.clone()).collect();
     let teams: BTreeSet<&String> = t.points.iter().flat_map(|p| p.seats_by_team.keys()).collect();
     let per_team = |f: &dyn Fn(&super::trends::TrendPoint, &str) -> f64| -> Vec<charts::TrendLine> {
-        teams.iter().map(|team| charts::TrendLine { label: (*team).clone(), values: t.points.iter().map(|p| f(p, team)).collect() }).collect()
+        teams
+            .iter()
+            .map(|team| charts::TrendLine {
+                label: (*team).clone(),
+                values: t.points.iter().map(|p| f(p, team)).collect(),
+            })
+            .collect()
     };
     let seats = per_team(&|p, team| f64::from(p.seats_by_team.get(team).copied().unwrap_or(0)));
     let mut spend = per_team(&|p, team| p.spend_by_team_cents.get(team).copied().unwrap_or(0) as f64 / 100.0);
-    spend.push(charts::TrendLine { label: "all teams".into(), values: t.points.iter().map(|p| p.spend_cents as f64 / 100.0).collect() });
+    spend.push(charts::TrendLine {
+        label: "all teams".into(),
+        values: t.points.iter().map(|p| p.spend_cents as f64 / 100.0).collect(),
+    });
     // Snapshots never analyzed have no findings to count: they are left out of that chart.
     let analyzed: Vec<&super::trends::TrendPoint> = t.points.iter().filter(|p| p.open_by_severity.is_some()).collect();
     let findings: Vec<charts::TrendLine> = crate::analyze::Severity::ALL
@@ -185,14 +214,24 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
         .rev()
         .map(|s| charts::TrendLine {
             label: s.as_str().to_owned(),
-            values: analyzed.iter().map(|p| p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64).collect(),
+            values: analyzed
+                .iter()
+                .map(|p| p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64)
+                .collect(),
         })
         .collect();
     let analyzed_labels: Vec<String> = analyzed.iter().map(|p| p.snapshot_id.clone()).collect();
     Ok(vec![
         charts::trend("trend-seats", "Seats per team over time", &labels, &seats, "seats", false)?,
         charts::trend("trend-spend", "Monthly seat spend over time", &labels, &spend, "per month", true)?,
-        charts::trend("trend-findings", "Open findings by severity over time", &analyzed_labels, &findings, "findings", false)?,
+        charts::trend(
+            "trend-findings",
+            "Open findings by severity over time",
+            &analyzed_labels,
+            &findings,
+            "findings",
+            false,
+        )?,
     ])
 }
 
@@ -208,7 +247,13 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
             let svg_file = format!("charts/{}.svg", chart.name);
             w.write(&png, &chart.png)?;
             w.write(&svg_file, chart.svg.as_bytes())?;
-            chart_views.push(ChartView { name: chart.name, title: chart.title.clone(), svg: chart.svg.clone(), png, svg_file });
+            chart_views.push(ChartView {
+                name: chart.name,
+                title: chart.title.clone(),
+                svg: chart.svg.clone(),
+                png,
+                svg_file,
+            });
         }
     }
     let ctx = Value::from_serialize(serde_json::json!({
@@ -252,7 +297,17 @@ pub fn certification_csv(rows: &[CertRow]) -> Result<Vec<u8>, ReportError> {
 }
 
 fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let header = ["severity", "rule_id", "title", "subject", "message", "evidence", "monthly_cost", "remediation", "fingerprint"];
+    let header = [
+        "severity",
+        "rule_id",
+        "title",
+        "subject",
+        "message",
+        "evidence",
+        "monthly_cost",
+        "remediation",
+        "fingerprint",
+    ];
     let rows = model.risk.groups.iter().flat_map(|g| {
         g.rules.iter().flat_map(move |r| {
             r.findings.iter().map(move |f| {

@@ -42,7 +42,11 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name == crate::snapshot::LATEST || !path.is_dir() || !path.join("manifest.json").exists() {
+        if name.starts_with('.')
+            || name == crate::snapshot::LATEST
+            || !path.is_dir()
+            || !path.join("manifest.json").exists()
+        {
             continue;
         }
         match Snapshot::open(&path) {
@@ -50,7 +54,9 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
             Err(e) => skipped.push(format!("{name}: {e}")),
         }
     }
-    snapshots.sort_by(|a, b| (a.manifest().as_of, &a.manifest().snapshot_id).cmp(&(b.manifest().as_of, &b.manifest().snapshot_id)));
+    snapshots.sort_by(|a, b| {
+        (a.manifest().as_of, &a.manifest().snapshot_id).cmp(&(b.manifest().as_of, &b.manifest().snapshot_id))
+    });
 
     let mut points = Vec::new();
     let mut sets: Vec<(DateTime<Utc>, Option<FindingSet>)> = Vec::new();
@@ -84,7 +90,8 @@ fn resolution_times(sets: &[(DateTime<Utc>, Option<FindingSet>)]) -> (usize, Opt
     for (as_of, set) in sets {
         let Some(set) = set else { continue };
         let present: BTreeSet<&str> = set.findings.iter().map(|f| f.fingerprint.as_str()).collect();
-        let ran_fully: BTreeSet<&str> = set.rules.iter().filter(|r| r.status == RuleStatus::Ok).map(|r| r.rule_id.as_str()).collect();
+        let ran_fully: BTreeSet<&str> =
+            set.rules.iter().filter(|r| r.status == RuleStatus::Ok).map(|r| r.rule_id.as_str()).collect();
         open.retain(|fp, (since, rule)| {
             let gone = !present.contains(fp.as_str()) && ran_fully.contains(rule.as_str());
             if gone {
@@ -123,14 +130,40 @@ mod tests {
             monthly_cost_cents: None,
             fingerprint: fp.into(),
         };
-        let rule = RuleResult { rule_id: "r".into(), title: String::new(), description: String::new(), remediation: String::new(), severity: Severity::Low, status, findings: 0, ignored: 0, skipped: vec![], error: None };
-        (at(day), Some(FindingSet { format_version: 1, snapshot_id: day.to_string(), as_of: at(day), complete: true, inputs: vec![], rules: vec![rule], findings: fingerprints.iter().map(|f| finding(f)).collect() }))
+        let rule = RuleResult {
+            rule_id: "r".into(),
+            title: String::new(),
+            description: String::new(),
+            remediation: String::new(),
+            severity: Severity::Low,
+            status,
+            findings: 0,
+            ignored: 0,
+            skipped: vec![],
+            error: None,
+        };
+        (
+            at(day),
+            Some(FindingSet {
+                format_version: 1,
+                snapshot_id: day.to_string(),
+                as_of: at(day),
+                complete: true,
+                inputs: vec![],
+                rules: vec![rule],
+                findings: fingerprints.iter().map(|f| finding(f)).collect(),
+            }),
+        )
     }
 
     #[test]
     fn days_to_resolve_run_from_first_seen_to_first_gone() {
         // a: seen day 1, gone day 11 → 10 days. b: seen day 6, gone day 11 → 5 days. c: never gone.
-        let sets = vec![set(1, &["a"], RuleStatus::Ok), set(6, &["a", "b", "c"], RuleStatus::Ok), set(11, &["c"], RuleStatus::Ok)];
+        let sets = vec![
+            set(1, &["a"], RuleStatus::Ok),
+            set(6, &["a", "b", "c"], RuleStatus::Ok),
+            set(11, &["c"], RuleStatus::Ok),
+        ];
         assert_eq!(resolution_times(&sets), (2, Some(7.5)));
     }
 

@@ -38,9 +38,7 @@ pub(crate) fn validate(faults: &Faults) -> Result<(), SandboxError> {
         ("stall_rate", faults.stall_rate),
     ] {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(SandboxError::Config(format!(
-                "{name} must be within 0..=1, got {rate}"
-            )));
+            return Err(SandboxError::Config(format!("{name} must be within 0..=1, got {rate}")));
         }
     }
     if let Some(burst) = faults.burst_429 {
@@ -56,12 +54,7 @@ pub(crate) fn validate(faults: &Faults) -> Result<(), SandboxError> {
 
 impl FaultPlan {
     pub(crate) fn new(faults: Faults, seed: u64) -> FaultPlan {
-        FaultPlan {
-            faults,
-            seed,
-            seen: Mutex::new(HashMap::new()),
-            counted: AtomicU64::new(0),
-        }
+        FaultPlan { faults, seed, seen: Mutex::new(HashMap::new()), counted: AtomicU64::new(0) }
     }
 
     fn any_rate(&self) -> bool {
@@ -70,12 +63,7 @@ impl FaultPlan {
     }
 
     /// Decide the transient faults of one request. Call once per request that may be faulted.
-    pub(crate) fn decide(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        range: Option<&str>,
-    ) -> Decision {
+    pub(crate) fn decide(&self, method: &str, path_and_query: &str, range: Option<&str>) -> Decision {
         let mut decision = Decision::default();
         if let Some(burst) = self.faults.burst_429 {
             let n = self.counted.fetch_add(1, Ordering::Relaxed);
@@ -100,13 +88,8 @@ impl FaultPlan {
         let mut rng = ChaCha8Rng::from_seed(hasher.finalize().into());
         // Always draw every number in the same order, so changing one rate does not reshuffle
         // which requests the other faults hit.
-        let (reset, stall, error, kind, truncate): (f64, f64, f64, bool, f64) = (
-            rng.random(),
-            rng.random(),
-            rng.random(),
-            rng.random(),
-            rng.random(),
-        );
+        let (reset, stall, error, kind, truncate): (f64, f64, f64, bool, f64) =
+            (rng.random(), rng.random(), rng.random(), rng.random(), rng.random());
         let f = &self.faults;
         decision.reset = reset < f.reset_rate;
         decision.stall = !decision.reset && stall < f.stall_rate;
@@ -122,17 +105,10 @@ mod tests {
 
     #[test]
     fn same_request_same_fate_and_retries_can_differ() {
-        let faults = Faults {
-            error_rate: 0.5,
-            ..Faults::default()
-        };
+        let faults = Faults { error_rate: 0.5, ..Faults::default() };
         let a = FaultPlan::new(faults.clone(), 7);
         let b = FaultPlan::new(faults, 7);
-        let run = |plan: &FaultPlan| {
-            (0..64)
-                .map(|_| plan.decide("GET", "/apps", None).error)
-                .collect::<Vec<_>>()
-        };
+        let run = |plan: &FaultPlan| (0..64).map(|_| plan.decide("GET", "/apps", None).error).collect::<Vec<_>>();
         let (ra, rb) = (run(&a), run(&b));
         assert_eq!(ra, rb);
         assert!(ra.iter().any(Option::is_some) && ra.iter().any(Option::is_none));

@@ -44,10 +44,7 @@ pub struct Fixture {
 // which ends up in logs and test failures, shows who a token belongs to, never the token.
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Token")
-            .field("token", &"<redacted>")
-            .field("account", &self.account)
-            .finish()
+        f.debug_struct("Token").field("token", &"<redacted>").field("account", &self.account).finish()
     }
 }
 
@@ -72,8 +69,7 @@ impl Fixture {
         }
         let (now, tokens) = load_sandbox_json(&dir.join("sandbox.json"))?;
         let accounts = read_array(&dir.join("accounts.json"), &["id", "email"])?;
-        let enterprise_accounts =
-            read_array(&dir.join("enterprise-accounts.json"), &["id", "name"])?;
+        let enterprise_accounts = read_array(&dir.join("enterprise-accounts.json"), &["id", "name"])?;
         let teams = read_array(&dir.join("teams.json"), &["id", "name"])?;
         let apps = read_array(&dir.join("apps.json"), &["id", "name"])?;
         let oauth_authorizations = read_array(&dir.join("oauth-authorizations.json"), &["id"])?;
@@ -101,20 +97,8 @@ impl Fixture {
                 "enterprise account",
                 "enterprise-accounts.json",
             )?,
-            team_members: read_per_owner(
-                &team_dir,
-                "members.json",
-                &team_names,
-                "team",
-                "teams.json",
-            )?,
-            team_invitations: read_per_owner(
-                &team_dir,
-                "invitations.json",
-                &team_names,
-                "team",
-                "teams.json",
-            )?,
+            team_members: read_per_owner(&team_dir, "members.json", &team_names, "team", "teams.json")?,
+            team_invitations: read_per_owner(&team_dir, "invitations.json", &team_names, "team", "teams.json")?,
             team_identity_providers: read_per_owner(
                 &team_dir,
                 "identity-providers.json",
@@ -122,27 +106,9 @@ impl Fixture {
                 "team",
                 "teams.json",
             )?,
-            team_features: read_per_owner(
-                &team_dir,
-                "features.json",
-                &team_names,
-                "team",
-                "teams.json",
-            )?,
-            app_collaborators: read_per_owner(
-                &app_dir,
-                "collaborators.json",
-                &app_names,
-                "app",
-                "apps.json",
-            )?,
-            app_releases: read_per_owner(
-                &app_dir,
-                "releases.json",
-                &app_names,
-                "app",
-                "apps.json",
-            )?,
+            team_features: read_per_owner(&team_dir, "features.json", &team_names, "team", "teams.json")?,
+            app_collaborators: read_per_owner(&app_dir, "collaborators.json", &app_names, "app", "apps.json")?,
+            app_releases: read_per_owner(&app_dir, "releases.json", &app_names, "app", "apps.json")?,
             app_builds: read_per_owner(&app_dir, "builds.json", &app_names, "app", "apps.json")?,
             tokens,
             accounts,
@@ -155,10 +121,7 @@ impl Fixture {
             if fixture.account(&token.account).is_none() {
                 return Err(invalid(
                     &dir.join("sandbox.json"),
-                    format!(
-                        "token for {} has no account with that email in accounts.json",
-                        token.account
-                    ),
+                    format!("token for {} has no account with that email in accounts.json", token.account),
                 ));
             }
         }
@@ -166,10 +129,7 @@ impl Fixture {
             let path = ea_dir.join(ea).join("events.json");
             for (i, event) in events.iter().enumerate() {
                 if created_at(event).is_none() {
-                    return Err(invalid(
-                        &path,
-                        format!("item {i} has no RFC 3339 `created_at`"),
-                    ));
+                    return Err(invalid(&path, format!("item {i} has no RFC 3339 `created_at`")));
                 }
             }
         }
@@ -230,10 +190,7 @@ impl Fixture {
         let Some(members) = self.team_members.get_mut(team) else {
             return false;
         };
-        match members
-            .iter_mut()
-            .find(|m| str_at(m, &["email"]) == Some(email))
-        {
+        match members.iter_mut().find(|m| str_at(m, &["email"]) == Some(email)) {
             Some(member) => {
                 member["role"] = json!(role);
                 member["updated_at"] = json!(now);
@@ -246,25 +203,14 @@ impl Fixture {
     /// Revoke one of the audit identity's OAuth authorizations; false when there was none.
     pub fn remove_authorization(&mut self, id: &str) -> bool {
         let before = self.oauth_authorizations.len();
-        self.oauth_authorizations
-            .retain(|a| str_at(a, &["id"]) != Some(id));
+        self.oauth_authorizations.retain(|a| str_at(a, &["id"]) != Some(id));
         self.oauth_authorizations.len() != before
     }
 
     /// Invite `email` to a team, invited by the first token's account; false when the team is
     /// unknown. The invitation id is derived from team and email so reruns are identical.
-    pub fn add_invitation(
-        &mut self,
-        team: &str,
-        email: &str,
-        role: &str,
-        at: DateTime<Utc>,
-    ) -> bool {
-        let Some(team_obj) = self
-            .teams
-            .iter()
-            .find(|t| str_at(t, &["name"]) == Some(team))
-        else {
+    pub fn add_invitation(&mut self, team: &str, email: &str, role: &str, at: DateTime<Utc>) -> bool {
+        let Some(team_obj) = self.teams.iter().find(|t| str_at(t, &["name"]) == Some(team)) else {
             return false;
         };
         let team_ref = json!({"id": team_obj["id"], "name": team_obj["name"]});
@@ -272,10 +218,7 @@ impl Fixture {
             .tokens
             .first()
             .and_then(|t| self.account(&t.account))
-            .map_or(
-                Value::Null,
-                |a| json!({"id": a["id"], "email": a["email"], "name": a["name"]}),
-            );
+            .map_or(Value::Null, |a| json!({"id": a["id"], "email": a["email"], "name": a["name"]}));
         let at = timestamp(at);
         let invitation = json!({
             "id": stable_uuid(&["invitation", team, email]),
@@ -286,17 +229,12 @@ impl Fixture {
             "created_at": at,
             "updated_at": at,
         });
-        self.team_invitations
-            .entry(team.to_string())
-            .or_default()
-            .push(invitation);
+        self.team_invitations.entry(team.to_string()).or_default().push(invitation);
         true
     }
 
     pub(crate) fn account(&self, email: &str) -> Option<&Value> {
-        self.accounts
-            .iter()
-            .find(|a| str_at(a, &["email"]) == Some(email))
+        self.accounts.iter().find(|a| str_at(a, &["email"]) == Some(email))
     }
 }
 
@@ -317,13 +255,11 @@ impl Index {
         by_id_and_name(&fixture.apps, &mut index.apps);
         by_id_and_name(&fixture.enterprise_accounts, &mut index.eas);
         for (i, app) in fixture.apps.iter().enumerate() {
-            let team = str_at(app, &["team", "name"])
-                .map(str::to_string)
-                .or_else(|| {
-                    let id = str_at(app, &["team", "id"])?;
-                    let t = index.teams.get(id)?;
-                    str_at(&fixture.teams[*t], &["name"]).map(str::to_string)
-                });
+            let team = str_at(app, &["team", "name"]).map(str::to_string).or_else(|| {
+                let id = str_at(app, &["team", "id"])?;
+                let t = index.teams.get(id)?;
+                str_at(&fixture.teams[*t], &["name"]).map(str::to_string)
+            });
             if let Some(team) = team {
                 index.team_apps.entry(team).or_default().push(i);
             }
@@ -361,9 +297,7 @@ pub(crate) fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
 
 pub(crate) fn created_at(value: &Value) -> Option<DateTime<Utc>> {
     let text = str_at(value, &["created_at"])?;
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
 pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
@@ -379,72 +313,42 @@ pub(crate) fn stable_uuid(parts: &[&str]) -> String {
         hasher.update([0]);
     }
     let hex = hex::encode(&hasher.finalize()[..16]);
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
 
 fn names(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|v| str_at(v, &["name"]).map(str::to_string))
-        .collect()
+    items.iter().filter_map(|v| str_at(v, &["name"]).map(str::to_string)).collect()
 }
 
 fn invalid(path: &Path, reason: String) -> SandboxError {
-    SandboxError::Invalid {
-        path: path.to_path_buf(),
-        reason,
-    }
+    SandboxError::Invalid { path: path.to_path_buf(), reason }
 }
 
 fn read_json(path: &Path) -> Result<Value, SandboxError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SandboxError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| SandboxError::Json {
-        path: path.to_path_buf(),
-        source,
-    })
+    let text =
+        std::fs::read_to_string(path).map_err(|source| SandboxError::Read { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|source| SandboxError::Json { path: path.to_path_buf(), source })
 }
 
 fn load_sandbox_json(path: &Path) -> Result<(DateTime<Utc>, Vec<Token>), SandboxError> {
     let value = read_json(path)?;
-    let now_text = str_at(&value, &["now"])
-        .ok_or_else(|| invalid(path, "missing string `now` (RFC 3339)".into()))?;
+    let now_text = str_at(&value, &["now"]).ok_or_else(|| invalid(path, "missing string `now` (RFC 3339)".into()))?;
     let now = DateTime::parse_from_rfc3339(now_text)
         .map_err(|e| invalid(path, format!("`now` {now_text:?} is not RFC 3339: {e}")))?
         .with_timezone(&Utc);
-    let items = value
-        .get("tokens")
-        .and_then(Value::as_array)
-        .ok_or_else(|| invalid(path, "missing array `tokens`".into()))?;
+    let items =
+        value.get("tokens").and_then(Value::as_array).ok_or_else(|| invalid(path, "missing array `tokens`".into()))?;
     let mut tokens = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         match (str_at(item, &["token"]), str_at(item, &["account"])) {
-            (Some(token), Some(account)) => tokens.push(Token {
-                token: token.to_string(),
-                account: account.to_string(),
-            }),
-            _ => {
-                return Err(invalid(
-                    path,
-                    format!("tokens[{i}] needs string `token` and `account`"),
-                ))
+            (Some(token), Some(account)) => {
+                tokens.push(Token { token: token.to_string(), account: account.to_string() })
             }
+            _ => return Err(invalid(path, format!("tokens[{i}] needs string `token` and `account`"))),
         }
     }
     if tokens.is_empty() {
-        return Err(invalid(
-            path,
-            "`tokens` is empty: no request could authenticate".into(),
-        ));
+        return Err(invalid(path, "`tokens` is empty: no request could authenticate".into()));
     }
     Ok((now, tokens))
 }
@@ -483,34 +387,21 @@ fn read_per_owner(
     if !dir.is_dir() {
         return Ok(out);
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| SandboxError::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| SandboxError::Read { path: dir.to_path_buf(), source })?;
     let mut folders: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| SandboxError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| SandboxError::Read { path: dir.to_path_buf(), source })?;
         if entry.path().is_dir() {
             folders.push(entry.path());
         }
     }
     folders.sort();
     for folder in folders {
-        let Some(owner) = folder
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-        else {
+        let Some(owner) = folder.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
             return Err(invalid(&folder, "folder name is not UTF-8".into()));
         };
         if !known.contains(&owner) {
-            return Err(invalid(
-                &folder,
-                format!("no {kind} named `{owner}` in {listing}"),
-            ));
+            return Err(invalid(&folder, format!("no {kind} named `{owner}` in {listing}")));
         }
         let items = read_array(&folder.join(file), &["id"])?;
         if !items.is_empty() {

@@ -76,13 +76,7 @@ pub struct SandboxConfig {
 impl SandboxConfig {
     /// A well-behaved sandbox over `fixture` on a free port, with Heroku's rate limit.
     pub fn new(fixture: Fixture) -> SandboxConfig {
-        SandboxConfig {
-            fixture,
-            port: 0,
-            seed: 0,
-            rate_limit: RateLimitConfig::default(),
-            faults: Faults::default(),
-        }
+        SandboxConfig { fixture, port: 0, seed: 0, rate_limit: RateLimitConfig::default(), faults: Faults::default() }
     }
 }
 
@@ -95,10 +89,7 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig {
-            capacity: 4500,
-            refill_per_minute: 75.0,
-        }
+        RateLimitConfig { capacity: 4500, refill_per_minute: 75.0 }
     }
 }
 

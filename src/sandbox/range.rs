@@ -8,8 +8,7 @@ pub(crate) const DEFAULT_MAX: usize = 200;
 pub(crate) const MAX_MAX: usize = 1000;
 
 /// Heroku's own wording; clients match on the id, people read the message.
-pub(crate) const INVALID_RANGE: &str =
-    "Invalid `Range` header. Please use format like `id ..; max=10, order=desc`";
+pub(crate) const INVALID_RANGE: &str = "Invalid `Range` header. Please use format like `id ..; max=10, order=desc`";
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RangeSpec {
@@ -43,12 +42,7 @@ impl RangeSpec {
 
     /// The header that restarts this listing from its beginning.
     pub(crate) fn restart(&self) -> String {
-        format!(
-            "{} ..{}; {}",
-            self.field,
-            self.end.as_deref().unwrap_or(""),
-            self.params()
-        )
+        format!("{} ..{}; {}", self.field, self.end.as_deref().unwrap_or(""), self.params())
     }
 }
 
@@ -105,11 +99,7 @@ enum Key {
 impl Key {
     fn of(item: &Value, field: &str) -> Key {
         // Builds have no `started_at` field: Heroku orders them by when they were created.
-        let field = if field == "started_at" {
-            "created_at"
-        } else {
-            field
-        };
+        let field = if field == "started_at" { "created_at" } else { field };
         match item.get(field) {
             Some(Value::Number(n)) => Key::Num(n.as_f64().unwrap_or(0.0)),
             Some(Value::String(s)) => Key::Str(s.clone()),
@@ -149,10 +139,7 @@ pub(crate) struct Page<'a> {
 
 /// Sort `items` by `spec.field` and cut the page `spec` asks for. `None` when a bound cannot be
 /// compared with the field (e.g. a non-numeric version).
-pub(crate) fn paginate<'a>(
-    items: impl IntoIterator<Item = &'a Value>,
-    spec: &RangeSpec,
-) -> Option<Page<'a>> {
+pub(crate) fn paginate<'a>(items: impl IntoIterator<Item = &'a Value>, spec: &RangeSpec) -> Option<Page<'a>> {
     let start = match &spec.start {
         Some(s) => Some(Key::bound(&spec.field, s)?),
         None => None,
@@ -161,10 +148,7 @@ pub(crate) fn paginate<'a>(
         Some(e) => Some(Key::bound(&spec.field, e)?),
         None => None,
     };
-    let mut keyed: Vec<(Key, &Value)> = items
-        .into_iter()
-        .map(|v| (Key::of(v, &spec.field), v))
-        .collect();
+    let mut keyed: Vec<(Key, &Value)> = items.into_iter().map(|v| (Key::of(v, &spec.field), v)).collect();
     // Stable sort keeps ties in fixture order, so equal keys page the same way every time.
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     if spec.desc {
@@ -188,28 +172,12 @@ pub(crate) fn paginate<'a>(
     let page: Vec<(Key, &Value)> = selected.into_iter().take(spec.max).collect();
     let (first, last) = match (page.first(), page.last()) {
         (Some(first), Some(last)) => (first.0.text(), last.0.text()),
-        _ => {
-            return Some(Page {
-                items: Vec::new(),
-                content_range: None,
-                next_range: None,
-            })
-        }
+        _ => return Some(Page { items: Vec::new(), content_range: None, next_range: None }),
     };
     let content_range = Some(format!("{} {first}..{last}; {}", spec.field, spec.params()));
-    let next_range = truncated.then(|| {
-        format!(
-            "{} ]{last}..{}; {}",
-            spec.field,
-            spec.end.as_deref().unwrap_or(""),
-            spec.params()
-        )
-    });
-    Some(Page {
-        items: page.into_iter().map(|(_, v)| v).collect(),
-        content_range,
-        next_range,
-    })
+    let next_range =
+        truncated.then(|| format!("{} ]{last}..{}; {}", spec.field, spec.end.as_deref().unwrap_or(""), spec.params()));
+    Some(Page { items: page.into_iter().map(|(_, v)| v).collect(), content_range, next_range })
 }
 
 #[cfg(test)]
@@ -222,35 +190,18 @@ mod tests {
         let spec = parse("id ..; max=10, order=desc").expect("valid");
         assert_eq!((spec.field.as_str(), spec.max, spec.desc), ("id", 10, true));
         let spec = parse("name ]abc..; max=5;").expect("trailing semicolon tolerated");
-        assert_eq!(
-            (spec.start.as_deref(), spec.start_exclusive, spec.max),
-            (Some("abc"), true, 5)
-        );
+        assert_eq!((spec.start.as_deref(), spec.start_exclusive, spec.max), (Some("abc"), true, 5));
         assert_eq!(parse("id ..; max=5000").expect("clamped").max, MAX_MAX);
         assert_eq!(parse("id ..").expect("bare").max, DEFAULT_MAX);
-        assert_eq!(
-            parse("id ..;").expect("trailing semicolon, no params").max,
-            DEFAULT_MAX
-        );
-        for bad in [
-            "",
-            "id",
-            "id ..; max=x",
-            "id ..; max=0",
-            "id ..; order=up",
-            "id ..; foo=1",
-            "i-d ..",
-        ] {
+        assert_eq!(parse("id ..;").expect("trailing semicolon, no params").max, DEFAULT_MAX);
+        for bad in ["", "id", "id ..; max=x", "id ..; max=0", "id ..; order=up", "id ..; foo=1", "i-d .."] {
             assert!(parse(bad).is_none(), "{bad:?} should be rejected");
         }
     }
 
     #[test]
     fn versions_compare_numerically() {
-        let items: Vec<Value> = [1, 2, 10, 9]
-            .iter()
-            .map(|v| json!({"id": format!("r{v}"), "version": v}))
-            .collect();
+        let items: Vec<Value> = [1, 2, 10, 9].iter().map(|v| json!({"id": format!("r{v}"), "version": v})).collect();
         let page = paginate(&items, &parse("version ]2..; max=2").expect("valid")).expect("page");
         let versions: Vec<_> = page.items.iter().map(|v| v["version"].as_i64()).collect();
         assert_eq!(versions, vec![Some(9), Some(10)]);

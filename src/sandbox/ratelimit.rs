@@ -19,10 +19,7 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(config: RateLimitConfig) -> RateLimiter {
-        RateLimiter {
-            config,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { config, buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Spend one call for `account`: `Ok(remaining)` after spending, `Err(())` when empty.
@@ -48,10 +45,7 @@ impl RateLimiter {
         // A poisoned lock only means another request panicked mid-update; the counts are
         // still usable numbers, so keep serving.
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = buckets.entry(account.to_string()).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
+        let bucket = buckets.entry(account.to_string()).or_insert(Bucket { tokens: capacity, at: now });
         let minutes = now.duration_since(bucket.at).as_secs_f64() / 60.0;
         bucket.tokens = (bucket.tokens + minutes * self.config.refill_per_minute).min(capacity);
         bucket.at = now;

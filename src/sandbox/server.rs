@@ -32,8 +32,7 @@ use super::{SandboxConfig, SandboxError};
 
 const MEDIA_TYPE: &str = "application/vnd.heroku+json";
 const DOCS_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#errors";
-const RATE_LIMIT_URL: &str =
-    "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits";
+const RATE_LIMIT_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits";
 /// Real archive URLs are pre-signed storage links on another host; this prefix stands in for it.
 const ARCHIVE_PREFIX: &str = "__sandbox";
 
@@ -47,9 +46,7 @@ pub struct SandboxHandle {
 
 impl std::fmt::Debug for SandboxHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxHandle")
-            .field("url", &self.url())
-            .finish_non_exhaustive()
+        f.debug_struct("SandboxHandle").field("url", &self.url()).finish_non_exhaustive()
     }
 }
 
@@ -61,11 +58,7 @@ impl SandboxHandle {
 
     /// A copy of the counters so far.
     pub fn stats(&self) -> Stats {
-        self.state
-            .stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.state.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Stop accepting, drop every open connection (stalled ones included) and wait for it.
@@ -92,22 +85,15 @@ impl Drop for SandboxHandle {
 pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     faults::validate(&config.faults)?;
     let limit = config.rate_limit;
-    if limit.capacity == 0 || !limit.refill_per_minute.is_finite() || limit.refill_per_minute < 0.0
-    {
+    if limit.capacity == 0 || !limit.refill_per_minute.is_finite() || limit.refill_per_minute < 0.0 {
         return Err(SandboxError::Config(format!(
             "rate limit needs capacity > 0 and a finite refill >= 0, got {limit:?}"
         )));
     }
     let listener = TcpListener::bind(("127.0.0.1", config.port))
         .await
-        .map_err(|source| SandboxError::Bind {
-            port: config.port,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
-        port: config.port,
-        source,
-    })?;
+        .map_err(|source| SandboxError::Bind { port: config.port, source })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind { port: config.port, source })?;
     let state = Arc::new(State {
         index: Index::new(&config.fixture),
         archives: build_archives(&config.fixture, config.seed),
@@ -121,12 +107,7 @@ pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError>
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), stopped));
-    Ok(SandboxHandle {
-        addr,
-        state,
-        stop,
-        task: Some(task),
-    })
+    Ok(SandboxHandle { addr, state, stop, task: Some(task) })
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
@@ -206,10 +187,7 @@ impl Reply {
     }
 
     fn error(status: u16, id: &str, message: &str) -> Reply {
-        Reply::json(
-            status,
-            &json!({"id": id, "message": message, "url": DOCS_URL}),
-        )
+        Reply::json(status, &json!({"id": id, "message": message, "url": DOCS_URL}))
     }
 
     fn not_found(what: &str) -> Reply {
@@ -235,8 +213,7 @@ impl Reply {
 
     fn into_response(self, request_id: &str) -> Response<Body> {
         let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         insert(headers, "request-id", request_id);
         if let Some(content_type) = self.content_type {
@@ -263,19 +240,13 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
 async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, InjectedReset> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let path_and_query = req
-        .uri()
-        .path_and_query()
-        .map_or(path.clone(), |pq| pq.as_str().to_string());
+    let path_and_query = req.uri().path_and_query().map_or(path.clone(), |pq| pq.as_str().to_string());
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
     let range = header(&headers, "range").map(str::to_string);
     let segments = segments(&path);
     let route = Route::classify(&segments);
-    let template = format!(
-        "{method} {}",
-        route.as_ref().map_or("(unknown)", |r| r.template)
-    );
+    let template = format!("{method} {}", route.as_ref().map_or("(unknown)", |r| r.template));
     state.stat(|s| s.request(&template));
 
     let faults = &state.faults.faults;
@@ -285,16 +256,9 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     }
     // Clients poll the rate-limit endpoint to decide when to resume: faulting it would only
     // test the fault, not the client.
-    let exempt = route
-        .as_ref()
-        .is_some_and(|r| r.template == "/account/rate-limits");
-    let decision = if exempt {
-        Decision::default()
-    } else {
-        state
-            .faults
-            .decide(&method, &path_and_query, range.as_deref())
-    };
+    let exempt = route.as_ref().is_some_and(|r| r.template == "/account/rate-limits");
+    let decision =
+        if exempt { Decision::default() } else { state.faults.decide(&method, &path_and_query, range.as_deref()) };
     if decision.reset {
         state.stat(|s| s.fault(&template, Fault::Reset));
         return Err(InjectedReset);
@@ -312,10 +276,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
         let (id, message) = if status == 500 {
             ("internal_server_error", "Internal server error.")
         } else {
-            (
-                "service_unavailable",
-                "This service is temporarily unavailable.",
-            )
+            ("service_unavailable", "This service is temporarily unavailable.")
         };
         Reply::error(status, id, message)
     } else {
@@ -345,10 +306,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(percent_decode)
-        .collect()
+    path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect()
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -356,9 +314,7 @@ fn percent_decode(segment: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -388,31 +344,22 @@ impl Route {
             ["account", "rate-limits"] => ("/account/rate-limits", vec![]),
             ["enterprise-accounts"] => ("/enterprise-accounts", vec![]),
             ["enterprise-accounts", ea] => ("/enterprise-accounts/{ea}", vec![ea]),
-            ["enterprise-accounts", ea, "members"] => {
-                ("/enterprise-accounts/{ea}/members", vec![ea])
-            }
+            ["enterprise-accounts", ea, "members"] => ("/enterprise-accounts/{ea}/members", vec![ea]),
             ["enterprise-accounts", ea, "teams"] => ("/enterprise-accounts/{ea}/teams", vec![ea]),
-            ["enterprise-accounts", ea, "archives"] => {
-                ("/enterprise-accounts/{ea}/archives", vec![ea])
+            ["enterprise-accounts", ea, "archives"] => ("/enterprise-accounts/{ea}/archives", vec![ea]),
+            ["enterprise-accounts", ea, "archives", y, m] => {
+                ("/enterprise-accounts/{ea}/archives/{year}/{month}", vec![ea, y, m])
             }
-            ["enterprise-accounts", ea, "archives", y, m] => (
-                "/enterprise-accounts/{ea}/archives/{year}/{month}",
-                vec![ea, y, m],
-            ),
             ["enterprise-accounts", ea, "events"] => ("/enterprise-accounts/{ea}/events", vec![ea]),
             ["teams"] => ("/teams", vec![]),
             ["teams", "permissions"] => ("/teams/permissions", vec![]),
-            ["teams", "apps", app, "collaborators"] => {
-                ("/teams/apps/{app}/collaborators", vec![app])
-            }
+            ["teams", "apps", app, "collaborators"] => ("/teams/apps/{app}/collaborators", vec![app]),
             ["teams", team] => ("/teams/{team}", vec![team]),
             ["teams", team, "members"] => ("/teams/{team}/members", vec![team]),
             ["teams", team, "invitations"] => ("/teams/{team}/invitations", vec![team]),
             ["teams", team, "apps"] => ("/teams/{team}/apps", vec![team]),
             ["teams", team, "permissions"] => ("/teams/{team}/permissions", vec![team]),
-            ["teams", team, "identity-providers"] => {
-                ("/teams/{team}/identity-providers", vec![team])
-            }
+            ["teams", team, "identity-providers"] => ("/teams/{team}/identity-providers", vec![team]),
             ["teams", team, "features"] => ("/teams/{team}/features", vec![team]),
             ["apps"] => ("/apps", vec![]),
             ["apps", app] => ("/apps/{app}", vec![app]),
@@ -420,15 +367,10 @@ impl Route {
             ["apps", app, "releases"] => ("/apps/{app}/releases", vec![app]),
             ["apps", app, "builds"] => ("/apps/{app}/builds", vec![app]),
             ["oauth", "authorizations"] => ("/oauth/authorizations", vec![]),
-            [ARCHIVE_PREFIX, "archives", ea, file] => {
-                ("/__sandbox/archives/{ea}/{file}", vec![ea, file])
-            }
+            [ARCHIVE_PREFIX, "archives", ea, file] => ("/__sandbox/archives/{ea}/{file}", vec![ea, file]),
             _ => return None,
         };
-        Some(Route {
-            template,
-            params: params.into_iter().map(str::to_string).collect(),
-        })
+        Some(Route { template, params: params.into_iter().map(str::to_string).collect() })
     }
 
     fn param(&self, i: usize) -> &str {
@@ -472,11 +414,7 @@ impl Ctx<'_> {
         let reading = matches!(self.method, "GET" | "HEAD");
         if let Some(route) = route.filter(|r| r.template.starts_with("/__sandbox/")) {
             // Pre-signed in real life: no Accept, no token, no rate limit.
-            return if reading {
-                self.download(route)
-            } else {
-                method_not_allowed()
-            };
+            return if reading { self.download(route) } else { method_not_allowed() };
         }
         let invitations = route.is_some_and(|r| r.template == "/teams/{team}/invitations");
         if !accepts(self.headers, invitations) {
@@ -492,9 +430,7 @@ impl Ctx<'_> {
         if reading && route.is_some_and(|r| r.template == "/account/rate-limits") {
             let remaining = self.state.limiter.remaining(account);
             let mut reply = Reply::json(200, &json!({ "remaining": remaining }));
-            reply
-                .headers
-                .push(("ratelimit-remaining", remaining.to_string()));
+            reply.headers.push(("ratelimit-remaining", remaining.to_string()));
             return reply;
         }
         let Ok(remaining) = self.state.limiter.take(account) else {
@@ -512,9 +448,7 @@ impl Ctx<'_> {
                 ),
             }
         };
-        reply
-            .headers
-            .push(("ratelimit-remaining", remaining.to_string()));
+        reply.headers.push(("ratelimit-remaining", remaining.to_string()));
         reply
     }
 
@@ -525,12 +459,7 @@ impl Ctx<'_> {
             return None;
         }
         let token = token.trim();
-        self.state
-            .fixture
-            .tokens
-            .iter()
-            .find(|t| t.token == token)
-            .map(|t| t.account.as_str())
+        self.state.fixture.tokens.iter().find(|t| t.token == token).map(|t| t.account.as_str())
     }
 
     fn route(&self, route: &Route, account: &str) -> Answer {
@@ -538,10 +467,7 @@ impl Ctx<'_> {
         let ix = &self.state.index;
         let p0 = route.param(0);
         match route.template {
-            "/account" => f
-                .account(account)
-                .map(|a| Reply::json(200, a))
-                .ok_or_else(|| Reply::not_found("account")),
+            "/account" => f.account(account).map(|a| Reply::json(200, a)).ok_or_else(|| Reply::not_found("account")),
             "/enterprise-accounts" => self.list(&f.enterprise_accounts, &["id", "name"]),
             "/enterprise-accounts/{ea}" => Ok(Reply::json(200, self.ea(p0)?)),
             "/enterprise-accounts/{ea}/members" => {
@@ -551,21 +477,12 @@ impl Ctx<'_> {
             "/enterprise-accounts/{ea}/teams" => {
                 let ea = self.ea(p0)?;
                 let ea_id = str_at(ea, &["id"]);
-                self.list(
-                    f.teams
-                        .iter()
-                        .filter(|t| str_at(t, &["enterprise_account", "id"]) == ea_id),
-                    &["id", "name"],
-                )
+                self.list(f.teams.iter().filter(|t| str_at(t, &["enterprise_account", "id"]) == ea_id), &["id", "name"])
             }
             "/enterprise-accounts/{ea}/archives" => {
                 let ea = self.managed_ea(p0)?;
                 let archives = self.state.archives.get(str_at(ea, &["id"]).unwrap_or(""));
-                let list: Vec<Value> = archives
-                    .into_iter()
-                    .flatten()
-                    .map(|a| a.meta(&self.state.base_url))
-                    .collect();
+                let list: Vec<Value> = archives.into_iter().flatten().map(|a| a.meta(&self.state.base_url)).collect();
                 Ok(Reply::json(200, &Value::Array(list)))
             }
             "/enterprise-accounts/{ea}/archives/{year}/{month}" => {
@@ -603,12 +520,7 @@ impl Ctx<'_> {
             }
             "/teams/{team}/apps" => {
                 let team = self.visible_team(p0)?;
-                let apps = ix
-                    .team_apps
-                    .get(name(team))
-                    .into_iter()
-                    .flatten()
-                    .map(|i| &f.apps[*i]);
+                let apps = ix.team_apps.get(name(team)).into_iter().flatten().map(|i| &f.apps[*i]);
                 self.list(apps, &["id", "name", "updated_at"])
             }
             "/teams/{team}/permissions" => {
@@ -635,22 +547,13 @@ impl Ctx<'_> {
             }
             "/apps/{app}/builds" => {
                 let app = self.app(p0)?;
-                self.list(
-                    owned(&f.app_builds, name(app)),
-                    &["id", "created_at", "started_at"],
-                )
+                self.list(owned(&f.app_builds, name(app)), &["id", "created_at", "started_at"])
             }
             "/oauth/authorizations" => self.list(
-                f.oauth_authorizations
-                    .iter()
-                    .filter(|a| str_at(a, &["user", "email"]) == Some(account)),
+                f.oauth_authorizations.iter().filter(|a| str_at(a, &["user", "email"]) == Some(account)),
                 &["id"],
             ),
-            _ => Err(Reply::error(
-                404,
-                "not_found",
-                "The requested API endpoint was not found.",
-            )),
+            _ => Err(Reply::error(404, "not_found", "The requested API endpoint was not found.")),
         }
     }
 
@@ -659,15 +562,12 @@ impl Ctx<'_> {
         let bad_range = || Reply::error(400, "bad_request", INVALID_RANGE);
         let spec = match self.range {
             None => RangeSpec::default_for("id"),
-            Some(text) => range::parse(text)
-                .filter(|spec| fields.contains(&spec.field.as_str()))
-                .ok_or_else(bad_range)?,
+            Some(text) => {
+                range::parse(text).filter(|spec| fields.contains(&spec.field.as_str())).ok_or_else(bad_range)?
+            }
         };
         let page = range::paginate(items, &spec).ok_or_else(bad_range)?;
-        let mut reply = Reply::json(
-            200,
-            &Value::Array(page.items.into_iter().cloned().collect()),
-        );
+        let mut reply = Reply::json(200, &Value::Array(page.items.into_iter().cloned().collect()));
         reply.headers.push(("accept-ranges", fields.join(", ")));
         if let Some(content_range) = page.content_range {
             reply.headers.push(("content-range", content_range));
@@ -680,8 +580,7 @@ impl Ctx<'_> {
             .as_deref()
             .is_some_and(|p| p.trim_end_matches('/') == self.path.trim_end_matches('/'));
         let next_range = if looping {
-            self.state
-                .stat(|s| s.fault(self.template, Fault::PaginationLoop));
+            self.state.stat(|s| s.fault(self.template, Fault::PaginationLoop));
             Some(spec.restart())
         } else {
             page.next_range
@@ -695,10 +594,7 @@ impl Ctx<'_> {
 
     fn ea(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        self.state
-            .index
-            .ea(f, key)
-            .ok_or_else(|| Reply::not_found("enterprise account"))
+        self.state.index.ea(f, key).ok_or_else(|| Reply::not_found("enterprise account"))
     }
 
     /// Archives and events need the caller's `manage` permission on the enterprise account.
@@ -711,27 +607,29 @@ impl Ctx<'_> {
         if manage {
             Ok(ea)
         } else {
-            Err(Reply::forbidden("You must have the manage permission on this enterprise account to read its audit trail."))
+            Err(Reply::forbidden(
+                "You must have the manage permission on this enterprise account to read its audit trail.",
+            ))
         }
     }
 
     fn team(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        self.state
-            .index
-            .team(f, key)
-            .ok_or_else(|| Reply::not_found("team"))
+        self.state.index.team(f, key).ok_or_else(|| Reply::not_found("team"))
     }
 
     /// A team whose sub-resources the caller may read, unless the fault forbids it.
     fn visible_team(&self, key: &str) -> Result<&Value, Reply> {
         let team = self.team(key)?;
-        let forbidden = self.state.faults.faults.forbid_team.iter().any(|t| {
-            Some(t.as_str()) == str_at(team, &["name"]) || Some(t.as_str()) == str_at(team, &["id"])
-        });
+        let forbidden = self
+            .state
+            .faults
+            .faults
+            .forbid_team
+            .iter()
+            .any(|t| Some(t.as_str()) == str_at(team, &["name"]) || Some(t.as_str()) == str_at(team, &["id"]));
         if forbidden {
-            self.state
-                .stat(|s| s.fault(self.template, Fault::ForbidTeam));
+            self.state.stat(|s| s.fault(self.template, Fault::ForbidTeam));
             return Err(Reply::forbidden("You do not have access to this team."));
         }
         Ok(team)
@@ -743,19 +641,13 @@ impl Ctx<'_> {
         if str_at(team, &["role"]) == Some("admin") {
             Ok(team)
         } else {
-            Err(Reply::forbidden(
-                "You must be a team admin to perform this action.",
-            ))
+            Err(Reply::forbidden("You must be a team admin to perform this action."))
         }
     }
 
     fn app(&self, key: &str) -> Result<&Value, Reply> {
         let f = &self.state.fixture;
-        let app = self
-            .state
-            .index
-            .app(f, key)
-            .ok_or_else(|| Reply::not_found("app"))?;
+        let app = self.state.index.app(f, key).ok_or_else(|| Reply::not_found("app"))?;
         let deleted = self
             .state
             .faults
@@ -764,8 +656,7 @@ impl Ctx<'_> {
             .as_deref()
             .is_some_and(|d| Some(d) == str_at(app, &["name"]) || Some(d) == str_at(app, &["id"]));
         if deleted {
-            self.state
-                .stat(|s| s.fault(self.template, Fault::DeleteApp));
+            self.state.stat(|s| s.fault(self.template, Fault::DeleteApp));
             return Err(Reply::not_found("app"));
         }
         Ok(app)
@@ -773,14 +664,7 @@ impl Ctx<'_> {
 
     fn permission_entities(&self, team: &Value) -> Vec<Value> {
         let f = &self.state.fixture;
-        let apps = self
-            .state
-            .index
-            .team_apps
-            .get(name(team))
-            .into_iter()
-            .flatten()
-            .map(|i| &f.apps[*i]);
+        let apps = self.state.index.team_apps.get(name(team)).into_iter().flatten().map(|i| &f.apps[*i]);
         apps.map(|app| {
             let users: Vec<Value> = owned(&f.app_collaborators, name(app))
                 .iter()
@@ -802,40 +686,24 @@ impl Ctx<'_> {
 
     fn events(&self, ea_key: &str) -> Answer {
         let ea = self.managed_ea(ea_key)?;
-        let params: HashMap<String, String> = url::form_urlencoded::parse(self.query.as_bytes())
-            .into_owned()
-            .collect();
+        let params: HashMap<String, String> = url::form_urlencoded::parse(self.query.as_bytes()).into_owned().collect();
         let day = params
             .get("day")
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .ok_or_else(|| {
-                Reply::error(422, "invalid_params", "Please specify `day` as YYYY-MM-DD.")
-            })?;
+            .ok_or_else(|| Reply::error(422, "invalid_params", "Please specify `day` as YYYY-MM-DD."))?;
         let events = owned(&self.state.fixture.ea_events, name(ea));
         let matching = events.iter().filter(|e| {
             created_at(e).is_some_and(|t| t.date_naive() == day)
-                && params
-                    .get("actor")
-                    .is_none_or(|a| str_at(e, &["actor", "email"]) == Some(a))
-                && params
-                    .get("action")
-                    .is_none_or(|a| str_at(e, &["action"]) == Some(a))
-                && params
-                    .get("type")
-                    .is_none_or(|t| str_at(e, &["type"]) == Some(t))
+                && params.get("actor").is_none_or(|a| str_at(e, &["actor", "email"]) == Some(a))
+                && params.get("action").is_none_or(|a| str_at(e, &["action"]) == Some(a))
+                && params.get("type").is_none_or(|t| str_at(e, &["type"]) == Some(t))
         });
         self.list(matching, &["id", "created_at"])
     }
 
     fn download(&self, route: &Route) -> Reply {
         let file = route.param(1);
-        let found = self
-            .state
-            .archives
-            .get(route.param(0))
-            .into_iter()
-            .flatten()
-            .find(|a| a.file_name() == file);
+        let found = self.state.archives.get(route.param(0)).into_iter().flatten().find(|a| a.file_name() == file);
         match found {
             Some(archive) => Reply {
                 status: 200,
@@ -849,11 +717,8 @@ impl Ctx<'_> {
 }
 
 fn method_not_allowed() -> Reply {
-    let mut reply = Reply::error(
-        405,
-        "method_not_allowed",
-        "The sandbox is read-only: an audit must never write to Heroku.",
-    );
+    let mut reply =
+        Reply::error(405, "method_not_allowed", "The sandbox is read-only: an audit must never write to Heroku.");
     reply.headers.push(("allow", "GET, HEAD".into()));
     reply
 }
@@ -868,31 +733,23 @@ fn owned<'f>(map: &'f std::collections::BTreeMap<String, Vec<Value>>, owner: &st
 
 /// `application/vnd.heroku+json; version=3`, or the invitations variant where it applies.
 fn accepts(headers: &HeaderMap, invitations: bool) -> bool {
-    headers
-        .get_all("accept")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|media| {
-            let mut parts = media.split(';').map(str::trim);
-            let media_type = parts.next().unwrap_or("");
-            media_type.eq_ignore_ascii_case(MEDIA_TYPE)
-                && parts.any(|p| match p.split_once('=') {
-                    Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
-                        let v = v.trim();
-                        v == "3" || (invitations && v == "3.team-invitations")
-                    }
-                    _ => false,
-                })
-        })
+    headers.get_all("accept").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|media| {
+        let mut parts = media.split(';').map(str::trim);
+        let media_type = parts.next().unwrap_or("");
+        media_type.eq_ignore_ascii_case(MEDIA_TYPE)
+            && parts.any(|p| match p.split_once('=') {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
+                    let v = v.trim();
+                    v == "3" || (invitations && v == "3.team-invitations")
+                }
+                _ => false,
+            })
+    })
 }
 
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    header(headers, "if-none-match").is_some_and(|v| {
-        v.split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-    })
+    header(headers, "if-none-match")
+        .is_some_and(|v| v.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
 }
 
 fn team_app_permissions() -> Value {
@@ -948,18 +805,12 @@ fn next_month(year: i32, month: u32) -> (i32, u32) {
 /// midnight UTC of today, as Heroku documents.
 fn build_archives(fixture: &Fixture, seed: u64) -> HashMap<String, Vec<Archive>> {
     let now = fixture.now;
-    let today = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map_or(now, |t| t.and_utc());
+    let today = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
     let mut out = HashMap::new();
     for ea in &fixture.enterprise_accounts {
         let ea_id = str_at(ea, &["id"]).unwrap_or("").to_string();
         let events = owned(&fixture.ea_events, name(ea));
-        let dated: Vec<(DateTime<Utc>, &Value)> = events
-            .iter()
-            .filter_map(|e| Some((created_at(e)?, e)))
-            .collect();
+        let dated: Vec<(DateTime<Utc>, &Value)> = events.iter().filter_map(|e| Some((created_at(e)?, e))).collect();
         let Some(earliest) = dated.iter().map(|(t, _)| *t).min() else {
             continue;
         };
@@ -971,15 +822,10 @@ fn build_archives(fixture: &Fixture, seed: u64) -> HashMap<String, Vec<Archive>>
                 break;
             };
             let cutoff = end.min(today);
-            let mut entries: Vec<&Value> = dated
-                .iter()
-                .filter(|(t, _)| *t >= start && *t < cutoff)
-                .map(|(_, e)| *e)
-                .collect();
+            let mut entries: Vec<&Value> =
+                dated.iter().filter(|(t, _)| *t >= start && *t < cutoff).map(|(_, e)| *e).collect();
             // Heroku's archives are not in time order; a seeded shuffle keeps runs reproducible.
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                seed ^ (u64::from(month) << 32) ^ year.unsigned_abs() as u64,
-            );
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(month) << 32) ^ year.unsigned_abs() as u64);
             entries.shuffle(&mut rng);
             let gzip = gzip_json(&json!({ "entries": entries }));
             archives.push(Archive {

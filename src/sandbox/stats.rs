@@ -108,27 +108,16 @@ impl StatusCounts {
 impl Stats {
     pub(crate) fn request(&mut self, template: &str) {
         self.total.requests += 1;
-        self.endpoints
-            .entry(template.to_string())
-            .or_default()
-            .requests += 1;
+        self.endpoints.entry(template.to_string()).or_default().requests += 1;
     }
 
     pub(crate) fn status(&mut self, template: &str, status: u16) {
         self.total.status.bump(status);
-        self.endpoints
-            .entry(template.to_string())
-            .or_default()
-            .status
-            .bump(status);
+        self.endpoints.entry(template.to_string()).or_default().status.bump(status);
     }
 
     pub(crate) fn fault(&mut self, template: &str, fault: Fault) {
         self.total.faults.bump(fault);
-        self.endpoints
-            .entry(template.to_string())
-            .or_default()
-            .faults
-            .bump(fault);
+        self.endpoints.entry(template.to_string()).or_default().faults.bump(fault);
     }
 }

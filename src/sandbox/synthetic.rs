@@ -29,12 +29,7 @@ pub struct SyntheticParams {
 
 impl Default for SyntheticParams {
     fn default() -> Self {
-        SyntheticParams {
-            teams: 100,
-            members: 10_000,
-            apps: 5_000,
-            seed: 1,
-        }
+        SyntheticParams { teams: 100, members: 10_000, apps: 5_000, seed: 1 }
     }
 }
 
@@ -45,8 +40,7 @@ impl FromStr for SyntheticParams {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let mut params = SyntheticParams::default();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad =
-                || SandboxError::Config(format!("synthetic: expected key=number, got {pair:?}"));
+            let bad = || SandboxError::Config(format!("synthetic: expected key=number, got {pair:?}"));
             let (key, value) = pair.split_once('=').ok_or_else(bad)?;
             let value: u64 = value.trim().parse().map_err(|_| bad())?;
             let size = usize::try_from(value).map_err(|_| bad())?;
@@ -55,17 +49,11 @@ impl FromStr for SyntheticParams {
                 "members" => params.members = size,
                 "apps" => params.apps = size,
                 "seed" => params.seed = value,
-                other => {
-                    return Err(SandboxError::Config(format!(
-                        "synthetic: unknown key {other:?}"
-                    )))
-                }
+                other => return Err(SandboxError::Config(format!("synthetic: unknown key {other:?}"))),
             }
         }
         if params.teams == 0 {
-            return Err(SandboxError::Config(
-                "synthetic: teams must be at least 1".into(),
-            ));
+            return Err(SandboxError::Config("synthetic: teams must be at least 1".into()));
         }
         Ok(params)
     }
@@ -87,14 +75,7 @@ struct Gen {
 impl Gen {
     fn uuid(&mut self) -> String {
         let hex = hex::encode(self.rng.random::<[u8; 16]>());
-        format!(
-            "{}-{}-4{}-a{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[13..16],
-            &hex[17..20],
-            &hex[20..32]
-        )
+        format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
     }
 
     fn days_ago(&mut self, from: i64, to: i64) -> DateTime<Utc> {
@@ -127,35 +108,19 @@ impl Skew {
     fn pick(&self, rng: &mut ChaCha8Rng) -> usize {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let x = rng.random::<f64>() * total;
-        self.cumulative
-            .partition_point(|c| *c <= x)
-            .min(self.cumulative.len().saturating_sub(1))
+        self.cumulative.partition_point(|c| *c <= x).min(self.cumulative.len().saturating_sub(1))
     }
 }
 
-const ROLES: [(&str, f64); 4] = [
-    ("admin", 0.06),
-    ("viewer", 0.13),
-    ("collaborator", 0.30),
-    ("member", 1.0),
-];
+const ROLES: [(&str, f64); 4] = [("admin", 0.06), ("viewer", 0.13), ("collaborator", 0.30), ("member", 1.0)];
 
 impl Fixture {
     /// Generate an organisation of the given size. Well under a second for 10,000 members.
     pub fn synthetic(params: &SyntheticParams) -> Fixture {
         // Apps and memberships need a team to land in.
-        let params = &SyntheticParams {
-            teams: params.teams.max(1),
-            ..*params
-        };
-        let now = Utc
-            .with_ymd_and_hms(2026, 5, 1, 10, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let mut g = Gen {
-            rng: ChaCha8Rng::seed_from_u64(params.seed),
-            now,
-        };
+        let params = &SyntheticParams { teams: params.teams.max(1), ..*params };
+        let now = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).single().unwrap_or_default();
+        let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(params.seed), now };
         let ea_id = g.uuid();
         let ea_ref = json!({"id": ea_id, "name": EA_NAME});
         let auditor = Person {
@@ -185,10 +150,7 @@ impl Fixture {
 
         let mut fixture = Fixture {
             now,
-            tokens: vec![Token {
-                token: SYNTHETIC_TOKEN.into(),
-                account: AUDITOR.into(),
-            }],
+            tokens: vec![Token { token: SYNTHETIC_TOKEN.into(), account: AUDITOR.into() }],
             accounts: vec![account],
             enterprise_accounts: vec![json!({
                 "id": ea_id, "name": EA_NAME, "created_at": timestamp(g.days_ago(1500, 1600)),
@@ -215,11 +177,7 @@ impl Fixture {
         for t in 0..params.teams {
             let id = g.uuid();
             let name = format!("team-{t:03}");
-            let role = if t > 0 && g.chance(0.03) {
-                "member"
-            } else {
-                "admin"
-            };
+            let role = if t > 0 && g.chance(0.03) { "member" } else { "admin" };
             fixture.teams.push(json!({
                 "id": id, "name": name, "type": "enterprise", "enterprise_account": ea_ref,
                 "identity_provider": null, "role": role, "default": false, "membership_limit": null,
@@ -235,16 +193,10 @@ impl Fixture {
         let mut team_people: Vec<Vec<(usize, &'static str)>> = vec![Vec::new(); params.teams];
         for (p, _) in people.iter().enumerate() {
             let first = skew.pick(&mut g.rng);
-            let extra = g
-                .chance(0.2)
-                .then(|| skew.pick(&mut g.rng))
-                .filter(|t| *t != first);
+            let extra = g.chance(0.2).then(|| skew.pick(&mut g.rng)).filter(|t| *t != first);
             for team in std::iter::once(first).chain(extra) {
                 let x = g.rng.random::<f64>();
-                let role = ROLES
-                    .iter()
-                    .find(|(_, p)| x < *p)
-                    .map_or("member", |(r, _)| *r);
+                let role = ROLES.iter().find(|(_, p)| x < *p).map_or("member", |(r, _)| *r);
                 team_people[team].push((p, role));
             }
         }
@@ -283,11 +235,8 @@ impl Fixture {
             "two_factor_authentication": true, "identity_provider": null,
         })];
         for person in &people {
-            let permissions = if g.chance(0.01) {
-                json!([perm("view"), perm("manage")])
-            } else {
-                json!([perm("view")])
-            };
+            let permissions =
+                if g.chance(0.01) { json!([perm("view"), perm("manage")]) } else { json!([perm("view")]) };
             ea_members.push(json!({
                 "id": g.uuid(), "enterprise_account": ea_ref,
                 "user": {"id": person.id, "email": person.email},
@@ -308,24 +257,14 @@ impl Fixture {
             let x = g.rng.random::<f64>();
             let (releases, newest, oldest) = if x < 0.65 {
                 let newest = g.rng.random_range(181..1400);
-                (
-                    g.rng.random_range(1..=6),
-                    newest,
-                    newest + g.rng.random_range(0..300),
-                )
+                (g.rng.random_range(1..=6), newest, newest + g.rng.random_range(0..300))
             } else if x < 0.97 {
                 let newest = g.rng.random_range(0..180);
-                (
-                    g.rng.random_range(3..=30),
-                    newest,
-                    newest + g.rng.random_range(30..400),
-                )
+                (g.rng.random_range(3..=30), newest, newest + g.rng.random_range(30..400))
             } else {
                 (g.rng.random_range(100..=400), 0, 180)
             };
-            let owner_people: Vec<&(usize, &str)> = team
-                .map(|t| team_people[t].iter().collect())
-                .unwrap_or_default();
+            let owner_people: Vec<&(usize, &str)> = team.map(|t| team_people[t].iter().collect()).unwrap_or_default();
             let owner = match team {
                 Some(t) => {
                     json!({"id": team_refs[t]["id"], "email": format!("team-{t:03}@herokumanager.com")})
@@ -335,11 +274,7 @@ impl Fixture {
                     json!({"id": p.id, "email": p.email})
                 }
             };
-            let deployers: Vec<&Person> = owner_people
-                .iter()
-                .take(8)
-                .map(|(p, _)| &people[*p])
-                .collect();
+            let deployers: Vec<&Person> = owner_people.iter().take(8).map(|(p, _)| &people[*p]).collect();
             let mut release_list = Vec::with_capacity(releases);
             let mut build_list = Vec::new();
             let mut last = now;
@@ -347,14 +282,10 @@ impl Fixture {
                 // Spread versions evenly from `oldest` to `newest` days ago, with jitter.
                 let span = (oldest - newest) as f64;
                 let back = oldest as f64 - span * (v as f64 / releases as f64);
-                let at = now
-                    - Duration::seconds((back * 86_400.0) as i64 + g.rng.random_range(0..3_600));
+                let at = now - Duration::seconds((back * 86_400.0) as i64 + g.rng.random_range(0..3_600));
                 last = at;
-                let who = if deployers.is_empty() {
-                    &auditor
-                } else {
-                    deployers[g.rng.random_range(0..deployers.len())]
-                };
+                let who =
+                    if deployers.is_empty() { &auditor } else { deployers[g.rng.random_range(0..deployers.len())] };
                 let user = json!({"id": who.id, "email": who.email});
                 let release_id = g.uuid();
                 let is_build = v > 1 && g.chance(0.8);
@@ -395,28 +326,18 @@ impl Fixture {
             }
             // Explicit grants: a few collaborators per app, picked among the team's people.
             let mut collaborators = Vec::new();
-            let grants = if owner_people.is_empty() {
-                1
-            } else {
-                g.rng.random_range(0..=3)
-            };
+            let grants = if owner_people.is_empty() { 1 } else { g.rng.random_range(0..=3) };
             for _ in 0..grants {
                 let person = if owner_people.is_empty() {
                     pick(&mut g, &people, &auditor)
                 } else {
                     &people[owner_people[g.rng.random_range(0..owner_people.len())].0]
                 };
-                if collaborators
-                    .iter()
-                    .any(|c: &Value| c["user"]["email"] == json!(person.email))
-                {
+                if collaborators.iter().any(|c: &Value| c["user"]["email"] == json!(person.email)) {
                     continue;
                 }
-                let names: &[&str] = if g.chance(0.3) {
-                    &["view", "deploy", "operate", "manage"]
-                } else {
-                    &["view", "deploy"]
-                };
+                let names: &[&str] =
+                    if g.chance(0.3) { &["view", "deploy", "operate", "manage"] } else { &["view", "deploy"] };
                 let at = timestamp(g.days_ago(oldest.min(1300), oldest + 30));
                 collaborators.push(json!({
                     "id": g.uuid(), "app": app_ref,
@@ -448,12 +369,7 @@ impl Fixture {
             let at = g.days_ago(0, 100);
             let app = &fixture.apps[g.rng.random_range(0..fixture.apps.len())];
             let team = &team_refs[g.rng.random_range(0..team_refs.len())];
-            let ip = format!(
-                "10.{}.{}.{}",
-                g.rng.random::<u8>(),
-                g.rng.random::<u8>(),
-                g.rng.random::<u8>()
-            );
+            let ip = format!("10.{}.{}.{}", g.rng.random::<u8>(), g.rng.random::<u8>(), g.rng.random::<u8>());
             events.push(json!({
                 "id": g.uuid(), "created_at": timestamp(at), "type": kind, "action": action,
                 "actor": {"id": actor.id, "email": actor.email},

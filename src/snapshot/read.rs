@@ -14,7 +14,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// Open a snapshot folder, or an output folder's `latest`, and check its manifest.
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
-        let dir = std::fs::canonicalize(path).map_err(|e| SnapshotError::io(path, format!("cannot open the snapshot: {e}")))?;
+        let dir = std::fs::canonicalize(path)
+            .map_err(|e| SnapshotError::io(path, format!("cannot open the snapshot: {e}")))?;
         let manifest_path = dir.join("manifest.json");
         let bytes = match std::fs::read(&manifest_path) {
             Ok(b) => b,
@@ -23,14 +24,18 @@ impl Snapshot {
             }
             Err(e) => return Err(SnapshotError::io(&manifest_path, e)),
         };
-        let raw: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| SnapshotError::BadManifest { path: manifest_path.display().to_string(), detail: e.to_string() })?;
+        let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| SnapshotError::BadManifest {
+            path: manifest_path.display().to_string(),
+            detail: e.to_string(),
+        })?;
         let found = raw.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
         if found != u64::from(FORMAT_VERSION) {
             return Err(SnapshotError::UnknownFormat { path: path.display().to_string(), found: found as u32 });
         }
-        let manifest: Manifest = serde_json::from_value(raw)
-            .map_err(|e| SnapshotError::BadManifest { path: manifest_path.display().to_string(), detail: e.to_string() })?;
+        let manifest: Manifest = serde_json::from_value(raw).map_err(|e| SnapshotError::BadManifest {
+            path: manifest_path.display().to_string(),
+            detail: e.to_string(),
+        })?;
         Ok(Snapshot { dir, manifest })
     }
 

@@ -116,7 +116,9 @@ pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
                     path,
                 });
             }
-            Err(e) => others.push(other(&format!("manifest.json does not parse as a snapshot this hkaudit reads: {e}"))),
+            Err(e) => {
+                others.push(other(&format!("manifest.json does not parse as a snapshot this hkaudit reads: {e}")))
+            }
         }
     }
     snapshots.sort_by(|a, b| b.taken_at.cmp(&a.taken_at).then_with(|| b.folder.cmp(&a.folder)));
@@ -134,7 +136,9 @@ pub fn worksheet_snapshot_ids(path: &Path) -> Result<BTreeSet<String>, SnapshotE
     for delimiter in [b',', b';', b'\t'] {
         let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
         let Ok(headers) = reader.byte_headers() else { continue };
-        let Some(col) = headers.iter().position(|h| key(&String::from_utf8_lossy(h)) == "snapshot_id") else { continue };
+        let Some(col) = headers.iter().position(|h| key(&String::from_utf8_lossy(h)) == "snapshot_id") else {
+            continue;
+        };
         let mut ids = BTreeSet::new();
         for record in reader.byte_records() {
             let record = record.map_err(|e| io(path, format!("cannot read the worksheet: {e}")))?;
@@ -197,7 +201,13 @@ pub fn prune(dir: &Path, opts: &PruneOptions) -> Result<PruneReport, SnapshotErr
         referenced.extend(worksheet_snapshot_ids(w)?);
     }
 
-    let mut report = PruneReport { dry_run: opts.dry_run, removed: Vec::new(), kept: Vec::new(), left_alone: listing.others.clone(), worksheets };
+    let mut report = PruneReport {
+        dry_run: opts.dry_run,
+        removed: Vec::new(),
+        kept: Vec::new(),
+        left_alone: listing.others.clone(),
+        worksheets,
+    };
     for (i, s) in listing.snapshots.iter().enumerate() {
         let mut reasons = Vec::new();
         if i == 0 {

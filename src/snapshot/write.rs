@@ -24,14 +24,24 @@ pub struct SnapshotWriter {
 impl SnapshotWriter {
     /// Start a snapshot `id` under `out_dir`, in a temporary folder nothing reads.
     pub fn begin(out_dir: &Path, id: &str) -> Result<Self, SnapshotError> {
-        fsutil::create_private_dir_all(out_dir).map_err(|e| SnapshotError::io(out_dir, format!("cannot create the output folder: {e}")))?;
+        fsutil::create_private_dir_all(out_dir)
+            .map_err(|e| SnapshotError::io(out_dir, format!("cannot create the output folder: {e}")))?;
         remove_abandoned_temporaries(out_dir);
         if out_dir.join(id).exists() {
-            return Err(SnapshotError::Io { path: out_dir.join(id).display().to_string(), detail: "a snapshot with this id already exists".into() });
+            return Err(SnapshotError::Io {
+                path: out_dir.join(id).display().to_string(),
+                detail: "a snapshot with this id already exists".into(),
+            });
         }
         let tmp = out_dir.join(format!("{TMP_PREFIX}{id}-{}", std::process::id()));
         fsutil::create_private_dir_all(&tmp).map_err(|e| SnapshotError::io(&tmp, e))?;
-        Ok(SnapshotWriter { out_dir: out_dir.to_owned(), id: id.to_owned(), tmp, tables: Default::default(), finished: false })
+        Ok(SnapshotWriter {
+            out_dir: out_dir.to_owned(),
+            id: id.to_owned(),
+            tmp,
+            tables: Default::default(),
+            finished: false,
+        })
     }
 
     /// The folder being written (for tests that kill a run mid-way).
@@ -43,7 +53,9 @@ impl SnapshotWriter {
         let file = format!("{name}.parquet");
         let path = self.tmp.join(&file);
         let handle = fsutil::create_private_file(&path).map_err(|e| SnapshotError::io(&path, e))?;
-        ParquetWriter::new(handle).finish(df).map_err(|e| SnapshotError::Table { table: name.to_owned(), detail: e.to_string() })?;
+        ParquetWriter::new(handle)
+            .finish(df)
+            .map_err(|e| SnapshotError::Table { table: name.to_owned(), detail: e.to_string() })?;
         let info = TableInfo {
             file,
             rows: df.height() as u64,
@@ -66,7 +78,8 @@ impl SnapshotWriter {
         sync_dir(&self.tmp);
         pause_before_rename_for_tests();
         let target = self.out_dir.join(&self.id);
-        fs::rename(&self.tmp, &target).map_err(|e| SnapshotError::io(&target, format!("cannot move the finished snapshot into place: {e}")))?;
+        fs::rename(&self.tmp, &target)
+            .map_err(|e| SnapshotError::io(&target, format!("cannot move the finished snapshot into place: {e}")))?;
         sync_dir(&self.out_dir);
         self.finished = true;
         point_latest(&self.out_dir, &self.id)?;

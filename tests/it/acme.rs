@@ -69,5 +69,11 @@ pub fn analyze_with_inputs(snapshot: &Path, inputs: &Path) -> Analyzed {
     }
     idp.sort();
     auths.sort();
-    analyze_snapshot(&AnalyzeOptions { snapshot: snapshot.to_owned(), idp, authorizations: auths, ..Default::default() }).expect("analyze")
+    analyze_snapshot(&AnalyzeOptions {
+        snapshot: snapshot.to_owned(),
+        idp,
+        authorizations: auths,
+        ..Default::default()
+    })
+    .expect("analyze")
 }

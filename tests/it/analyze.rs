@@ -21,31 +21,16 @@ fn acme_findings() -> hkaudit::analyze::FindingSet {
         out: Some(dir.path().to_owned()),
         ..Default::default()
     };
-    hkaudit::analyze::analyze_snapshot(&opts)
-        .expect("acme analyses")
-        .findings
+    hkaudit::analyze::analyze_snapshot(&opts).expect("acme analyses").findings
 }
 
 /// One block per finding: severity, rule and subject, the message, then the evidence.
 fn readable(set: &hkaudit::analyze::FindingSet) -> String {
-    let mut out = format!(
-        "snapshot {} complete={} findings={}\n",
-        set.snapshot_id,
-        set.complete,
-        set.findings.len()
-    );
+    let mut out = format!("snapshot {} complete={} findings={}\n", set.snapshot_id, set.complete, set.findings.len());
     for f in &set.findings {
-        out.push_str(&format!(
-            "\n{:<8} {}\n         {}\n",
-            f.severity.as_str(),
-            readme_line(f),
-            f.message
-        ));
+        out.push_str(&format!("\n{:<8} {}\n         {}\n", f.severity.as_str(), readme_line(f), f.message));
         if let Some(cents) = f.monthly_cost_cents {
-            out.push_str(&format!(
-                "         cost/month: {}\n",
-                hkaudit::analyze::money(cents)
-            ));
+            out.push_str(&format!("         cost/month: {}\n", hkaudit::analyze::money(cents)));
         }
         for (k, v) in &f.evidence {
             out.push_str(&format!("         {k}: {v}\n"));
@@ -58,13 +43,7 @@ fn readable(set: &hkaudit::analyze::FindingSet) -> String {
 fn acme_findings_read_well_in_review() {
     let set = acme_findings();
     assert!(set.complete, "acme is read completely: {:?}", set.rules);
-    assert!(
-        set.rules
-            .iter()
-            .all(|r| r.status == hkaudit::analyze::RuleStatus::Ok),
-        "{:?}",
-        set.rules
-    );
+    assert!(set.rules.iter().all(|r| r.status == hkaudit::analyze::RuleStatus::Ok), "{:?}", set.rules);
     insta::assert_snapshot!("acme_findings", readable(&set));
 }
 
@@ -77,52 +56,19 @@ use serde_json::json;
 /// Each rule and the test that shows it firing for its positive rows and only those. The meta
 /// check below compares this list with `queries/*.sql`, so a new rule without a test fails.
 const RULE_TESTS: &[(&str, &str)] = &[
-    (
-        "admin-without-2fa",
-        "two_factor_rules_split_admins_from_everyone_else",
-    ),
-    (
-        "enterprise-admin-not-team-admin",
-        "enterprise_manager_fires_unless_admin_of_one_of_its_teams",
-    ),
-    (
-        "enterprise-removal-not-cascaded",
-        "enterprise_removal_fires_with_and_without_the_destroy_event",
-    ),
-    (
-        "external-member",
-        "external_member_uses_org_domains_case_insensitively",
-    ),
-    (
-        "idp-deprovisioned-member",
-        "idp_okta_statuses_map_to_deprovisioned_or_not",
-    ),
-    (
-        "inactive-seat",
-        "inactive_seat_fires_after_more_than_90_days_and_not_at_90",
-    ),
-    (
-        "member-without-2fa",
-        "two_factor_rules_split_admins_from_everyone_else",
-    ),
+    ("admin-without-2fa", "two_factor_rules_split_admins_from_everyone_else"),
+    ("enterprise-admin-not-team-admin", "enterprise_manager_fires_unless_admin_of_one_of_its_teams"),
+    ("enterprise-removal-not-cascaded", "enterprise_removal_fires_with_and_without_the_destroy_event"),
+    ("external-member", "external_member_uses_org_domains_case_insensitively"),
+    ("idp-deprovisioned-member", "idp_okta_statuses_map_to_deprovisioned_or_not"),
+    ("inactive-seat", "inactive_seat_fires_after_more_than_90_days_and_not_at_90"),
+    ("member-without-2fa", "two_factor_rules_split_admins_from_everyone_else"),
     ("no-admin-team", "team_admin_counts_single_and_none"),
-    (
-        "orphaned-authorization",
-        "orphaned_authorization_live_expired_and_renewable",
-    ),
-    (
-        "personal-app-collaborator",
-        "personal_app_collaborator_not_owner_nor_team_app",
-    ),
+    ("orphaned-authorization", "orphaned_authorization_live_expired_and_renewable"),
+    ("personal-app-collaborator", "personal_app_collaborator_not_owner_nor_team_app"),
     ("single-admin-team", "team_admin_counts_single_and_none"),
-    (
-        "sso-bypass",
-        "sso_bypass_in_teams_with_an_identity_provider_only",
-    ),
-    (
-        "stale-invitation",
-        "stale_invitation_after_more_than_14_days",
-    ),
+    ("sso-bypass", "sso_bypass_in_teams_with_an_identity_provider_only"),
+    ("stale-invitation", "stale_invitation_after_more_than_14_days"),
 ];
 
 const A: &str = "acme.example";
@@ -152,24 +98,9 @@ fn inactive_seat_fires_after_more_than_90_days_and_not_at_90() {
         .member("web", &e("d91"), "member")
         .activity(&e("d91"), &days_ago(91))
         // Joined recently, no activity at all: not inactive yet.
-        .member_with(
-            "web",
-            &e("new30"),
-            "member",
-            json!({"created_at": days_ago(30)}),
-        )
-        .member_with(
-            "web",
-            &e("joined90"),
-            "member",
-            json!({"created_at": days_ago(90)}),
-        )
-        .member_with(
-            "web",
-            &e("joined91"),
-            "member",
-            json!({"created_at": days_ago(91)}),
-        )
+        .member_with("web", &e("new30"), "member", json!({"created_at": days_ago(30)}))
+        .member_with("web", &e("joined90"), "member", json!({"created_at": days_ago(90)}))
+        .member_with("web", &e("joined91"), "member", json!({"created_at": days_ago(91)}))
         // Joined long ago, nothing in the whole window.
         .member("web", &e("never"), "member")
         // Letter case differs between the member list and the activity: still the same person.
@@ -186,54 +117,28 @@ fn inactive_seat_fires_after_more_than_90_days_and_not_at_90() {
         lines_of(&set, "inactive-seat"),
         lines(
             "inactive-seat",
-            &[
-                "web/d91@acme.example",
-                "web/joined91@acme.example",
-                "web/never@acme.example",
-                "web/viewer@acme.example"
-            ]
+            &["web/d91@acme.example", "web/joined91@acme.example", "web/never@acme.example", "web/viewer@acme.example"]
         )
     );
     let d91 = finding(&set, "inactive-seat", "web/d91@acme.example");
     assert_eq!(d91.evidence["days_inactive"], "91");
-    assert_eq!(
-        d91.monthly_cost_cents,
-        Some(1_000),
-        "a seat costs the default $10"
-    );
+    assert_eq!(d91.monthly_cost_cents, Some(1_000), "a seat costs the default $10");
     assert!(d91.message.contains("more than 90 days"), "{}", d91.message);
     let never = finding(&set, "inactive-seat", "web/never@acme.example");
-    assert!(
-        never.message.contains("whole activity window"),
-        "{}",
-        never.message
-    );
+    assert!(never.message.contains("whole activity window"), "{}", never.message);
     assert!(!never.evidence.contains_key("last_activity"));
 }
 
 #[test]
 fn inactive_seat_is_skipped_when_the_window_is_shorter_than_inactive_days() {
-    let mut kit = Kit::new()
-        .team("web", true)
-        .member("web", &e("never"), "member");
+    let mut kit = Kit::new().team("web", true).member("web", &e("never"), "member");
     kit.window_days = 60;
     let set = run(&kit);
-    let result = set
-        .rules
-        .iter()
-        .find(|r| r.rule_id == "inactive-seat")
-        .expect("rule");
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
     assert_eq!(result.status, RuleStatus::Skipped);
-    assert!(
-        result.skipped[0].reason.contains("--activity-days 90"),
-        "{:?}",
-        result.skipped
-    );
+    assert!(result.skipped[0].reason.contains("--activity-days 90"), "{:?}", result.skipped);
     assert!(lines_of(&set, "inactive-seat").is_empty());
-    assert!(
-        !set.complete,
-        "a skipped rule makes the findings a lower bound"
-    );
+    assert!(!set.complete, "a skipped rule makes the findings a lower bound");
 }
 
 #[test]
@@ -245,10 +150,7 @@ fn inactive_seat_exempts_service_accounts() {
         .member("web", &e("human"), "member");
     let config = "service_accounts = [\"*@bots.acme.example\", \"ci-bot@acme.example\"]\n";
     let set = kit.analyze(&Extra::config(config));
-    assert_eq!(
-        lines_of(&set, "inactive-seat"),
-        lines("inactive-seat", &["web/human@acme.example"])
-    );
+    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["web/human@acme.example"]));
     // Without the allow-list all three fire.
     assert_eq!(lines_of(&run(&kit), "inactive-seat").len(), 3);
 }
@@ -275,16 +177,9 @@ expires = "2026-11-20"
     let set = kit.analyze(&Extra::config(config));
     assert_eq!(
         lines_of(&set, "inactive-seat"),
-        lines(
-            "inactive-seat",
-            &["web/idle@acme.example", "web/old-ignore@acme.example"]
-        )
+        lines("inactive-seat", &["web/idle@acme.example", "web/old-ignore@acme.example"])
     );
-    let result = set
-        .rules
-        .iter()
-        .find(|r| r.rule_id == "inactive-seat")
-        .expect("rule");
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
     assert_eq!((result.findings, result.ignored), (2, 1));
     assert_eq!(result.status, RuleStatus::Ok);
 }
@@ -293,12 +188,7 @@ expires = "2026-11-20"
 fn config_severity_override_and_disabled_rule() {
     let kit = Kit::new()
         .team("web", true)
-        .member_with(
-            "web",
-            &e("no2fa"),
-            "member",
-            json!({"two_factor_authentication": false}),
-        )
+        .member_with("web", &e("no2fa"), "member", json!({"two_factor_authentication": false}))
         .member("web", &e("idle"), "member");
     let config = "[rules.inactive-seat]\nseverity = \"HIGH\"\n\n[rules.member-without-2fa]\nenabled = false\n";
     // With an IdP export every rule can run, so only the switched-off one is not `ok`.
@@ -306,28 +196,15 @@ fn config_severity_override_and_disabled_rule() {
     let set = kit.analyze(&Extra::config(config).idp("okta.csv", &export));
     let idle = finding(&set, "inactive-seat", "web/idle@acme.example");
     assert_eq!(idle.severity, Severity::High);
-    let result = set
-        .rules
-        .iter()
-        .find(|r| r.rule_id == "inactive-seat")
-        .expect("rule");
+    let result = set.rules.iter().find(|r| r.rule_id == "inactive-seat").expect("rule");
     assert_eq!(result.severity, Severity::High);
     assert_eq!(status_of(&set, "member-without-2fa"), RuleStatus::Disabled);
     assert!(lines_of(&set, "member-without-2fa").is_empty());
-    assert!(
-        set.complete,
-        "a rule switched off on purpose leaves the findings complete"
-    );
+    assert!(set.complete, "a rule switched off on purpose leaves the findings complete");
     // The same snapshot without the config: default severity, rule on.
     let plain = run(&kit);
-    assert_eq!(
-        finding(&plain, "inactive-seat", "web/idle@acme.example").severity,
-        Severity::Medium
-    );
-    assert_eq!(
-        lines_of(&plain, "member-without-2fa"),
-        lines("member-without-2fa", &["web/no2fa@acme.example"])
-    );
+    assert_eq!(finding(&plain, "inactive-seat", "web/idle@acme.example").severity, Severity::Medium);
+    assert_eq!(lines_of(&plain, "member-without-2fa"), lines("member-without-2fa", &["web/no2fa@acme.example"]));
 }
 
 fn destroy_event(target: &str, days: i64) -> serde_json::Value {
@@ -351,75 +228,33 @@ fn enterprise_removal_fires_with_and_without_the_destroy_event() {
     let set = run(&kit);
     assert_eq!(
         lines_of(&set, "enterprise-removal-not-cascaded"),
-        lines(
-            "enterprise-removal-not-cascaded",
-            &["web/gone@acme.example", "web/ron@acme.example"]
-        )
+        lines("enterprise-removal-not-cascaded", &["web/gone@acme.example", "web/ron@acme.example"])
     );
-    let gone = finding(
-        &set,
-        "enterprise-removal-not-cascaded",
-        "web/gone@acme.example",
-    );
+    let gone = finding(&set, "enterprise-removal-not-cascaded", "web/gone@acme.example");
     assert_eq!(
-        gone.evidence
-            .get("removed_from_enterprise_at")
-            .map(String::as_str),
-        Some(
-            (as_of() - chrono::Duration::days(20))
-                .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-                .as_str()
-        )
+        gone.evidence.get("removed_from_enterprise_at").map(String::as_str),
+        Some((as_of() - chrono::Duration::days(20)).format("%Y-%m-%dT%H:%M:%SZ").to_string().as_str())
     );
-    assert!(
-        gone.message
-            .starts_with("Removed from enterprise account acme"),
-        "{}",
-        gone.message
-    );
-    let ron = finding(
-        &set,
-        "enterprise-removal-not-cascaded",
-        "web/ron@acme.example",
-    );
-    assert!(
-        !ron.evidence.contains_key("removed_from_enterprise_at"),
-        "{:?}",
-        ron.evidence
-    );
-    assert!(
-        ron.message.contains("but not of the account itself"),
-        "{}",
-        ron.message
-    );
+    assert!(gone.message.starts_with("Removed from enterprise account acme"), "{}", gone.message);
+    let ron = finding(&set, "enterprise-removal-not-cascaded", "web/ron@acme.example");
+    assert!(!ron.evidence.contains_key("removed_from_enterprise_at"), "{:?}", ron.evidence);
+    assert!(ron.message.contains("but not of the account itself"), "{}", ron.message);
 }
 
-const OKTA_HEADER: &str =
-    "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change";
+const OKTA_HEADER: &str = "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change";
 
 fn okta(rows: &[(&str, &str)]) -> String {
     let mut s = format!("{OKTA_HEADER}\n");
     for (login, status) in rows {
-        s.push_str(&format!(
-            "Someone,{login},{status},2025-01-01T00:00:00.000Z,OKTA,,\n"
-        ));
+        s.push_str(&format!("Someone,{login},{status},2025-01-01T00:00:00.000Z,OKTA,,\n"));
     }
     s
 }
 
 #[test]
 fn idp_okta_statuses_map_to_deprovisioned_or_not() {
-    let statuses = [
-        "ACTIVE",
-        "PROVISIONED",
-        "PASSWORD_EXPIRED",
-        "LOCKED_OUT",
-        "STAGED",
-        "RECOVERY",
-        "SUSPENDED",
-        "DEPROVISIONED",
-    ];
+    let statuses =
+        ["ACTIVE", "PROVISIONED", "PASSWORD_EXPIRED", "LOCKED_OUT", "STAGED", "RECOVERY", "SUSPENDED", "DEPROVISIONED"];
     let mut kit = Kit::new().team("web", true);
     let mut rows: Vec<(String, &str)> = Vec::new();
     for s in statuses {
@@ -459,11 +294,7 @@ fn idp_okta_statuses_map_to_deprovisioned_or_not() {
         ),
         "left@ is deprovisioned but holds no access: no finding"
     );
-    let granted = finding(
-        &set,
-        "idp-deprovisioned-member",
-        "okta/granted@acme.example",
-    );
+    let granted = finding(&set, "idp-deprovisioned-member", "okta/granted@acme.example");
     assert_eq!(granted.evidence["access"], "collaborator on app shop");
     assert_eq!(granted.evidence["idp_export"], "okta:okta.csv");
 }
@@ -486,11 +317,7 @@ fn idp_entra_disabled_accounts_joined_on_mail_else_upn() {
         lines_of(&set, "idp-deprovisioned-member"),
         lines(
             "idp-deprovisioned-member",
-            &[
-                "entra/off@acme.example",
-                "entra/c.mail@acme.example",
-                "entra/nomail@acme.example"
-            ]
+            &["entra/off@acme.example", "entra/c.mail@acme.example", "entra/nomail@acme.example"]
         )
     );
 }
@@ -509,18 +336,10 @@ fn idp_google_suspended_and_archived_fire() {
     let set = kit.analyze(&Extra::none().idp("google.csv", csv));
     assert_eq!(
         lines_of(&set, "idp-deprovisioned-member"),
-        lines(
-            "idp-deprovisioned-member",
-            &["google/gus@acme.example", "google/archived@acme.example"]
-        )
+        lines("idp-deprovisioned-member", &["google/gus@acme.example", "google/archived@acme.example"])
     );
     assert_eq!(
-        finding(
-            &set,
-            "idp-deprovisioned-member",
-            "google/archived@acme.example"
-        )
-        .evidence["idp_status"],
+        finding(&set, "idp-deprovisioned-member", "google/archived@acme.example").evidence["idp_status"],
         "deprovisioned"
     );
 }
@@ -538,11 +357,7 @@ fn idp_absence_counts_only_in_a_covered_domain() {
         lines_of(&set, "idp-deprovisioned-member"),
         lines("idp-deprovisioned-member", &["okta/absent@acme.example"])
     );
-    assert_eq!(
-        finding(&set, "idp-deprovisioned-member", "okta/absent@acme.example").evidence
-            ["idp_status"],
-        "absent"
-    );
+    assert_eq!(finding(&set, "idp-deprovisioned-member", "okta/absent@acme.example").evidence["idp_status"], "absent");
     // Once the config says the export covers contractor.example too, kim's absence counts.
     let set = kit.analyze(
         &Extra::none()
@@ -551,40 +366,21 @@ fn idp_absence_counts_only_in_a_covered_domain() {
     );
     assert_eq!(
         lines_of(&set, "idp-deprovisioned-member"),
-        lines(
-            "idp-deprovisioned-member",
-            &["okta/absent@acme.example", "okta/kim@contractor.example"]
-        )
+        lines("idp-deprovisioned-member", &["okta/absent@acme.example", "okta/kim@contractor.example"])
     );
 }
 
 #[test]
 fn idp_rule_is_skipped_without_an_export() {
-    let kit = Kit::new()
-        .team("web", true)
-        .member("web", &e("someone"), "member");
+    let kit = Kit::new().team("web", true).member("web", &e("someone"), "member");
     let set = run(&kit);
-    let result = set
-        .rules
-        .iter()
-        .find(|r| r.rule_id == "idp-deprovisioned-member")
-        .expect("rule");
+    let result = set.rules.iter().find(|r| r.rule_id == "idp-deprovisioned-member").expect("rule");
     assert_eq!(result.status, RuleStatus::Skipped);
-    assert!(
-        result.skipped[0].reason.contains("--idp"),
-        "{:?}",
-        result.skipped
-    );
+    assert!(result.skipped[0].reason.contains("--idp"), "{:?}", result.skipped);
 }
 
 /// One entry of `heroku authorizations --json`.
-fn authorization(
-    id: &str,
-    email: &str,
-    expires_in: Option<i64>,
-    updated_at: &str,
-    refresh: bool,
-) -> serde_json::Value {
+fn authorization(id: &str, email: &str, expires_in: Option<i64>, updated_at: &str, refresh: bool) -> serde_json::Value {
     json!({
         "access_token": {"expires_in": expires_in, "id": format!("tok-{id}"), "token": "PLANTED-SECRET-access"},
         "client": {"id": "cli-1", "name": "Heroku CLI", "redirect_uri": "https://cli-auth.heroku.com/auth/cli/callback"},
@@ -607,59 +403,19 @@ fn orphaned_authorization_live_expired_and_renewable() {
     let still_valid = (as_of() - chrono::Duration::hours(7)).to_rfc3339();
     let gone = json!([
         authorization("gone-live", &e("gone"), None, &days_ago(6), false),
-        authorization(
-            "gone-expired",
-            &e("gone"),
-            eight_hours,
-            &days_ago(120),
-            false
-        ),
-        authorization(
-            "gone-edge",
-            &e("gone"),
-            eight_hours,
-            &exactly_expired,
-            false
-        ),
+        authorization("gone-expired", &e("gone"), eight_hours, &days_ago(120), false),
+        authorization("gone-edge", &e("gone"), eight_hours, &exactly_expired, false),
         authorization("gone-soon", &e("gone"), eight_hours, &still_valid, false),
-        authorization(
-            "gone-refresh",
-            &e("gone"),
-            eight_hours,
-            &days_ago(120),
-            true
-        ),
+        authorization("gone-refresh", &e("gone"), eight_hours, &days_ago(120), true),
     ]);
-    let stay = json!([authorization(
-        "stay-live",
-        "Stay@ACME.example",
-        None,
-        &days_ago(1),
-        false
-    )]);
-    let deprov = json!([authorization(
-        "deprov-live",
-        &e("deprov"),
-        None,
-        &days_ago(1),
-        false
-    )]);
-    let kit = Kit::new()
-        .team("web", true)
-        .member("web", &e("stay"), "member")
-        .ea_member(&e("deprov"), &["view"]);
+    let stay = json!([authorization("stay-live", "Stay@ACME.example", None, &days_ago(1), false)]);
+    let deprov = json!([authorization("deprov-live", &e("deprov"), None, &days_ago(1), false)]);
+    let kit = Kit::new().team("web", true).member("web", &e("stay"), "member").ea_member(&e("deprov"), &["view"]);
     let extra = Extra::none()
         .authorizations("gone.json", &gone)
         .authorizations("stay.json", &stay)
         .authorizations("deprov.json", &deprov)
-        .idp(
-            "okta.csv",
-            &okta(&[
-                (&e("stay"), "ACTIVE"),
-                (&e("deprov"), "DEPROVISIONED"),
-                (&e("gone"), "ACTIVE"),
-            ]),
-        );
+        .idp("okta.csv", &okta(&[(&e("stay"), "ACTIVE"), (&e("deprov"), "DEPROVISIONED"), (&e("gone"), "ACTIVE")]));
     let set = kit.analyze(&extra);
     assert_eq!(status_of(&set, "orphaned-authorization"), RuleStatus::Ok);
     assert_eq!(
@@ -674,27 +430,10 @@ fn orphaned_authorization_live_expired_and_renewable() {
             ]
         )
     );
-    let live = finding(
-        &set,
-        "orphaned-authorization",
-        "gone@acme.example/gone-live",
-    );
-    assert!(
-        live.message
-            .contains("holds no team or enterprise membership"),
-        "{}",
-        live.message
-    );
-    let deprov = finding(
-        &set,
-        "orphaned-authorization",
-        "deprov@acme.example/deprov-live",
-    );
-    assert!(
-        deprov.message.contains("deprovisioned in okta"),
-        "{}",
-        deprov.message
-    );
+    let live = finding(&set, "orphaned-authorization", "gone@acme.example/gone-live");
+    assert!(live.message.contains("holds no team or enterprise membership"), "{}", live.message);
+    let deprov = finding(&set, "orphaned-authorization", "deprov@acme.example/deprov-live");
+    assert!(deprov.message.contains("deprovisioned in okta"), "{}", deprov.message);
     assert_eq!(deprov.evidence["source"], "export:deprov.json");
     // Secrets never reach a finding.
     let json = serde_json::to_string(&set).expect("json");
@@ -714,22 +453,10 @@ fn team_admin_counts_single_and_none() {
         .member("headless", &e("m2"), "member")
         .member("headless", &e("m3"), "viewer");
     let set = run(&kit);
-    assert_eq!(
-        lines_of(&set, "single-admin-team"),
-        lines("single-admin-team", &["solo"])
-    );
-    assert_eq!(
-        finding(&set, "single-admin-team", "solo").evidence["sole_admin"],
-        e("only-admin")
-    );
-    assert_eq!(
-        lines_of(&set, "no-admin-team"),
-        lines("no-admin-team", &["headless"])
-    );
-    assert_eq!(
-        finding(&set, "no-admin-team", "headless").evidence["members"],
-        "2"
-    );
+    assert_eq!(lines_of(&set, "single-admin-team"), lines("single-admin-team", &["solo"]));
+    assert_eq!(finding(&set, "single-admin-team", "solo").evidence["sole_admin"], e("only-admin"));
+    assert_eq!(lines_of(&set, "no-admin-team"), lines("no-admin-team", &["headless"]));
+    assert_eq!(finding(&set, "no-admin-team", "headless").evidence["members"], "2");
 }
 
 #[test]
@@ -744,19 +471,12 @@ fn two_factor_rules_split_admins_from_everyone_else() {
         .member_with("web", &e("collab-off"), "collaborator", off.clone())
         .member("web", &e("member-on"), "member");
     let set = run(&kit);
-    assert_eq!(
-        lines_of(&set, "admin-without-2fa"),
-        lines("admin-without-2fa", &["web/admin-off@acme.example"])
-    );
+    assert_eq!(lines_of(&set, "admin-without-2fa"), lines("admin-without-2fa", &["web/admin-off@acme.example"]));
     assert_eq!(
         lines_of(&set, "member-without-2fa"),
         lines(
             "member-without-2fa",
-            &[
-                "web/member-off@acme.example",
-                "web/viewer-off@acme.example",
-                "web/collab-off@acme.example"
-            ]
+            &["web/member-off@acme.example", "web/viewer-off@acme.example", "web/collab-off@acme.example"]
         )
     );
 }
@@ -777,13 +497,7 @@ fn sso_bypass_in_teams_with_an_identity_provider_only() {
     let set = run(&kit);
     assert_eq!(
         lines_of(&set, "sso-bypass"),
-        lines(
-            "sso-bypass",
-            &[
-                "sso-team/password@acme.example",
-                "sso-listed/password2@acme.example"
-            ]
-        )
+        lines("sso-bypass", &["sso-team/password@acme.example", "sso-listed/password2@acme.example"])
     );
 }
 
@@ -798,21 +512,12 @@ fn stale_invitation_after_more_than_14_days() {
     let set = run(&kit);
     assert_eq!(
         lines_of(&set, "stale-invitation"),
-        lines(
-            "stale-invitation",
-            &["web/i15@acme.example", "web/i40@acme.example"]
-        )
+        lines("stale-invitation", &["web/i15@acme.example", "web/i40@acme.example"])
     );
-    assert_eq!(
-        finding(&set, "stale-invitation", "web/i40@acme.example").evidence["days_pending"],
-        "40"
-    );
+    assert_eq!(finding(&set, "stale-invitation", "web/i40@acme.example").evidence["days_pending"], "40");
     // The threshold follows the config.
     let set = kit.analyze(&Extra::config("invite_stale_days = 30\n"));
-    assert_eq!(
-        lines_of(&set, "stale-invitation"),
-        lines("stale-invitation", &["web/i40@acme.example"])
-    );
+    assert_eq!(lines_of(&set, "stale-invitation"), lines("stale-invitation", &["web/i40@acme.example"]));
 }
 
 #[test]
@@ -828,9 +533,7 @@ fn external_member_uses_org_domains_case_insensitively() {
         lines("external-member", &["web/kim@contractor.example"]),
         "org domain = the audit identity's"
     );
-    let set = kit.analyze(&Extra::config(
-        "org_domains = [\"acme.example\", \"Contractor.Example\"]\n",
-    ));
+    let set = kit.analyze(&Extra::config("org_domains = [\"acme.example\", \"Contractor.Example\"]\n"));
     assert!(lines_of(&set, "external-member").is_empty());
 }
 
@@ -848,10 +551,7 @@ fn personal_app_collaborator_not_owner_nor_team_app() {
         lines_of(&set, "personal-app-collaborator"),
         lines("personal-app-collaborator", &["solo/pal@acme.example"])
     );
-    assert_eq!(
-        finding(&set, "personal-app-collaborator", "solo/pal@acme.example").evidence["app_owner"],
-        e("owner")
-    );
+    assert_eq!(finding(&set, "personal-app-collaborator", "solo/pal@acme.example").evidence["app_owner"], e("owner"));
 }
 
 #[test]
@@ -869,10 +569,7 @@ fn enterprise_manager_fires_unless_admin_of_one_of_its_teams() {
     let set = run(&kit);
     assert_eq!(
         lines_of(&set, "enterprise-admin-not-team-admin"),
-        lines(
-            "enterprise-admin-not-team-admin",
-            &["acme/mgr@acme.example", "acme/lab@acme.example"]
-        ),
+        lines("enterprise-admin-not-team-admin", &["acme/mgr@acme.example", "acme/lab@acme.example"]),
         "admin of a standalone team is no admin of the account's teams"
     );
 }
@@ -888,10 +585,7 @@ fn rule_files() -> Vec<(String, String)> {
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .map(|p| {
             (
-                p.file_stem()
-                    .and_then(|s| s.to_str())
-                    .expect("utf-8 name")
-                    .to_owned(),
+                p.file_stem().and_then(|s| s.to_str()).expect("utf-8 name").to_owned(),
                 std::fs::read_to_string(&p).expect("read rule"),
             )
         })
@@ -909,31 +603,19 @@ fn every_rule_file_has_a_complete_header_and_a_sound_id() {
             && !stem.starts_with('-')
             && !stem.ends_with('-')
             && !stem.contains("--")
-            && stem
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && stem.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         assert!(kebab, "{stem}.sql: the id must be kebab-case");
         // The header as written, field by field, independent of the parser under test.
-        for field in [
-            "title",
-            "severity",
-            "confidence",
-            "description",
-            "remediation",
-            "tables",
-        ] {
-            let line = text.lines().take_while(|l| l.starts_with("--")).find(|l| {
-                l.trim_start_matches("--")
-                    .trim()
-                    .starts_with(&format!("{field}:"))
-            });
-            let value = line
-                .map(|l| l.split_once(':').map_or("", |(_, v)| v.trim()))
-                .unwrap_or("");
+        for field in ["title", "severity", "confidence", "description", "remediation", "tables"] {
+            let line = text
+                .lines()
+                .take_while(|l| l.starts_with("--"))
+                .find(|l| l.trim_start_matches("--").trim().starts_with(&format!("{field}:")));
+            let value = line.map(|l| l.split_once(':').map_or("", |(_, v)| v.trim())).unwrap_or("");
             assert!(!value.is_empty(), "{stem}.sql lacks `-- {field}: ...`");
         }
-        let rule = hkaudit::analyze::Rule::parse(stem, text, &format!("queries/{stem}.sql"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let rule =
+            hkaudit::analyze::Rule::parse(stem, text, &format!("queries/{stem}.sql")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rule.id, *stem, "id = file stem");
         assert!(
             !rule.title.is_empty()
@@ -942,32 +624,20 @@ fn every_rule_file_has_a_complete_header_and_a_sound_id() {
                 && !rule.tables.is_empty()
         );
         // Every `${param}` in the SQL is declared, and every declared one is used.
-        let mut used: Vec<String> = text
-            .split("${")
-            .skip(1)
-            .filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned()))
-            .collect();
+        let mut used: Vec<String> =
+            text.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned())).collect();
         used.sort();
         used.dedup();
         let mut declared = rule.params.clone();
         declared.sort();
-        assert_eq!(
-            used, declared,
-            "{stem}.sql: parameters used vs declared in `-- params:`"
-        );
+        assert_eq!(used, declared, "{stem}.sql: parameters used vs declared in `-- params:`");
         for p in &declared {
-            assert!(
-                hkaudit::analyze::rule::PARAMS.contains(&p.as_str()),
-                "{stem}.sql: unknown parameter {p}"
-            );
+            assert!(hkaudit::analyze::rule::PARAMS.contains(&p.as_str()), "{stem}.sql: unknown parameter {p}");
         }
     }
     // The binary ships exactly these files, ids unique.
-    let builtin: Vec<String> = hkaudit::analyze::builtin_rules()
-        .expect("built-in rules parse")
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let builtin: Vec<String> =
+        hkaudit::analyze::builtin_rules().expect("built-in rules parse").into_iter().map(|r| r.id).collect();
     let stems: Vec<String> = files.iter().map(|(s, _)| s.clone()).collect();
     assert_eq!(builtin, stems);
     let mut unique = stems.clone();
@@ -999,40 +669,25 @@ fn every_rule_runs_clean_on_an_empty_snapshot() {
         org_domains: vec![A.into()],
         ..Default::default()
     };
-    let rules =
-        hkaudit::analyze::load_rules(&repo().join("queries")).expect("rules load from the folder");
-    let set = hkaudit::analyze::run(
-        &snapshot,
-        &inputs,
-        &hkaudit::analyze::Config::default(),
-        &rules,
-    )
-    .expect("runs");
+    let rules = hkaudit::analyze::load_rules(&repo().join("queries")).expect("rules load from the folder");
+    let set = hkaudit::analyze::run(&snapshot, &inputs, &hkaudit::analyze::Config::default(), &rules).expect("runs");
     assert_eq!(set.rules.len(), rule_files().len());
     for r in &set.rules {
-        assert_eq!(
-            (r.status, r.findings, r.error.as_deref()),
-            (RuleStatus::Ok, 0, None),
-            "{}",
-            r.rule_id
-        );
+        assert_eq!((r.status, r.findings, r.error.as_deref()), (RuleStatus::Ok, 0, None), "{}", r.rule_id);
     }
     assert!(set.findings.is_empty() && set.complete);
 }
 
 #[test]
 fn every_rule_has_a_fixture_case() {
-    let stems: std::collections::BTreeSet<String> =
-        rule_files().into_iter().map(|(s, _)| s).collect();
+    let stems: std::collections::BTreeSet<String> = rule_files().into_iter().map(|(s, _)| s).collect();
     // A dedicated test per rule, listed in RULE_TESTS.
-    let tested: std::collections::BTreeSet<String> =
-        RULE_TESTS.iter().map(|(r, _)| (*r).to_owned()).collect();
+    let tested: std::collections::BTreeSet<String> = RULE_TESTS.iter().map(|(r, _)| (*r).to_owned()).collect();
     assert_eq!(tested, stems, "RULE_TESTS and queries/*.sql disagree");
     let source = include_str!("analyze.rs");
     for (rule, test) in RULE_TESTS {
-        let start = source
-            .find(&format!("#[test]\nfn {test}()"))
-            .unwrap_or_else(|| panic!("{rule}: no test named {test}"));
+        let start =
+            source.find(&format!("#[test]\nfn {test}()")).unwrap_or_else(|| panic!("{rule}: no test named {test}"));
         let body = &source[start..];
         let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
         assert!(
@@ -1041,16 +696,11 @@ fn every_rule_has_a_fixture_case() {
         );
     }
     // And in acme: every rule is planted there, except the one Heroku makes impossible.
-    let mut planted: std::collections::BTreeSet<String> = readme_expected()
-        .iter()
-        .map(|l| l.split_once(' ').expect("rule subject").0.to_owned())
-        .collect();
+    let mut planted: std::collections::BTreeSet<String> =
+        readme_expected().iter().map(|l| l.split_once(' ').expect("rule subject").0.to_owned()).collect();
     assert!(!planted.contains("no-admin-team"));
     planted.insert("no-admin-team".into());
-    assert_eq!(
-        planted, stems,
-        "the acme README's expected block covers every rule but no-admin-team"
-    );
+    assert_eq!(planted, stems, "the acme README's expected block covers every rule but no-admin-team");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1063,10 +713,7 @@ fn hkaudit_bin() -> std::process::Command {
 }
 
 fn path_args(flag: &str, paths: &[std::path::PathBuf]) -> Vec<std::ffi::OsString> {
-    paths
-        .iter()
-        .flat_map(|p| [std::ffi::OsString::from(flag), p.clone().into_os_string()])
-        .collect()
+    paths.iter().flat_map(|p| [std::ffi::OsString::from(flag), p.clone().into_os_string()]).collect()
 }
 
 #[test]
@@ -1082,49 +729,34 @@ fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stdout.starts_with("INCOMPLETE"),
-        "the summary starts with INCOMPLETE:\n{stdout}\n{stderr}"
-    );
+    assert!(stdout.starts_with("INCOMPLETE"), "the summary starts with INCOMPLETE:\n{stdout}\n{stderr}");
     let set = hkaudit::analyze::read_findings(&snapshot).expect("findings.json written");
     assert!(!set.complete);
     let raw: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(snapshot.join("findings.json")).expect("read"))
-            .expect("json");
+        serde_json::from_slice(&std::fs::read(snapshot.join("findings.json")).expect("read")).expect("json");
     assert_eq!(raw["complete"], json!(false));
 
-    let result = |id: &str| {
-        set.rules
-            .iter()
-            .find(|r| r.rule_id == id)
-            .unwrap_or_else(|| panic!("no rule {id}"))
-    };
+    let result = |id: &str| set.rules.iter().find(|r| r.rule_id == id).unwrap_or_else(|| panic!("no rule {id}"));
     // Team-scoped rules ran everywhere else and name the team they could not see, with the 403.
-    for id in [
-        "enterprise-removal-not-cascaded",
-        "member-without-2fa",
-        "single-admin-team",
-        "no-admin-team",
-        "sso-bypass",
-    ] {
+    for id in
+        ["enterprise-removal-not-cascaded", "member-without-2fa", "single-admin-team", "no-admin-team", "sso-bypass"]
+    {
         let r = result(id);
         assert_eq!(r.status, RuleStatus::Partial, "{id}: {r:?}");
-        assert!(r.skipped.iter().any(|s| s.scope == "team:acme-platform" && s.reason.contains("HTTP 403 forbidden")), "{id}: {:?}", r.skipped);
+        assert!(
+            r.skipped.iter().any(|s| s.scope == "team:acme-platform" && s.reason.contains("HTTP 403 forbidden")),
+            "{id}: {:?}",
+            r.skipped
+        );
     }
     // Rules that reason over everyone (absence from a list) cannot run on part of the list.
-    for id in [
-        "inactive-seat",
-        "idp-deprovisioned-member",
-        "orphaned-authorization",
-        "enterprise-admin-not-team-admin",
-    ] {
+    for id in ["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"]
+    {
         let r = result(id);
         assert_eq!(r.status, RuleStatus::Skipped, "{id}: {r:?}");
         assert!(
             r.skipped.iter().all(|s| s.scope == "all")
-                && r.skipped
-                    .iter()
-                    .any(|s| s.reason.contains("HTTP 403 forbidden")),
+                && r.skipped.iter().any(|s| s.reason.contains("HTTP 403 forbidden")),
             "{id}: {:?}",
             r.skipped
         );
@@ -1135,23 +767,14 @@ fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
         .into_iter()
         .filter(|l| !l.contains(" acme-platform/"))
         .filter(|l| {
-            ![
-                "inactive-seat",
-                "idp-deprovisioned-member",
-                "orphaned-authorization",
-                "enterprise-admin-not-team-admin",
-            ]
-            .contains(&l.split(' ').next().unwrap_or(""))
+            !["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"]
+                .contains(&l.split(' ').next().unwrap_or(""))
         })
         .collect();
     assert_eq!(all_lines(&set), expected);
     // Nobody who is only in the unread team is reported as having left (carol, pat, ada, ...).
     for f in &set.findings {
-        assert!(
-            f.subject.team.as_deref() != Some("acme-platform"),
-            "{}",
-            readme_line(f)
-        );
+        assert!(f.subject.team.as_deref() != Some("acme-platform"), "{}", readme_line(f));
     }
     // No high finding remains from the unread team, so the exit code is that of the rest.
     assert_eq!(out.status.code(), Some(13), "{stdout}");
@@ -1172,15 +795,11 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         .gap(team_gap("unread", &["team_members", "app_permissions"]));
     let set = run(&kit);
     assert!(!set.complete);
-    assert_eq!(
-        lines_of(&set, "admin-without-2fa"),
-        lines("admin-without-2fa", &["seen/a@acme.example"])
-    );
+    assert_eq!(lines_of(&set, "admin-without-2fa"), lines("admin-without-2fa", &["seen/a@acme.example"]));
     assert_eq!(status_of(&set, "admin-without-2fa"), RuleStatus::Partial);
     // No admin was read for `unread`, which is not the same as having none.
     assert!(
-        lines_of(&set, "no-admin-team").is_empty()
-            && lines_of(&set, "single-admin-team").is_empty(),
+        lines_of(&set, "no-admin-team").is_empty() && lines_of(&set, "single-admin-team").is_empty(),
         "{:?}",
         all_lines(&set)
     );
@@ -1189,10 +808,7 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         lines_of(&set, "personal-app-collaborator"),
         lines("personal-app-collaborator", &["solo/pal@acme.example"])
     );
-    assert_eq!(
-        status_of(&set, "personal-app-collaborator"),
-        RuleStatus::Partial
-    );
+    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
     // A rule that reasons over everyone is skipped outright.
     assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Skipped);
     assert!(lines_of(&set, "inactive-seat").is_empty());
@@ -1209,10 +825,7 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         ..team_gap("unread", &[])
     };
     let set = run(&kit.clone().gap(app_gap));
-    assert_eq!(
-        status_of(&set, "personal-app-collaborator"),
-        RuleStatus::Skipped
-    );
+    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Skipped);
     assert!(lines_of(&set, "personal-app-collaborator").is_empty());
 }
 
@@ -1235,23 +848,13 @@ fn okta_acme() -> String {
 }
 
 fn findings_files(snapshot: &std::path::Path) -> Vec<Option<(Vec<u8>, std::time::SystemTime)>> {
-    [
-        hkaudit::analyze::FINDINGS_JSON,
-        hkaudit::analyze::FINDINGS_PARQUET,
-    ]
-    .iter()
-    .map(|f| {
-        let p = snapshot.join(f);
-        std::fs::read(&p).ok().map(|b| {
-            (
-                b,
-                std::fs::metadata(&p)
-                    .and_then(|m| m.modified())
-                    .expect("mtime"),
-            )
+    [hkaudit::analyze::FINDINGS_JSON, hkaudit::analyze::FINDINGS_PARQUET]
+        .iter()
+        .map(|f| {
+            let p = snapshot.join(f);
+            std::fs::read(&p).ok().map(|b| (b, std::fs::metadata(&p).and_then(|m| m.modified()).expect("mtime")))
         })
-    })
-    .collect()
+        .collect()
 }
 
 /// Run `hkaudit analyze SNAPSHOT FLAG FILE` and check the refusal: exit 2, one `hkaudit: error:`
@@ -1260,25 +863,11 @@ fn assert_refused(snapshot: &std::path::Path, inputs: &std::path::Path, r: &Refu
     let path = inputs.join(r.file);
     std::fs::write(&path, &r.bytes).expect("write bad input");
     let before = findings_files(snapshot);
-    let out = hkaudit_bin()
-        .arg("analyze")
-        .arg(snapshot)
-        .arg(r.flag)
-        .arg(&path)
-        .output()
-        .expect("runs");
+    let out = hkaudit_bin().arg("analyze").arg(snapshot).arg(r.flag).arg(&path).output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let case = r.case;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{case}: exit code; stderr: {stderr}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "{case}: no summary on stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(out.status.code(), Some(2), "{case}: exit code; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "{case}: no summary on stdout: {}", String::from_utf8_lossy(&out.stdout));
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{case}: one line on stderr:\n{stderr}");
     let line = lines[0];
@@ -1287,15 +876,8 @@ fn assert_refused(snapshot: &std::path::Path, inputs: &std::path::Path, r: &Refu
         Some(n) => format!("{}:{n}: ", path.display()),
         None => format!("{}: ", path.display()),
     };
-    assert!(
-        line.contains(&at),
-        "{case}: `{line}` should point at `{at}`"
-    );
-    assert!(
-        line.contains(r.fix),
-        "{case}: `{line}` should say what to do: `{}`",
-        r.fix
-    );
+    assert!(line.contains(&at), "{case}: `{line}` should point at `{at}`");
+    assert!(line.contains(r.fix), "{case}: `{line}` should say what to do: `{}`", r.fix);
     assert_eq!(
         findings_files(snapshot),
         before,
@@ -1310,22 +892,15 @@ fn refusals() -> Vec<Refusal> {
     let third_line = okta.match_indices('\n').nth(1).expect("three lines").0 + 1;
     non_utf8.splice(third_line..third_line, [b'X', 0xFF, 0xFE, b'Y']);
     let bad_date = okta.replacen("2026-11-18T23:52:00.000Z", "yesterday", 1);
-    let bad_date_line = okta
-        .lines()
-        .position(|l| l.contains("2026-11-18T23:52:00.000Z"))
-        .expect("a login time")
-        + 1;
-    let dave =
-        std::fs::read_to_string(acme_inputs().join("heroku-authorizations-dave.deprov.json"))
-            .expect("export");
+    let bad_date_line = okta.lines().position(|l| l.contains("2026-11-18T23:52:00.000Z")).expect("a login time") + 1;
+    let dave = std::fs::read_to_string(acme_inputs().join("heroku-authorizations-dave.deprov.json")).expect("export");
     let truncated: String = dave.lines().take(20).collect::<Vec<_>>().join("\n");
     vec![
         Refusal {
             case: "idp: no Status column",
             flag: "--idp",
             file: "okta-no-status.csv",
-            bytes: b"User,Login,Activation date\nAda,ada@acme.example,2025-01-01T00:00:00.000Z\n"
-                .to_vec(),
+            bytes: b"User,Login,Activation date\nAda,ada@acme.example,2025-01-01T00:00:00.000Z\n".to_vec(),
             line: Some(1),
             fix: "Download the export again with all columns",
         },
@@ -1413,8 +988,7 @@ fn refusals() -> Vec<Refusal> {
             case: "config: ignore without reason",
             flag: "--config",
             file: "no-reason.toml",
-            bytes: b"[[rules.inactive-seat.ignore]]\nsubject = \"ivan.idle@acme.example\"\n"
-                .to_vec(),
+            bytes: b"[[rules.inactive-seat.ignore]]\nsubject = \"ivan.idle@acme.example\"\n".to_vec(),
             line: Some(2),
             fix: "Add reason = ",
         },
@@ -1437,12 +1011,7 @@ fn bad_input_files_are_refused_with_file_line_and_fix_and_nothing_is_written() {
     std::fs::create_dir_all(&inputs).expect("mkdir");
     for r in refusals() {
         assert_refused(&snapshot, &inputs, &r);
-        assert_eq!(
-            findings_files(&snapshot),
-            vec![None, None],
-            "{}: nothing created",
-            r.case
-        );
+        assert_eq!(findings_files(&snapshot), vec![None, None], "{}: nothing created", r.case);
     }
 }
 
@@ -1452,17 +1021,8 @@ fn bad_input_files_leave_earlier_findings_untouched() {
     let snapshot = acme_copy(dir.path());
     let inputs = dir.path().join("inputs");
     std::fs::create_dir_all(&inputs).expect("mkdir");
-    let good = hkaudit_bin()
-        .arg("analyze")
-        .arg(&snapshot)
-        .output()
-        .expect("runs");
-    assert_ne!(
-        good.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
+    let good = hkaudit_bin().arg("analyze").arg(&snapshot).output().expect("runs");
+    assert_ne!(good.status.code(), Some(2), "{}", String::from_utf8_lossy(&good.stderr));
     assert!(findings_files(&snapshot).iter().all(Option::is_some));
     for r in refusals() {
         // assert_refused compares bytes and mtimes before and after.
@@ -1474,29 +1034,18 @@ fn bad_input_files_leave_earlier_findings_untouched() {
 fn bom_and_semicolons_are_tolerated_and_read_the_same_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let okta = okta_acme();
-    assert!(
-        !okta.contains(';') && !okta.contains('"'),
-        "the fixture converts to semicolons by a plain replace"
-    );
+    assert!(!okta.contains(';') && !okta.contains('"'), "the fixture converts to semicolons by a plain replace");
     let variants = [
         ("plain.csv", okta.clone().into_bytes()),
-        (
-            "bom.csv",
-            [b"\xEF\xBB\xBF".as_slice(), okta.as_bytes()].concat(),
-        ),
+        ("bom.csv", [b"\xEF\xBB\xBF".as_slice(), okta.as_bytes()].concat()),
         ("semicolons.csv", okta.replace(',', ";").into_bytes()),
     ];
     let mut read = Vec::new();
     for (name, bytes) in &variants {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).expect("write");
-        let export =
-            hkaudit::analyze::idp::load_idp_export(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            export.users.len(),
-            okta.lines().count() - 1,
-            "{name}: one user per row"
-        );
+        let export = hkaudit::analyze::idp::load_idp_export(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(export.users.len(), okta.lines().count() - 1, "{name}: one user per row");
         read.push((export.domains().clone(), export.users));
     }
     assert_eq!(read[1], read[0], "a BOM changes nothing");
@@ -1515,15 +1064,8 @@ fn bom_and_semicolons_are_tolerated_and_read_the_same_rows() {
             .arg(&out_dir)
             .output()
             .expect("runs");
-        assert_eq!(
-            out.status.code(),
-            Some(13),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.push(all_lines(
-            &hkaudit::analyze::read_findings(&out_dir).expect("findings"),
-        ));
+        assert_eq!(out.status.code(), Some(13), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        outputs.push(all_lines(&hkaudit::analyze::read_findings(&out_dir).expect("findings")));
     }
     assert_eq!(outputs[1], outputs[0]);
     assert_eq!(outputs[2], outputs[0]);
@@ -1544,15 +1086,8 @@ fn analyze_acme(extra: &[&str]) -> (Option<i32>, String) {
         .args(extra)
         .output()
         .expect("runs");
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).expect("utf-8"),
-    )
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), String::from_utf8(out.stdout).expect("utf-8"))
 }
 
 #[test]
@@ -1561,10 +1096,7 @@ fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
     assert_eq!(code, Some(13), "acme's highest finding is high:\n{summary}");
     let first = summary.lines().next().expect("a summary");
     assert!(!first.starts_with("INCOMPLETE"), "{summary}");
-    assert_eq!(
-        first,
-        "snapshot acme-fixture: 21 findings (0 critical, 10 high, 7 medium, 3 low, 1 info)"
-    );
+    assert_eq!(first, "snapshot acme-fixture: 21 findings (0 critical, 10 high, 7 medium, 3 low, 1 info)");
     for (rule, n) in [
         ("inactive-seat", 2),
         ("idp-deprovisioned-member", 5),
@@ -1580,16 +1112,8 @@ fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
             "{rule} {n} in\n{summary}"
         );
     }
-    assert_eq!(
-        analyze_acme(&["--fail-on", "critical"]).0,
-        Some(0),
-        "complete and nothing critical"
-    );
-    assert_eq!(
-        analyze_acme(&["--fail-on", "medium"]).0,
-        Some(13),
-        "the highest severity decides the code"
-    );
+    assert_eq!(analyze_acme(&["--fail-on", "critical"]).0, Some(0), "complete and nothing critical");
+    assert_eq!(analyze_acme(&["--fail-on", "medium"]).0, Some(13), "the highest severity decides the code");
     assert_eq!(analyze_acme(&[]).0, Some(13), "--fail-on defaults to info");
 }
 

@@ -50,10 +50,8 @@ pub fn acme_dir() -> PathBuf {
 /// The hyper-schema `$schema` URIs are dropped (the validator is told draft 4 explicitly).
 pub fn load_schema() -> Value {
     let path = schema_path();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut doc: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
     adapt(&mut doc);
     let role_enum = doc
         .pointer_mut("/definitions/team/definitions/role/enum")
@@ -70,8 +68,7 @@ fn adapt(value: &mut Value) {
         Value::Object(map) => {
             map.remove("$schema");
             let strict = map.get("strictProperties") == Some(&Value::Bool(true));
-            if strict && map.contains_key("properties") && !map.contains_key("additionalProperties")
-            {
+            if strict && map.contains_key("properties") && !map.contains_key("additionalProperties") {
                 map.insert("additionalProperties".into(), Value::Bool(false));
             }
             for child in map.values_mut() {
@@ -101,12 +98,8 @@ fn validators() -> &'static Validators {
     static CELL: OnceLock<Validators> = OnceLock::new();
     CELL.get_or_init(|| {
         let doc = load_schema();
-        let names: Vec<String> = doc["definitions"]
-            .as_object()
-            .expect("schema has definitions")
-            .keys()
-            .cloned()
-            .collect();
+        let names: Vec<String> =
+            doc["definitions"].as_object().expect("schema has definitions").keys().cloned().collect();
         let mut root = doc;
         let by_name = names
             .into_iter()
@@ -134,10 +127,7 @@ pub fn validate(definition: &str, value: &Value) -> Result<(), Vec<String>> {
         .by_name
         .get(definition)
         .unwrap_or_else(|| panic!("the schema has no definition named {definition:?}"));
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{}: {e}", e.instance_path())).collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -149,8 +139,7 @@ pub fn validate(definition: &str, value: &Value) -> Result<(), Vec<String>> {
 // The Acme fixture
 
 fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -207,9 +196,7 @@ fn definitions_for(rel: &str, object: &Value, team_apps: &[String]) -> Option<Ve
         ["oauth-authorizations.json"] => vec!["oauth-authorization"],
         // `heroku authorizations --json` exports: the CLI prints the API's objects as they are.
         ["inputs", _] => vec!["oauth-authorization"],
-        _ => panic!(
-            "fixtures/acme/{rel}: not a file of docs/fixtures.md; classify it in conformance.rs"
-        ),
+        _ => panic!("fixtures/acme/{rel}: not a file of docs/fixtures.md; classify it in conformance.rs"),
     };
     Some(defs)
 }
@@ -223,18 +210,13 @@ fn every_acme_object_conforms_to_its_definition() {
     let mut failures = Vec::new();
     let mut checked = 0usize;
     for path in &files {
-        let rel = path
-            .strip_prefix(&acme)
-            .expect("under acme")
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = path.strip_prefix(&acme).expect("under acme").to_string_lossy().replace('\\', "/");
         let value = read_json(path);
         if rel == "sandbox.json" {
             continue;
         }
-        let items = value
-            .as_array()
-            .unwrap_or_else(|| panic!("fixtures/acme/{rel}: every resource file is a JSON array"));
+        let items =
+            value.as_array().unwrap_or_else(|| panic!("fixtures/acme/{rel}: every resource file is a JSON array"));
         for (i, item) in items.iter().enumerate() {
             let Some(defs) = definitions_for(&rel, item, &team_apps) else {
                 continue;
@@ -242,24 +224,13 @@ fn every_acme_object_conforms_to_its_definition() {
             for def in defs {
                 checked += 1;
                 if let Err(errors) = validate(def, item) {
-                    failures.push(format!(
-                        "{rel}[{i}] as {def}:\n    {}",
-                        errors.join("\n    ")
-                    ));
+                    failures.push(format!("{rel}[{i}] as {def}:\n    {}", errors.join("\n    ")));
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} non-conforming objects:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        checked > 300,
-        "only {checked} objects checked: is fixtures/acme complete?"
-    );
+    assert!(failures.is_empty(), "{} non-conforming objects:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked > 300, "only {checked} objects checked: is fixtures/acme complete?");
 }
 
 fn keys_sorted(value: &Value, at: &str, out: &mut Vec<String>) {
@@ -292,17 +263,11 @@ fn acme_files_are_canonical_json() {
     for path in &files {
         let text = std::fs::read_to_string(path).expect("readable");
         let value: Value = serde_json::from_str(&text).expect("JSON");
-        let rel = path
-            .strip_prefix(&acme)
-            .expect("under acme")
-            .display()
-            .to_string();
+        let rel = path.strip_prefix(&acme).expect("under acme").display().to_string();
         keys_sorted(&value, &rel, &mut problems);
         let pretty = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
         if pretty != text {
-            problems.push(format!(
-                "{rel}: not pretty-printed (2 spaces, trailing newline)"
-            ));
+            problems.push(format!("{rel}: not pretty-printed (2 spaces, trailing newline)"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -317,17 +282,10 @@ fn sandbox_json_has_the_documented_shape() {
     let accounts = read_json(&acme_dir().join("accounts.json"));
     for token in tokens {
         let token_value = token["token"].as_str().expect("token is a string");
-        assert!(
-            token_value.contains("PLANTED-SECRET"),
-            "tokens are greppable planted secrets"
-        );
+        assert!(token_value.contains("PLANTED-SECRET"), "tokens are greppable planted secrets");
         let email = token["account"].as_str().expect("account is an email");
         assert!(
-            accounts
-                .as_array()
-                .expect("array")
-                .iter()
-                .any(|a| a["email"] == email),
+            accounts.as_array().expect("array").iter().any(|a| a["email"] == email),
             "token account {email} has an entry in accounts.json"
         );
     }
@@ -375,10 +333,7 @@ fn drifted_objects_are_rejected() {
     // Extra key on a strict resource.
     let mut extra = team.clone();
     extra["last_login"] = json!("2024-01-01T12:00:00Z");
-    assert!(
-        validate("team", &extra).is_err(),
-        "extra key accepted on strict team"
-    );
+    assert!(validate("team", &extra).is_err(), "extra key accepted on strict team");
     // Extra key inside a strict nested object.
     let invitation = json!({
         "id": "01234567-89ab-cdef-0123-456789abcdef",
@@ -392,47 +347,28 @@ fn drifted_objects_are_rejected() {
     assert_eq!(validate("team-invitation", &invitation), Ok(()));
     let mut nested = invitation.clone();
     nested["user"]["two_factor_authentication"] = json!(true);
-    assert!(
-        validate("team-invitation", &nested).is_err(),
-        "extra nested key accepted"
-    );
+    assert!(validate("team-invitation", &nested).is_err(), "extra nested key accepted");
     // Wrong type.
     let mut wrong_type = team.clone();
     wrong_type["default"] = json!("false");
-    assert!(
-        validate("team", &wrong_type).is_err(),
-        "string accepted for a boolean"
-    );
+    assert!(validate("team", &wrong_type).is_err(), "string accepted for a boolean");
     // Bad enum, and the one named exception.
     let mut bad_enum = team.clone();
     bad_enum["role"] = json!("superuser");
-    assert!(
-        validate("team", &bad_enum).is_err(),
-        "role superuser accepted"
-    );
+    assert!(validate("team", &bad_enum).is_err(), "role superuser accepted");
     let mut viewer = team.clone();
     viewer["role"] = json!("viewer");
-    assert_eq!(
-        validate("team", &viewer),
-        Ok(()),
-        "viewer is the named exception"
-    );
+    assert_eq!(validate("team", &viewer), Ok(()), "viewer is the named exception");
     let mut bad_type = team.clone();
     bad_type["type"] = json!("personal");
-    assert!(
-        validate("team", &bad_type).is_err(),
-        "team type personal accepted"
-    );
+    assert!(validate("team", &bad_type).is_err(), "team type personal accepted");
     // Formats: ids are UUIDs, timestamps are date-times.
     let mut bad_id = team.clone();
     bad_id["id"] = json!("team-1");
     assert!(validate("team", &bad_id).is_err(), "non-UUID id accepted");
     let mut bad_date = team.clone();
     bad_date["created_at"] = json!("yesterday");
-    assert!(
-        validate("team", &bad_date).is_err(),
-        "non-date-time accepted"
-    );
+    assert!(validate("team", &bad_date).is_err(), "non-date-time accepted");
     // `required` (team-member) and patterns (app name).
     let member = json!({
         "created_at": "2024-01-01T12:00:00Z",
@@ -444,31 +380,17 @@ fn drifted_objects_are_rejected() {
     assert_eq!(validate("team-member", &member), Ok(()));
     let mut missing = member.clone();
     missing.as_object_mut().expect("object").remove("federated");
-    assert!(
-        validate("team-member", &missing).is_err(),
-        "missing required key accepted"
-    );
-    let app =
-        json!({"id": "01234567-89ab-cdef-0123-456789abcdef", "name": "<script>alert(1)</script>"});
-    assert!(
-        validate("app", &app).is_err(),
-        "app name outside the pattern accepted"
-    );
+    assert!(validate("team-member", &missing).is_err(), "missing required key accepted");
+    let app = json!({"id": "01234567-89ab-cdef-0123-456789abcdef", "name": "<script>alert(1)</script>"});
+    assert!(validate("app", &app).is_err(), "app name outside the pattern accepted");
     // The error text says where.
     let errors = validate("team", &wrong_type).expect_err("invalid");
     assert!(errors.iter().any(|e| e.contains("/default")), "{errors:?}");
 }
 
 /// The real header rows of each identity-provider export (see shared/heroku/NOTES.md).
-const OKTA_HEADER: &[&str] = &[
-    "User",
-    "Login",
-    "Status",
-    "Activation date",
-    "Authentication Source",
-    "Last Login",
-    "Last Password Change",
-];
+const OKTA_HEADER: &[&str] =
+    &["User", "Login", "Status", "Activation date", "Authentication Source", "Last Login", "Last Password Change"];
 const ENTRA_HEADER: &[&str] = &[
     "userPrincipalName",
     "displayName",
@@ -543,14 +465,9 @@ fn idp_exports_have_their_real_headers() {
         ("google-workspace-users.csv", GOOGLE_HEADER),
     ] {
         let path = inputs.join(file);
-        let mut reader = csv::Reader::from_path(&path)
-            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-        let found: Vec<String> = reader
-            .headers()
-            .expect("header row")
-            .iter()
-            .map(str::to_owned)
-            .collect();
+        let mut reader =
+            csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        let found: Vec<String> = reader.headers().expect("header row").iter().map(str::to_owned).collect();
         assert_eq!(found, header, "{file}: header");
         let mut rows = 0;
         for record in reader.records() {
@@ -582,10 +499,7 @@ impl Acme {
         Acme {
             token: token["token"].as_str().expect("token").to_owned(),
             caller: token["account"].as_str().expect("account").to_owned(),
-            now: sandbox["now"]
-                .as_str()
-                .and_then(|t| t.parse().ok())
-                .expect("sandbox.json now"),
+            now: sandbox["now"].as_str().and_then(|t| t.parse().ok()).expect("sandbox.json now"),
             dir,
         }
     }
@@ -601,9 +515,7 @@ impl Acme {
 }
 
 fn str_of<'v>(value: &'v Value, key: &str) -> &'v str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} of {value}"))
+    value[key].as_str().unwrap_or_else(|| panic!("{key} of {value}"))
 }
 
 /// A crawl over real HTTP: every object validated, every shortfall and violation collected.
@@ -630,42 +542,22 @@ impl Crawl {
         if let Some(range) = range {
             request = request.header("Range", range);
         }
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let response = request.bearer_auth(&self.token).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = response.status().as_u16();
-        let next_range = response
-            .headers()
-            .get("next-range")
-            .map(|v| v.to_str().expect("ascii").to_owned());
+        let next_range = response.headers().get("next-range").map(|v| v.to_str().expect("ascii").to_owned());
         let bytes = response.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            panic!(
-                "GET {path}: {status} body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&bytes)
-            )
+            panic!("GET {path}: {status} body is not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
         });
-        Got {
-            status,
-            next_range,
-            body,
-        }
+        Got { status, next_range, body }
     }
 
     fn check(&mut self, what: &str, definitions: &[&str], value: &Value) {
         for definition in definitions {
             self.validated += 1;
             if let Err(errors) = validate(definition, value) {
-                let label = value
-                    .get("id")
-                    .or_else(|| value.get("name"))
-                    .map_or_else(String::new, |v| format!(" {v}"));
-                self.violations.push(format!(
-                    "{what}{label} as {definition}:\n    {}",
-                    errors.join("\n    ")
-                ));
+                let label = value.get("id").or_else(|| value.get("name")).map_or_else(String::new, |v| format!(" {v}"));
+                self.violations.push(format!("{what}{label} as {definition}:\n    {}", errors.join("\n    ")));
             }
         }
     }
@@ -674,10 +566,7 @@ impl Crawl {
     async fn object(&mut self, path: &str, definitions: &[&str]) -> Value {
         let got = self.send(path, Some(ACCEPT_V3), None).await;
         if got.status != 200 || !got.body.is_object() {
-            self.violations.push(format!(
-                "GET {path}: expected 200 and an object, got {} {}",
-                got.status, got.body
-            ));
+            self.violations.push(format!("GET {path}: expected 200 and an object, got {} {}", got.status, got.body));
             return Value::Null;
         }
         self.check(&format!("GET {path}"), definitions, &got.body);
@@ -700,11 +589,7 @@ impl Crawl {
         loop {
             pages += 1;
             let got = self.send(path, Some(accept), range.as_deref()).await;
-            let Some(page) = got
-                .body
-                .as_array()
-                .filter(|_| matches!(got.status, 200 | 206))
-            else {
+            let Some(page) = got.body.as_array().filter(|_| matches!(got.status, 200 | 206)) else {
                 self.violations.push(format!(
                     "GET {path} (Range {range:?}): expected 200/206 and an array, got {} {}",
                     got.status, got.body
@@ -716,9 +601,7 @@ impl Crawl {
             }
             items.extend(page.iter().cloned());
             match got.next_range {
-                Some(next) if got.status == 206 && Some(&next) != range.as_ref() && pages < 500 => {
-                    range = Some(next)
-                }
+                Some(next) if got.status == 206 && Some(&next) != range.as_ref() && pages < 500 => range = Some(next),
                 Some(next) => {
                     self.violations.push(format!(
                         "GET {path}: page {pages} answered {} with Next-Range {next:?} after Range {range:?}",
@@ -727,17 +610,14 @@ impl Crawl {
                     return items;
                 }
                 None if got.status == 206 => {
-                    self.violations
-                        .push(format!("GET {path}: 206 without Next-Range"));
+                    self.violations.push(format!("GET {path}: 206 without Next-Range"));
                     return items;
                 }
                 None => break,
             }
         }
         if items.is_empty() && expected > 0 {
-            self.violations.push(format!(
-                "GET {path}: served NO objects where the fixture has {expected}"
-            ));
+            self.violations.push(format!("GET {path}: served NO objects where the fixture has {expected}"));
         } else if items.len() != expected {
             self.violations.push(format!(
                 "GET {path}: served {} objects over {pages} pages, the fixture has {expected}",
@@ -749,31 +629,18 @@ impl Crawl {
         ids.sort_by_key(|v| v.to_string());
         ids.dedup();
         if ids.len() != all {
-            self.violations.push(format!(
-                "GET {path}: {} objects served twice across pages",
-                all - ids.len()
-            ));
+            self.violations.push(format!("GET {path}: {} objects served twice across pages", all - ids.len()));
         }
         items
     }
 
     /// An error answer: the status, and a body of exactly `{id, message, url}` strings.
     async fn error(&mut self, what: &str, got: Got, status: u16, id: &str) {
-        let keys: Vec<&str> = got
-            .body
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        let strings = ["id", "message", "url"]
-            .iter()
-            .all(|k| got.body[k].as_str().is_some_and(|s| !s.is_empty()));
+        let keys: Vec<&str> = got.body.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let strings = ["id", "message", "url"].iter().all(|k| got.body[k].as_str().is_some_and(|s| !s.is_empty()));
         let mut sorted = keys.clone();
         sorted.sort_unstable();
-        if got.status != status
-            || got.body["id"] != id
-            || sorted != ["id", "message", "url"]
-            || !strings
-        {
+        if got.status != status || got.body["id"] != id || sorted != ["id", "message", "url"] || !strings {
             self.violations.push(format!(
                 "{what}: expected {status} {{id: {id:?}, message, url}}, got {} {}",
                 got.status, got.body
@@ -789,24 +656,17 @@ const ACCEPT_INVITATIONS: &str = "application/vnd.heroku+json; version=3.team-in
 fn gunzip(bytes: &[u8]) -> Value {
     use std::io::Read;
     let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .expect("archive is gzip");
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("archive is gzip");
     serde_json::from_str(&text).expect("archive is JSON")
 }
 
 /// The route templates `Route::classify` knows, read from the sandbox's source, so a new
 /// endpoint that this crawl does not visit fails the test instead of going unchecked.
 fn served_templates() -> Vec<String> {
-    let source = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox/server.rs"),
-    )
-    .expect("server.rs");
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox/server.rs"))
+        .expect("server.rs");
     let start = source.find("fn classify").expect("Route::classify");
-    let end = start
-        + source[start..]
-            .find("_ => return None")
-            .expect("its fallback");
+    let end = start + source[start..].find("_ => return None").expect("its fallback");
     let mut templates: Vec<String> = source[start..end]
         .match_indices("(\"/")
         .map(|(i, _)| {
@@ -816,11 +676,7 @@ fn served_templates() -> Vec<String> {
         .collect();
     templates.sort();
     templates.dedup();
-    assert!(
-        templates.len() >= 20,
-        "read only {} route templates from server.rs: {templates:?}",
-        templates.len()
-    );
+    assert!(templates.len() >= 20, "read only {} route templates from server.rs: {templates:?}", templates.len());
     templates
 }
 
@@ -833,9 +689,7 @@ async fn everything_the_sandbox_serves_conforms() {
 
     let acme = Acme::load();
     let fixture = Fixture::load(&acme.dir).expect("fixtures/acme loads");
-    let handle = sandbox::start(SandboxConfig::new(fixture))
-        .await
-        .expect("sandbox starts");
+    let handle = sandbox::start(SandboxConfig::new(fixture)).await.expect("sandbox starts");
     let mut c = Crawl {
         base: handle.url(),
         token: acme.token.clone(),
@@ -854,10 +708,7 @@ async fn everything_the_sandbox_serves_conforms() {
     // Account.
     let account = c.object("/account", &["account"]).await;
     if account["email"] != acme.caller.as_str() {
-        c.violations.push(format!(
-            "/account is {} not the token's owner",
-            account["email"]
-        ));
+        c.violations.push(format!("/account is {} not the token's owner", account["email"]));
     }
     c.object("/account/rate-limits", &["rate-limit"]).await;
     floor += 2;
@@ -866,26 +717,11 @@ async fn everything_the_sandbox_serves_conforms() {
     let eas = acme.list("enterprise-accounts.json");
     floor += eas.len() * 3;
     let teams = acme.list("teams.json");
-    c.list(
-        "/enterprise-accounts",
-        ACCEPT_V3,
-        Some("id ..; max=1"),
-        &["enterprise-account"],
-        eas.len(),
-    )
-    .await;
+    c.list("/enterprise-accounts", ACCEPT_V3, Some("id ..; max=1"), &["enterprise-account"], eas.len()).await;
     for ea in &eas {
         let (id, name) = (str_of(ea, "id"), str_of(ea, "name"));
-        c.object(
-            &format!("/enterprise-accounts/{id}"),
-            &["enterprise-account"],
-        )
-        .await;
-        c.object(
-            &format!("/enterprise-accounts/{name}"),
-            &["enterprise-account"],
-        )
-        .await;
+        c.object(&format!("/enterprise-accounts/{id}"), &["enterprise-account"]).await;
+        c.object(&format!("/enterprise-accounts/{name}"), &["enterprise-account"]).await;
         let members = acme.list(&format!("enterprise-accounts/{name}/members.json"));
         floor += members.len();
         c.list(
@@ -896,43 +732,19 @@ async fn everything_the_sandbox_serves_conforms() {
             members.len(),
         )
         .await;
-        let ea_teams = teams
-            .iter()
-            .filter(|t| t["enterprise_account"]["id"] == ea["id"])
-            .count();
+        let ea_teams = teams.iter().filter(|t| t["enterprise_account"]["id"] == ea["id"]).count();
         floor += ea_teams;
-        c.list(
-            &format!("/enterprise-accounts/{name}/teams"),
-            ACCEPT_V3,
-            Some("name ..; max=2"),
-            &["team"],
-            ea_teams,
-        )
-        .await;
+        c.list(&format!("/enterprise-accounts/{name}/teams"), ACCEPT_V3, Some("name ..; max=2"), &["team"], ea_teams)
+            .await;
 
         let events = acme.list(&format!("enterprise-accounts/{name}/events.json"));
-        let midnight = acme
-            .now
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc();
+        let midnight = acme.now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
         let archived = events
             .iter()
-            .filter(|e| {
-                str_of(e, "created_at")
-                    .parse::<chrono::DateTime<chrono::Utc>>()
-                    .is_ok_and(|t| t < midnight)
-            })
+            .filter(|e| str_of(e, "created_at").parse::<chrono::DateTime<chrono::Utc>>().is_ok_and(|t| t < midnight))
             .count();
         floor += archived + events.len();
-        let got = c
-            .send(
-                &format!("/enterprise-accounts/{id}/archives"),
-                Some(ACCEPT_V3),
-                None,
-            )
-            .await;
+        let got = c.send(&format!("/enterprise-accounts/{id}/archives"), Some(ACCEPT_V3), None).await;
         let archives = got.body.as_array().cloned().unwrap_or_default();
         if got.status != 200 || (archives.is_empty() && !events.is_empty()) {
             c.violations.push(format!(
@@ -946,61 +758,34 @@ async fn everything_the_sandbox_serves_conforms() {
         for archive in &archives {
             c.check("GET .../archives", &["archive"], archive);
             let (year, month) = (&archive["year"], str_of(archive, "month"));
-            let one = c
-                .object(
-                    &format!("/enterprise-accounts/{name}/archives/{year}/{month}"),
-                    &["archive"],
-                )
-                .await;
+            let one = c.object(&format!("/enterprise-accounts/{name}/archives/{year}/{month}"), &["archive"]).await;
             if &one != archive {
-                c.violations.push(format!(
-                    "archive {year}/{month} differs from its list entry"
-                ));
+                c.violations.push(format!("archive {year}/{month} differs from its list entry"));
             }
-            let download = c
-                .client
-                .get(str_of(archive, "url"))
-                .send()
-                .await
-                .expect("archive download");
+            let download = c.client.get(str_of(archive, "url")).send().await.expect("archive download");
             let bytes = download.bytes().await.expect("archive bytes");
-            if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
-                != str_of(archive, "checksum")
-            {
-                c.violations
-                    .push(format!("archive {year}/{month}: checksum mismatch"));
+            if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != str_of(archive, "checksum") {
+                c.violations.push(format!("archive {year}/{month}: checksum mismatch"));
             }
             let content = gunzip(&bytes);
             let list = content["entries"].as_array().cloned().unwrap_or_default();
             for entry in &list {
-                c.check(
-                    &format!("archive {year}/{month} entry"),
-                    &["audit-trail-event"],
-                    entry,
-                );
+                c.check(&format!("archive {year}/{month} entry"), &["audit-trail-event"], entry);
             }
             entries += list.len();
         }
         if entries != archived {
-            c.violations.push(format!(
-                "archives of {name} hold {entries} events, the fixture has {archived} before today"
-            ));
+            c.violations
+                .push(format!("archives of {name} hold {entries} events, the fixture has {archived} before today"));
         }
-        let mut days: Vec<&str> = events
-            .iter()
-            .map(|e| &str_of(e, "created_at")[..10])
-            .collect();
+        let mut days: Vec<&str> = events.iter().map(|e| &str_of(e, "created_at")[..10]).collect();
         days.sort_unstable();
         days.dedup();
         if days.is_empty() {
-            c.violations
-                .push(format!("{name}: the fixture has no events to crawl"));
+            c.violations.push(format!("{name}: the fixture has no events to crawl"));
         }
         for day in days {
-            let on_day = events
-                .iter()
-                .filter(|e| str_of(e, "created_at").starts_with(day))
-                .count();
+            let on_day = events.iter().filter(|e| str_of(e, "created_at").starts_with(day)).count();
             c.list(
                 &format!("/enterprise-accounts/{id}/events?day={day}"),
                 ACCEPT_V3,
@@ -1017,14 +802,7 @@ async fn everything_the_sandbox_serves_conforms() {
     // Teams and what hangs off them.
     let apps = acme.list("apps.json");
     floor += teams.len() * 3;
-    c.list(
-        "/teams",
-        ACCEPT_V3,
-        Some("id ..; max=2"),
-        &["team"],
-        teams.len(),
-    )
-    .await;
+    c.list("/teams", ACCEPT_V3, Some("id ..; max=2"), &["team"], teams.len()).await;
     for team in &teams {
         let (id, name) = (str_of(team, "id"), str_of(team, "name"));
         c.object(&format!("/teams/{id}"), &["team"]).await;
@@ -1034,24 +812,10 @@ async fn everything_the_sandbox_serves_conforms() {
         let idps = acme.list(&format!("teams/{name}/identity-providers.json"));
         let features = acme.list(&format!("teams/{name}/features.json"));
         let team_apps = apps.iter().filter(|a| a["team"]["name"] == name).count();
-        floor +=
-            members.len() * 2 + invitations.len() * 2 + idps.len() + features.len() + team_apps * 2;
-        c.list(
-            &format!("/teams/{id}/members"),
-            ACCEPT_V3,
-            Some("email ..; max=3"),
-            &["team-member"],
-            members.len(),
-        )
-        .await;
-        c.list(
-            &format!("/teams/{name}/members"),
-            ACCEPT_V3,
-            None,
-            &["team-member"],
-            members.len(),
-        )
-        .await;
+        floor += members.len() * 2 + invitations.len() * 2 + idps.len() + features.len() + team_apps * 2;
+        c.list(&format!("/teams/{id}/members"), ACCEPT_V3, Some("email ..; max=3"), &["team-member"], members.len())
+            .await;
+        c.list(&format!("/teams/{name}/members"), ACCEPT_V3, None, &["team-member"], members.len()).await;
         for accept in [ACCEPT_V3, ACCEPT_INVITATIONS] {
             c.list(
                 &format!("/teams/{name}/invitations"),
@@ -1062,30 +826,9 @@ async fn everything_the_sandbox_serves_conforms() {
             )
             .await;
         }
-        c.list(
-            &format!("/teams/{name}/identity-providers"),
-            ACCEPT_V3,
-            None,
-            &["identity-provider"],
-            idps.len(),
-        )
-        .await;
-        c.list(
-            &format!("/teams/{name}/features"),
-            ACCEPT_V3,
-            None,
-            &["team-feature"],
-            features.len(),
-        )
-        .await;
-        c.list(
-            &format!("/teams/{name}/apps"),
-            ACCEPT_V3,
-            Some("name ..; max=2"),
-            &["team-app"],
-            team_apps,
-        )
-        .await;
+        c.list(&format!("/teams/{name}/identity-providers"), ACCEPT_V3, None, &["identity-provider"], idps.len()).await;
+        c.list(&format!("/teams/{name}/features"), ACCEPT_V3, None, &["team-feature"], features.len()).await;
+        c.list(&format!("/teams/{name}/apps"), ACCEPT_V3, Some("name ..; max=2"), &["team-app"], team_apps).await;
         let entities = c
             .list(
                 &format!("/teams/{id}/permissions"),
@@ -1100,47 +843,25 @@ async fn everything_the_sandbox_serves_conforms() {
             let grants = acme.list(&format!("apps/{app}/collaborators.json")).len();
             let users = entity["users"].as_array().map_or(0, Vec::len);
             if users != grants {
-                c.violations.push(format!(
-                    "/teams/{id}/permissions: {app} lists {users} users, the fixture grants {grants}"
-                ));
+                c.violations
+                    .push(format!("/teams/{id}/permissions: {app} lists {users} users, the fixture grants {grants}"));
             }
         }
     }
     let got = c.send("/teams/permissions", Some(ACCEPT_V3), None).await;
     let permissions = got.body.as_array().cloned().unwrap_or_default();
     if got.status != 200 || permissions.len() != 4 {
-        c.violations.push(format!(
-            "GET /teams/permissions: {} {}",
-            got.status, got.body
-        ));
+        c.violations.push(format!("GET /teams/permissions: {} {}", got.status, got.body));
     }
     for permission in &permissions {
-        c.check(
-            "GET /teams/permissions",
-            &["team-app-permission"],
-            permission,
-        );
+        c.check("GET /teams/permissions", &["team-app-permission"], permission);
     }
     floor += 4;
 
     // Apps: everything an app has, by id and by name.
     floor += apps.len() * 3;
-    c.list(
-        "/apps",
-        ACCEPT_V3,
-        Some("id ..; max=4"),
-        &["app"],
-        apps.len(),
-    )
-    .await;
-    c.list(
-        "/apps",
-        ACCEPT_V3,
-        Some("updated_at ..; max=7, order=desc"),
-        &["app"],
-        apps.len(),
-    )
-    .await;
+    c.list("/apps", ACCEPT_V3, Some("id ..; max=4"), &["app"], apps.len()).await;
+    c.list("/apps", ACCEPT_V3, Some("updated_at ..; max=7, order=desc"), &["app"], apps.len()).await;
     for app in &apps {
         let (id, name) = (str_of(app, "id"), str_of(app, "name"));
         c.object(&format!("/apps/{id}"), &["app"]).await;
@@ -1158,20 +879,8 @@ async fn everything_the_sandbox_serves_conforms() {
         )
         .await;
         if app["team"].is_null() {
-            let got = c
-                .send(
-                    &format!("/teams/apps/{name}/collaborators"),
-                    Some(ACCEPT_V3),
-                    None,
-                )
-                .await;
-            c.error(
-                &format!("/teams/apps/{name}/collaborators (personal app)"),
-                got,
-                404,
-                "not_found",
-            )
-            .await;
+            let got = c.send(&format!("/teams/apps/{name}/collaborators"), Some(ACCEPT_V3), None).await;
+            c.error(&format!("/teams/apps/{name}/collaborators (personal app)"), got, 404, "not_found").await;
         } else {
             floor += collaborators.len();
             c.list(
@@ -1183,14 +892,7 @@ async fn everything_the_sandbox_serves_conforms() {
             )
             .await;
         }
-        c.list(
-            &format!("/apps/{name}/releases"),
-            ACCEPT_V3,
-            Some("id ..; max=3"),
-            &["release"],
-            releases.len(),
-        )
-        .await;
+        c.list(&format!("/apps/{name}/releases"), ACCEPT_V3, Some("id ..; max=3"), &["release"], releases.len()).await;
         c.list(
             &format!("/apps/{id}/releases"),
             ACCEPT_V3,
@@ -1199,31 +901,15 @@ async fn everything_the_sandbox_serves_conforms() {
             releases.len(),
         )
         .await;
-        c.list(
-            &format!("/apps/{name}/builds"),
-            ACCEPT_V3,
-            Some("started_at ..; max=3"),
-            &["build"],
-            builds.len(),
-        )
-        .await;
+        c.list(&format!("/apps/{name}/builds"), ACCEPT_V3, Some("started_at ..; max=3"), &["build"], builds.len())
+            .await;
     }
 
     // OAuth: the caller's own only.
-    let mine = acme
-        .list("oauth-authorizations.json")
-        .iter()
-        .filter(|a| a["user"]["email"] == acme.caller.as_str())
-        .count();
+    let mine =
+        acme.list("oauth-authorizations.json").iter().filter(|a| a["user"]["email"] == acme.caller.as_str()).count();
     floor += mine;
-    c.list(
-        "/oauth/authorizations",
-        ACCEPT_V3,
-        Some("id ..; max=1"),
-        &["oauth-authorization"],
-        mine,
-    )
-    .await;
+    c.list("/oauth/authorizations", ACCEPT_V3, Some("id ..; max=1"), &["oauth-authorization"], mine).await;
 
     // Errors.
     let got = c.send("/teams/no-such-team", Some(ACCEPT_V3), None).await;
@@ -1232,20 +918,12 @@ async fn everything_the_sandbox_serves_conforms() {
     c.error("unknown endpoint", got, 404, "not_found").await;
     let got = c.send("/teams", None, None).await;
     c.error("no Accept", got, 406, "not_acceptable").await;
-    let got = c
-        .send("/teams", Some(ACCEPT_V3), Some("id ..; max=banana"))
-        .await;
+    let got = c.send("/teams", Some(ACCEPT_V3), Some("id ..; max=banana")).await;
     c.error("bad Range", got, 400, "bad_request").await;
-    let got = c
-        .send("/teams", Some(ACCEPT_V3), Some("created_at ..; max=2"))
-        .await;
-    c.error("Range on an unsortable field", got, 400, "bad_request")
-        .await;
-    let got = c
-        .send("/enterprise-accounts/acme/events", Some(ACCEPT_V3), None)
-        .await;
-    c.error("events without day", got, 422, "invalid_params")
-        .await;
+    let got = c.send("/teams", Some(ACCEPT_V3), Some("created_at ..; max=2")).await;
+    c.error("Range on an unsortable field", got, 400, "bad_request").await;
+    let got = c.send("/enterprise-accounts/acme/events", Some(ACCEPT_V3), None).await;
+    c.error("events without day", got, 422, "invalid_params").await;
     let unauthorized = Crawl {
         token: "not-a-token".into(),
         base: c.base.clone(),
@@ -1266,39 +944,19 @@ async fn everything_the_sandbox_serves_conforms() {
         .expect("POST answered");
     let status = response.status().as_u16();
     let body = response.json().await.expect("405 body is JSON");
-    c.error(
-        "POST",
-        Got {
-            status,
-            next_range: None,
-            body,
-        },
-        405,
-        "method_not_allowed",
-    )
-    .await;
+    c.error("POST", Got { status, next_range: None, body }, 405, "method_not_allowed").await;
     floor += 8;
 
     // 429 and 403 need their own sandboxes: a one-token pool, and a forbidden team.
     let mut config = SandboxConfig::new(Fixture::load(&acme.dir).expect("fixture"));
-    config.rate_limit = RateLimitConfig {
-        capacity: 1,
-        refill_per_minute: 0.0,
-    };
+    config.rate_limit = RateLimitConfig { capacity: 1, refill_per_minute: 0.0 };
     config.faults.forbid_team = vec!["acme-web".into()];
     let limited = sandbox::start(config).await.expect("second sandbox");
-    let other = Crawl {
-        base: limited.url(),
-        token: acme.token.clone(),
-        ..unauthorized
-    };
-    let first = other
-        .send("/teams/acme-web/members", Some(ACCEPT_V3), None)
-        .await;
+    let other = Crawl { base: limited.url(), token: acme.token.clone(), ..unauthorized };
+    let first = other.send("/teams/acme-web/members", Some(ACCEPT_V3), None).await;
     c.error("forbidden team", first, 403, "forbidden").await;
     let second = other.send("/teams", Some(ACCEPT_V3), None).await;
-    c.error("empty rate-limit pool", second, 429, "rate_limit")
-        .await;
+    c.error("empty rate-limit pool", second, 429, "rate_limit").await;
     floor += 2;
 
     // Every route the sandbox knows was crawled and answered 2xx at least once.
@@ -1306,9 +964,8 @@ async fn everything_the_sandbox_serves_conforms() {
     for template in served_templates() {
         let hit = stats.endpoint(&format!("GET {template}"));
         if hit.status.ok + hit.status.partial == 0 {
-            c.violations.push(format!(
-                "GET {template} is served by the sandbox but this crawl never got a 2xx from it"
-            ));
+            c.violations
+                .push(format!("GET {template} is served by the sandbox but this crawl never got a 2xx from it"));
         }
     }
     handle.shutdown().await;
@@ -1319,13 +976,6 @@ async fn everything_the_sandbox_serves_conforms() {
         c.violations.len(),
         c.violations.join("\n")
     );
-    assert!(
-        floor > 600,
-        "only {floor} objects expected: is fixtures/acme complete?"
-    );
-    assert!(
-        c.validated >= floor,
-        "validated {} objects, fewer than the {floor} the fixture implies",
-        c.validated
-    );
+    assert!(floor > 600, "only {floor} objects expected: is fixtures/acme complete?");
+    assert!(c.validated >= floor, "validated {} objects, fewer than the {floor} the fixture implies", c.validated);
 }

@@ -106,7 +106,9 @@ fn touched_apps() -> Vec<Value> {
     let (since, _) = window();
     apps()
         .into_iter()
-        .filter(|a| [time(a, "released_at"), time(a, "updated_at")].into_iter().flatten().max().is_none_or(|t| t >= since))
+        .filter(|a| {
+            [time(a, "released_at"), time(a, "updated_at")].into_iter().flatten().max().is_none_or(|t| t >= since)
+        })
         .collect()
 }
 
@@ -206,7 +208,12 @@ fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
             (0..list.len())
                 .map(|i| {
                     list.get_as_series(i).map(|s| {
-                        s.str().expect("list of strings").iter().map(|v| v.unwrap_or("<null>").to_owned()).collect::<Vec<_>>().join("|")
+                        s.str()
+                            .expect("list of strings")
+                            .iter()
+                            .map(|v| v.unwrap_or("<null>").to_owned())
+                            .collect::<Vec<_>>()
+                            .join("|")
                     })
                 })
                 .collect()
@@ -231,12 +238,17 @@ fn strings(df: &DataFrame, name: &str) -> Vec<String> {
 fn row_texts(df: &DataFrame) -> Vec<String> {
     let columns: Vec<Vec<Option<String>>> = df.get_column_names().iter().map(|c| column_text(df, c.as_str())).collect();
     (0..df.height())
-        .map(|i| columns.iter().map(|c| c[i].clone().unwrap_or_else(|| "<null>".into())).collect::<Vec<_>>().join(" ; "))
+        .map(|i| {
+            columns.iter().map(|c| c[i].clone().unwrap_or_else(|| "<null>".into())).collect::<Vec<_>>().join(" ; ")
+        })
         .collect()
 }
 
 fn list_of(df: &DataFrame, column: &str, row: usize) -> Vec<String> {
-    column_text(df, column)[row].clone().map(|s| if s.is_empty() { Vec::new() } else { s.split('|').map(str::to_owned).collect() }).unwrap_or_default()
+    column_text(df, column)[row]
+        .clone()
+        .map(|s| if s.is_empty() { Vec::new() } else { s.split('|').map(str::to_owned).collect() })
+        .unwrap_or_default()
 }
 
 fn total<F: Fn(&hkaudit::heroku::EndpointStats) -> u64>(m: &Manifest, f: F) -> u64 {
@@ -258,8 +270,12 @@ async fn every_table_matches_the_fixture_organisation_row_for_row() {
 
     // enterprise accounts and their members.
     let eas = read(&x, "enterprise_accounts");
-    assert_eq!(strings(&eas, "id").into_iter().collect::<BTreeSet<_>>(), ids(&fixture_list("enterprise-accounts.json")));
-    let ea_members: Vec<Value> = ea_names().iter().flat_map(|ea| fixture_list(&format!("enterprise-accounts/{ea}/members.json"))).collect();
+    assert_eq!(
+        strings(&eas, "id").into_iter().collect::<BTreeSet<_>>(),
+        ids(&fixture_list("enterprise-accounts.json"))
+    );
+    let ea_members: Vec<Value> =
+        ea_names().iter().flat_map(|ea| fixture_list(&format!("enterprise-accounts/{ea}/members.json"))).collect();
     let em = read(&x, "enterprise_members");
     assert_eq!(em.height(), ea_members.len(), "enterprise_members rows");
     assert_eq!(strings(&em, "member_id").into_iter().collect::<BTreeSet<_>>(), ids(&ea_members));
@@ -278,7 +294,8 @@ async fn every_table_matches_the_fixture_organisation_row_for_row() {
         expected_idps.extend(ids(&fixture_list(&format!("teams/{team}/identity-providers.json"))));
     }
     let tm = read(&x, "team_members");
-    let got_members: Vec<String> = strings(&tm, "team_name").iter().zip(strings(&tm, "member_id")).map(|(t, m)| format!("{t} {m}")).collect();
+    let got_members: Vec<String> =
+        strings(&tm, "team_name").iter().zip(strings(&tm, "member_id")).map(|(t, m)| format!("{t} {m}")).collect();
     assert_eq!(got_members.len(), expected_members.len(), "team_members rows = sum of the members files");
     assert_eq!(got_members.into_iter().collect::<BTreeSet<_>>(), expected_members);
     assert_eq!(strings(&read(&x, "team_invitations"), "id").into_iter().collect::<BTreeSet<_>>(), expected_invitations);
@@ -322,14 +339,17 @@ async fn every_table_matches_the_fixture_organisation_row_for_row() {
     }
     expected_activity.sort();
     let activity = read(&x, "activity");
-    let mut got_activity: Vec<String> = strings(&activity, "kind").iter().zip(strings(&activity, "id")).map(|(k, i)| format!("{k} {i}")).collect();
+    let mut got_activity: Vec<String> =
+        strings(&activity, "kind").iter().zip(strings(&activity, "id")).map(|(k, i)| format!("{k} {i}")).collect();
     got_activity.sort();
     assert_eq!(got_activity, expected_activity, "activity rows");
 
     // authorizations: the caller's own, from the API, without a secret.
     let auths = read(&x, "authorizations");
-    let expected_auths: Vec<Value> =
-        fixture_list("oauth-authorizations.json").into_iter().filter(|a| text(a, &["user", "email"]) == Some(token_owner.as_str())).collect();
+    let expected_auths: Vec<Value> = fixture_list("oauth-authorizations.json")
+        .into_iter()
+        .filter(|a| text(a, &["user", "email"]) == Some(token_owner.as_str()))
+        .collect();
     assert_eq!(auths.height(), 2);
     assert_eq!(strings(&auths, "id").into_iter().collect::<BTreeSet<_>>(), ids(&expected_auths));
     assert!(strings(&auths, "source").iter().all(|s| s == "api"));
@@ -357,7 +377,12 @@ async fn app_permissions_are_the_direct_grants_collaborators_and_owners() {
     };
     let all: Vec<String> = PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
     let names_of = |c: &Value| -> Vec<String> {
-        c.get("permissions").and_then(Value::as_array).into_iter().flatten().filter_map(|p| text(p, &["name"]).map(str::to_owned)).collect()
+        c.get("permissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| text(p, &["name"]).map(str::to_owned))
+            .collect()
     };
     for app in apps() {
         let source = if is_personal(&app) { "personal-collaborator" } else { "explicit" };
@@ -385,13 +410,19 @@ async fn app_permissions_are_the_direct_grants_collaborators_and_owners() {
         ordered.sort_by_key(|p| PERMISSIONS.iter().position(|k| k == p));
         assert_eq!(perms, ordered, "permissions are listed in Heroku's order");
         let key = (apps_col[i].clone(), emails[i].clone());
-        assert!(got.insert(key.clone(), (perms.into_iter().collect(), list_of(&table, "sources", i).into_iter().collect())).is_none(), "one row per user × app: {key:?}");
+        assert!(
+            got.insert(key.clone(), (perms.into_iter().collect(), list_of(&table, "sources", i).into_iter().collect()))
+                .is_none(),
+            "one row per user × app: {key:?}"
+        );
     }
     assert_eq!(got, expected);
 
     // The planted rows, spelled out.
     let row = |app: &str, email: &str| -> usize {
-        (0..table.height()).find(|i| apps_col[*i] == app && emails[*i] == email).unwrap_or_else(|| panic!("no row {app} × {email}"))
+        (0..table.height())
+            .find(|i| apps_col[*i] == app && emails[*i] == email)
+            .unwrap_or_else(|| panic!("no row {app} × {email}"))
     };
     let quinn = row("acme-billing", "quinn.payments@acme.example");
     assert_eq!(list_of(&table, "permissions", quinn), all);
@@ -400,13 +431,19 @@ async fn app_permissions_are_the_direct_grants_collaborators_and_owners() {
     assert_eq!(abby.len(), 1, "abby (team role collaborator) reaches only the app granted to her");
     assert_eq!(apps_col[abby[0]], "acme-storefront");
     assert_eq!(list_of(&table, "permissions", abby[0]), vec!["view", "deploy"]);
-    assert!(!emails.iter().any(|e| e == "vera.viewer@acme.example"), "a viewer's implied view access is not repeated per app");
+    assert!(
+        !emails.iter().any(|e| e == "vera.viewer@acme.example"),
+        "a viewer's implied view access is not repeated per app"
+    );
     assert!(list_of(&table, "sources", quinn).iter().all(|s| !s.starts_with("team-role")));
     let paul = row("olga-scratch", "paul.pcollab@acme.example");
     assert_eq!(list_of(&table, "sources", paul), vec!["personal-collaborator"]);
     assert_eq!(list_of(&table, "permissions", paul), vec!["view", "deploy", "operate"]);
     let olga = row("olga-scratch", "olga.ops@acme.example");
-    assert_eq!((list_of(&table, "permissions", olga), list_of(&table, "sources", olga)), (all.clone(), vec!["owner".to_owned()]));
+    assert_eq!(
+        (list_of(&table, "permissions", olga), list_of(&table, "sources", olga)),
+        (all.clone(), vec!["owner".to_owned()])
+    );
     let team_col = column_text(&table, "team_id");
     assert_eq!(team_col[paul], None, "personal apps have no team");
 }
@@ -417,11 +454,20 @@ async fn columns_have_the_documented_types_and_emails_are_normalised() {
     let x = clean_run(out.path()).await;
     let utc_ms = DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
     let list = DataType::List(Box::new(DataType::String));
-    let lists = [("enterprise_accounts", "caller_permissions"), ("enterprise_members", "permissions"), ("app_permissions", "permissions"), ("app_permissions", "sources"), ("authorizations", "scopes")];
+    let lists = [
+        ("enterprise_accounts", "caller_permissions"),
+        ("enterprise_members", "permissions"),
+        ("app_permissions", "permissions"),
+        ("app_permissions", "sources"),
+        ("authorizations", "scopes"),
+    ];
     let mut timestamps = 0;
     for table in TABLES {
         let df = read(&x, table);
-        assert_eq!(x.manifest.tables[*table].columns, df.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            x.manifest.tables[*table].columns,
+            df.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>()
+        );
         for column in df.columns() {
             let name = column.name().as_str();
             if name.ends_with("_at") || name == "at" || name == "last_login" {
@@ -443,7 +489,8 @@ async fn columns_have_the_documented_types_and_emails_are_normalised() {
     }
     assert!(timestamps >= 20, "timestamp columns were checked");
     let tm = read(&x, "team_members");
-    let i = strings(&tm, "email").iter().position(|e| e == "Sam.Suspended@acme.example").expect("Sam as Heroku writes him");
+    let i =
+        strings(&tm, "email").iter().position(|e| e == "Sam.Suspended@acme.example").expect("Sam as Heroku writes him");
     assert_eq!(strings(&tm, "email_norm")[i], "sam.suspended@acme.example");
 }
 
@@ -480,7 +527,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 // 3. Faults: transient ones change nothing; permanent ones become gaps.
 
 /// Extract acme through `faults` with `cfg` adjusted, and check the result equals a clean run.
-async fn survives_transient(faults: Faults, adjust: impl FnOnce(&mut ClientConfig)) -> (Extracted, hkaudit::sandbox::Stats) {
+async fn survives_transient(
+    faults: Faults,
+    adjust: impl FnOnce(&mut ClientConfig),
+) -> (Extracted, hkaudit::sandbox::Stats) {
     let (clean_out, out) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
     let clean = clean_run(clean_out.path()).await;
     let sandbox = acme_sandbox(faults).await;
@@ -513,7 +563,10 @@ async fn reset_connections_are_retried_until_the_tables_equal_a_clean_run() {
 async fn truncated_bodies_are_retried_until_the_tables_equal_a_clean_run() {
     let (x, stats) = survives_transient(Faults { truncate_rate: 0.25, ..Faults::default() }, |_| {}).await;
     assert!(stats.total.faults.truncate > 0, "the sandbox did cut bodies");
-    assert!(stats.endpoint("GET /__sandbox/archives/{ea}/{file}").faults.truncate > 0, "an archive download was cut too");
+    assert!(
+        stats.endpoint("GET /__sandbox/archives/{ea}/{file}").faults.truncate > 0,
+        "an archive download was cut too"
+    );
     assert_eq!(total(&x.manifest, |e| e.retries), stats.total.faults.truncate, "one retry per cut body");
 }
 
@@ -539,7 +592,8 @@ async fn stalled_requests_time_out_and_are_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn latency_changes_nothing() {
-    let (x, stats) = survives_transient(Faults { latency: Duration::from_millis(15), ..Faults::default() }, |_| {}).await;
+    let (x, stats) =
+        survives_transient(Faults { latency: Duration::from_millis(15), ..Faults::default() }, |_| {}).await;
     assert!(stats.total.faults.latency > 0);
     assert_eq!(total(&x.manifest, |e| e.retries), 0);
 }
@@ -549,7 +603,12 @@ fn assert_every_shortfall_is_a_gap(x: &Extracted, clean: &Extracted) {
     let named: BTreeSet<&str> = x.manifest.gaps.iter().flat_map(|g| g.tables.iter().map(String::as_str)).collect();
     for table in TABLES {
         if rows(x, table) < rows(clean, table) {
-            assert!(named.contains(table), "{table} lost rows ({} < {}) without a gap naming it", rows(x, table), rows(clean, table));
+            assert!(
+                named.contains(table),
+                "{table} lost rows ({} < {}) without a gap naming it",
+                rows(x, table),
+                rows(clean, table)
+            );
         }
     }
     assert!(!x.manifest.complete);
@@ -576,7 +635,11 @@ async fn a_forbidden_team_becomes_a_gap_not_an_empty_team() {
     assert!(!gaps.is_empty());
     for gap in gaps {
         assert_eq!((gap.status, gap.error_id.as_deref()), (Some(403), Some("forbidden")), "{gap:?}");
-        assert_eq!((gap.team_id.as_deref(), gap.team_name.as_deref()), (Some(forbidden_id.as_str()), Some(forbidden)), "{gap:?}");
+        assert_eq!(
+            (gap.team_id.as_deref(), gap.team_name.as_deref()),
+            (Some(forbidden_id.as_str()), Some(forbidden)),
+            "{gap:?}"
+        );
         assert!(!gap.tables.is_empty());
     }
     let endpoints: BTreeSet<&str> = gaps.iter().map(|g| g.endpoint.as_str()).collect();
@@ -610,8 +673,19 @@ async fn a_forbidden_team_becomes_a_gap_not_an_empty_team() {
     assert!(rows(&x, "team_members") < rows(&clean, "team_members"));
 
     // Every other team's rows are exactly the clean run's.
-    for (table, column) in [("team_members", "team_id"), ("team_invitations", "team_id"), ("identity_providers", "team_id"), ("app_permissions", "team_id"), ("apps", "team_id"), ("activity", "team_id")] {
-        assert_eq!(rows_outside(&x, table, column, &forbidden_id), rows_outside(&clean, table, column, &forbidden_id), "{table} outside {forbidden}");
+    for (table, column) in [
+        ("team_members", "team_id"),
+        ("team_invitations", "team_id"),
+        ("identity_providers", "team_id"),
+        ("app_permissions", "team_id"),
+        ("apps", "team_id"),
+        ("activity", "team_id"),
+    ] {
+        assert_eq!(
+            rows_outside(&x, table, column, &forbidden_id),
+            rows_outside(&clean, table, column, &forbidden_id),
+            "{table} outside {forbidden}"
+        );
     }
     for table in ["account", "enterprise_accounts", "enterprise_members", "teams", "audit_events", "authorizations"] {
         assert_eq!(x.manifest.tables[table], clean.manifest.tables[table], "{table} does not depend on the team");
@@ -640,7 +714,11 @@ async fn a_deleted_app_becomes_a_not_found_gap_for_that_app() {
     // Its releases and builds are missing; audit-trail events about it come from the audit trail.
     let activity_of = |e: &Extracted, kinds: &[&str]| {
         let df = read(e, "activity");
-        column_text(&df, "app_name").iter().zip(strings(&df, "kind")).filter(|(n, k)| n.as_deref() == Some(deleted) && kinds.contains(&k.as_str())).count()
+        column_text(&df, "app_name")
+            .iter()
+            .zip(strings(&df, "kind"))
+            .filter(|(n, k)| n.as_deref() == Some(deleted) && kinds.contains(&k.as_str()))
+            .count()
     };
     assert!(activity_of(&clean, &["release", "build"]) > 0, "the clean run has releases and builds of {deleted}");
     assert_eq!(activity_of(&x, &["release", "build"]), 0);
@@ -695,9 +773,17 @@ fn planned_requests() -> BTreeMap<String, u64> {
         let mut month = (earliest.year(), earliest.month());
         let mut downloads = 0;
         while month <= (until.year(), until.month()) {
-            let start = chrono::NaiveDate::from_ymd_opt(month.0, month.1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time").and_utc();
+            let start = chrono::NaiveDate::from_ymd_opt(month.0, month.1, 1)
+                .expect("date")
+                .and_hms_opt(0, 0, 0)
+                .expect("time")
+                .and_utc();
             let next = if month.1 == 12 { (month.0 + 1, 1) } else { (month.0, month.1 + 1) };
-            let end = chrono::NaiveDate::from_ymd_opt(next.0, next.1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time").and_utc();
+            let end = chrono::NaiveDate::from_ymd_opt(next.0, next.1, 1)
+                .expect("date")
+                .and_hms_opt(0, 0, 0)
+                .expect("time")
+                .and_utc();
             if start <= until && end > since {
                 downloads += 1;
             }
@@ -707,7 +793,10 @@ fn planned_requests() -> BTreeMap<String, u64> {
         // The newest archive is now's month's, which covers up to midnight of now's day: the
         // days from there to now are read one call each.
         let covered_until = until.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        add("GET /enterprise-accounts/{ea}/events", (until.date_naive() - covered_until.date_naive()).num_days() as u64 + 1);
+        add(
+            "GET /enterprise-accounts/{ea}/events",
+            (until.date_naive() - covered_until.date_naive()).num_days() as u64 + 1,
+        );
     }
     add("GET /teams", 1);
     let teams = team_names().len() as u64;
@@ -731,19 +820,28 @@ async fn the_crawl_makes_exactly_the_planned_requests() {
     let plan = planned_requests();
     let planned_total: u64 = plan.values().sum();
 
-    let from_manifest: BTreeMap<String, u64> = x.manifest.endpoints.iter().map(|(k, v)| (k.clone(), v.requests)).collect();
+    let from_manifest: BTreeMap<String, u64> =
+        x.manifest.endpoints.iter().map(|(k, v)| (k.clone(), v.requests)).collect();
     assert_eq!(from_manifest, plan, "manifest endpoints");
     let stats = sandbox.stats();
     let from_sandbox: BTreeMap<String, u64> = stats
         .endpoints
         .iter()
-        .map(|(k, v)| (if k == "GET /__sandbox/archives/{ea}/{file}" { "GET archive download".to_owned() } else { k.clone() }, v.requests))
+        .map(|(k, v)| {
+            (
+                if k == "GET /__sandbox/archives/{ea}/{file}" { "GET archive download".to_owned() } else { k.clone() },
+                v.requests,
+            )
+        })
         .collect();
     assert_eq!(from_sandbox, plan, "what the sandbox saw");
     assert_eq!(stats.total.requests, planned_total);
     // Team apps' collaborators come from one permissions call per team, never per app.
     assert_eq!(stats.endpoint("GET /teams/apps/{app}/collaborators").requests, 0);
-    assert_eq!(stats.endpoint("GET /apps/{app}/collaborators").requests, apps().iter().filter(|a| is_personal(a)).count() as u64);
+    assert_eq!(
+        stats.endpoint("GET /apps/{app}/collaborators").requests,
+        apps().iter().filter(|a| is_personal(a)).count() as u64
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -770,13 +868,21 @@ fn assert_no_secret_in_files(dir: &Path) {
     assert!(!files.is_empty(), "{} holds files", dir.display());
     for file in files {
         let bytes = std::fs::read(&file).expect("read");
-        assert!(!bytes.windows(SECRET_MARK.len()).any(|w| w == SECRET_MARK.as_bytes()), "{} holds a secret", file.display());
+        assert!(
+            !bytes.windows(SECRET_MARK.len()).any(|w| w == SECRET_MARK.as_bytes()),
+            "{} holds a secret",
+            file.display()
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_extract_with_the_cache_transfers_almost_nothing_and_writes_the_same_tables() {
-    let (cache, a, b) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let (cache, a, b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
     let sandbox = acme_sandbox(Faults::default()).await;
     let cached = |s: &SandboxHandle| {
         let mut cfg = client_config(s);
@@ -843,7 +949,9 @@ async fn run_to_end(mut cmd: Command) -> std::process::Output {
 
 fn temporaries(out: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(out)
-        .map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-")).map(|e| e.path()).collect())
+        .map(|rd| {
+            rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-")).map(|e| e.path()).collect()
+        })
         .unwrap_or_default()
 }
 
@@ -859,14 +967,20 @@ fn assert_no_half_snapshot(out: &Path, when: &str) {
         }
         if name == "latest" {
             let target = std::fs::read_link(&path).unwrap_or_else(|e| panic!("{when}: latest is a symlink: {e}"));
-            let snapshot = Snapshot::open(&out.join(target)).unwrap_or_else(|e| panic!("{when}: latest points at a snapshot: {e}"));
+            let snapshot = Snapshot::open(&out.join(target))
+                .unwrap_or_else(|e| panic!("{when}: latest points at a snapshot: {e}"));
             assert!(snapshot.manifest().complete, "{when}: latest points at a complete snapshot");
             continue;
         }
         assert!(path.is_dir(), "{when}: unexpected file {name}");
-        let snapshot = Snapshot::open(&path).unwrap_or_else(|e| panic!("{when}: {name} looks like a snapshot but is not: {e}"));
+        let snapshot =
+            Snapshot::open(&path).unwrap_or_else(|e| panic!("{when}: {name} looks like a snapshot but is not: {e}"));
         for (table, info) in &snapshot.manifest().tables {
-            assert_eq!(sha256_hex(&std::fs::read(path.join(&info.file)).expect("table file")), info.sha256, "{when}: {name}/{table}");
+            assert_eq!(
+                sha256_hex(&std::fs::read(path.join(&info.file)).expect("table file")),
+                info.sha256,
+                "{when}: {name}/{table}"
+            );
         }
     }
 }
@@ -887,7 +1001,12 @@ async fn a_run_killed_at_any_point_leaves_no_snapshot_that_is_not_one() {
     // Latency makes the crawl last long enough to be killed in the middle of it.
     let sandbox = acme_sandbox(Faults { latency: Duration::from_millis(20), ..Faults::default() }).await;
     let out = tempfile::tempdir().expect("tempdir");
-    let points = [KillPoint::AfterRequests(1), KillPoint::AfterRequests(40), KillPoint::TemporaryFolderAppears, KillPoint::BeforeRename];
+    let points = [
+        KillPoint::AfterRequests(1),
+        KillPoint::AfterRequests(40),
+        KillPoint::TemporaryFolderAppears,
+        KillPoint::BeforeRename,
+    ];
     let mut finished = 0;
     for point in points {
         let before = sandbox.stats().total.requests;
@@ -927,11 +1046,22 @@ async fn a_run_killed_at_any_point_leaves_no_snapshot_that_is_not_one() {
         finished += 1;
         let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
         assert!(Snapshot::open(&path).expect("the new snapshot").manifest().complete);
-        assert_eq!(std::fs::canonicalize(out.path().join("latest")).expect("latest"), std::fs::canonicalize(&path).expect("path"));
-        assert!(temporaries(out.path()).is_empty(), "{point:?}: abandoned temporaries are removed: {:?}", temporaries(out.path()));
+        assert_eq!(
+            std::fs::canonicalize(out.path().join("latest")).expect("latest"),
+            std::fs::canonicalize(&path).expect("path")
+        );
+        assert!(
+            temporaries(out.path()).is_empty(),
+            "{point:?}: abandoned temporaries are removed: {:?}",
+            temporaries(out.path())
+        );
         assert_no_half_snapshot(out.path(), &format!("after the run that followed {point:?}"));
     }
-    let snapshots = std::fs::read_dir(out.path()).expect("out").flatten().filter(|e| e.path().join("manifest.json").exists() && e.file_name() != "latest").count();
+    let snapshots = std::fs::read_dir(out.path())
+        .expect("out")
+        .flatten()
+        .filter(|e| e.path().join("manifest.json").exists() && e.file_name() != "latest")
+        .count();
     assert_eq!(snapshots, finished, "one snapshot per finished run, none from the killed ones");
 }
 

@@ -65,10 +65,7 @@ fn installed_cli() -> Result<PathBuf, String> {
                 String::from_utf8_lossy(&output.stderr)
             ));
         }
-        eprintln!(
-            "installed the Heroku CLI in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("installed the Heroku CLI in {:.1}s", started.elapsed().as_secs_f64());
         Ok(cli)
     })
     .clone()
@@ -118,17 +115,9 @@ fn heroku(cli: &Path, url: &str, home: &Path, args: &[&str]) -> Value {
         args.join(" "),
         output.status
     );
-    assert!(
-        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
-        "heroku {} printed the token",
-        args.join(" ")
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "heroku {}: stdout is not JSON ({e}):\n{stdout}\nstderr: {stderr}",
-            args.join(" ")
-        )
-    })
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN), "heroku {} printed the token", args.join(" "));
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("heroku {}: stdout is not JSON ({e}):\n{stdout}\nstderr: {stderr}", args.join(" ")))
 }
 
 fn read(rel: &str) -> Vec<Value> {
@@ -137,36 +126,20 @@ fn read(rel: &str) -> Vec<Value> {
         return Vec::new();
     }
     let text = std::fs::read_to_string(&path).expect("fixture file");
-    serde_json::from_str::<Value>(&text)
-        .expect("JSON")
-        .as_array()
-        .expect("array")
-        .clone()
+    serde_json::from_str::<Value>(&text).expect("JSON").as_array().expect("array").clone()
 }
 
 fn text(value: &Value, pointer: &str) -> String {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{pointer} in {value}"))
-        .to_owned()
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in {value}")).to_owned()
 }
 
 /// `(email, role)` of every member of `team` in the fixture.
 fn fixture_members(team: &str) -> BTreeSet<(String, String)> {
-    read(&format!("teams/{team}/members.json"))
-        .iter()
-        .map(|m| (text(m, "/email"), text(m, "/role")))
-        .collect()
+    read(&format!("teams/{team}/members.json")).iter().map(|m| (text(m, "/email"), text(m, "/role"))).collect()
 }
 
 fn printed_members(printed: &Value) -> BTreeSet<(String, String)> {
-    printed
-        .as_array()
-        .expect("an array")
-        .iter()
-        .map(|m| (text(m, "/email"), text(m, "/role")))
-        .collect()
+    printed.as_array().expect("an array").iter().map(|m| (text(m, "/email"), text(m, "/role"))).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,9 +147,7 @@ fn printed_members(printed: &Value) -> BTreeSet<(String, String)> {
 #[allow(clippy::print_stderr)]
 async fn the_official_heroku_cli_reads_the_sandbox() {
     if std::env::var(SKIP_VAR).as_deref() == Ok("1") {
-        eprintln!(
-            "skipped: {SKIP_VAR}=1 (the official Heroku CLI was not run against the sandbox)"
-        );
+        eprintln!("skipped: {SKIP_VAR}=1 (the official Heroku CLI was not run against the sandbox)");
         return;
     }
     let cli = tokio::task::spawn_blocking(installed_cli)
@@ -186,9 +157,7 @@ async fn the_official_heroku_cli_reads_the_sandbox() {
             panic!("the Heroku CLI is not available: {why}. Install Node.js >= 20 and npm, or set {SKIP_VAR}=1 to skip this test")
         });
     let fixture = Fixture::load(&acme_dir()).expect("fixtures/acme loads");
-    let handle = sandbox::start(SandboxConfig::new(fixture))
-        .await
-        .expect("sandbox starts");
+    let handle = sandbox::start(SandboxConfig::new(fixture)).await.expect("sandbox starts");
     let url = handle.url();
     let home = tempfile::tempdir().expect("temp HOME");
     let run = |args: &'static [&'static str]| {
@@ -198,89 +167,48 @@ async fn the_official_heroku_cli_reads_the_sandbox() {
 
     // heroku teams --json: every team of the fixture, as the API gave them.
     let teams = run(&["teams", "--json"]).await.expect("teams");
-    let printed: BTreeSet<String> = teams
-        .as_array()
-        .expect("teams: an array")
-        .iter()
-        .map(|t| text(t, "/name"))
-        .collect();
-    let expected: BTreeSet<String> = read("teams.json")
-        .iter()
-        .map(|t| text(t, "/name"))
-        .collect();
+    let printed: BTreeSet<String> =
+        teams.as_array().expect("teams: an array").iter().map(|t| text(t, "/name")).collect();
+    let expected: BTreeSet<String> = read("teams.json").iter().map(|t| text(t, "/name")).collect();
     assert_eq!(printed, expected, "heroku teams");
 
     // heroku members: an enterprise team (members only) ...
-    let members = run(&["members", "-t", "acme-web", "--json"])
-        .await
-        .expect("members");
-    assert_eq!(
-        printed_members(&members),
-        fixture_members("acme-web"),
-        "heroku members -t acme-web"
-    );
+    let members = run(&["members", "-t", "acme-web", "--json"]).await.expect("members");
+    assert_eq!(printed_members(&members), fixture_members("acme-web"), "heroku members -t acme-web");
     assert!(
-        members
-            .as_array()
-            .expect("array")
-            .iter()
-            .all(|m| m["status"] == ""),
+        members.as_array().expect("array").iter().all(|m| m["status"] == ""),
         "no pending invitations shown for an enterprise team: {members}"
     );
     // ... and a `type: team` team, for which the CLI first reads /teams/{team}/features.
-    let labs = run(&["members", "-t", "acme-labs", "--json"])
-        .await
-        .expect("members");
-    assert_eq!(
-        printed_members(&labs),
-        fixture_members("acme-labs"),
-        "heroku members -t acme-labs"
-    );
+    let labs = run(&["members", "-t", "acme-labs", "--json"]).await.expect("members");
+    assert_eq!(printed_members(&labs), fixture_members("acme-labs"), "heroku members -t acme-labs");
 
     // heroku apps -t acme-web --json: the team's apps.
-    let apps = run(&["apps", "-t", "acme-web", "--json"])
-        .await
-        .expect("apps");
-    let printed: BTreeSet<String> = apps
-        .as_array()
-        .expect("apps: an array")
-        .iter()
-        .map(|a| text(a, "/name"))
-        .collect();
-    let expected: BTreeSet<String> = read("apps.json")
-        .iter()
-        .filter(|a| a["team"]["name"] == "acme-web")
-        .map(|a| text(a, "/name"))
-        .collect();
+    let apps = run(&["apps", "-t", "acme-web", "--json"]).await.expect("apps");
+    let printed: BTreeSet<String> = apps.as_array().expect("apps: an array").iter().map(|a| text(a, "/name")).collect();
+    let expected: BTreeSet<String> =
+        read("apps.json").iter().filter(|a| a["team"]["name"] == "acme-web").map(|a| text(a, "/name")).collect();
     assert!(!expected.is_empty());
     assert_eq!(printed, expected, "heroku apps -t acme-web");
 
     // heroku access -a acme-billing --json: explicit grants plus the team's admins (the CLI
     // merges /apps/{app}/collaborators with the admins of /teams/{team}/members).
-    let access = run(&["access", "-a", "acme-billing", "--json"])
-        .await
-        .expect("access");
+    let access = run(&["access", "-a", "acme-billing", "--json"]).await.expect("access");
     let printed: BTreeSet<(String, String)> = access
         .as_array()
         .expect("access: an array")
         .iter()
         .map(|c| (text(c, "/user/email"), text(c, "/role")))
         .collect();
-    let billing = read("apps.json")
-        .into_iter()
-        .find(|a| a["name"] == "acme-billing")
-        .expect("acme-billing in apps.json");
+    let billing =
+        read("apps.json").into_iter().find(|a| a["name"] == "acme-billing").expect("acme-billing in apps.json");
     let team = text(&billing, "/team/name");
     let mut expected: BTreeSet<(String, String)> = read("apps/acme-billing/collaborators.json")
         .iter()
         .filter(|c| c["role"] != "admin")
         .map(|c| (text(c, "/user/email"), text(c, "/role")))
         .collect();
-    expected.extend(
-        fixture_members(&team)
-            .into_iter()
-            .filter(|(_, role)| role == "admin"),
-    );
+    expected.extend(fixture_members(&team).into_iter().filter(|(_, role)| role == "admin"));
     assert!(expected.len() > 1);
     assert_eq!(printed, expected, "heroku access -a acme-billing");
 

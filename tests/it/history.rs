@@ -28,7 +28,8 @@ fn inputs_without_daves_live_token(dir: &Path) -> PathBuf {
         let p = entry.path();
         let target = inputs.join(p.file_name().expect("name"));
         if p.file_name().and_then(|n| n.to_str()) == Some("heroku-authorizations-dave.deprov.json") {
-            let mut v: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
+            let mut v: Vec<serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
             let before = v.len();
             v.retain(|a| a["id"] != DAVE_LIVE_TOKEN);
             assert_eq!(v.len(), before - 1, "dave's export holds the live token");
@@ -52,7 +53,11 @@ pub async fn two_snapshots() -> TwoSnapshots {
     let cli_login = {
         let text = std::fs::read_to_string(acme::acme_dir().join("oauth-authorizations.json")).expect("read");
         let v: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
-        v.iter().find(|a| a["description"].as_str().is_some_and(|d| d.contains("CLI login"))).and_then(|a| a["id"].as_str()).expect("the CLI login authorization").to_owned()
+        v.iter()
+            .find(|a| a["description"].as_str().is_some_and(|d| d.contains("CLI login")))
+            .and_then(|a| a["id"].as_str())
+            .expect("the CLI login authorization")
+            .to_owned()
     };
     assert!(later.remove_authorization(&cli_login));
     let now = later.now();
@@ -107,7 +112,10 @@ async fn diff_shows_exactly_what_changed_in_the_quarter() {
     assert_eq!(f.persisting.len(), 21 - 2);
     assert!(f.not_rechecked.is_empty());
     // One seat fewer in acme-platform: 13 → 12 seats, $130.00 → $120.00; total $440.00 → $430.00.
-    assert_eq!((d.cost.old_seats, d.cost.new_seats, d.cost.old_monthly_cents, d.cost.new_monthly_cents, d.cost.delta_cents), (43, 42, 44_000, 43_000, -1_000));
+    assert_eq!(
+        (d.cost.old_seats, d.cost.new_seats, d.cost.old_monthly_cents, d.cost.new_monthly_cents, d.cost.delta_cents),
+        (43, 42, 44_000, 43_000, -1_000)
+    );
     let platform = d.cost.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
     assert_eq!((platform.old_seats, platform.new_seats, platform.delta_cents), (13, 12, -1_000));
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
@@ -119,11 +127,17 @@ async fn diff_renders_as_markdown_json_and_csv() {
     let d = history::diff(&s.old, &s.new, &Config::default()).expect("diff");
     let md = history::diff_markdown(&d).expect("md");
     assert!(md.contains("| monthly spend | $440.00 → $430.00 (-$10.00) |"), "{md}");
-    assert!(md.contains("| team-membership | acme | acme-platform |  | ivan.idle@acme.example | member | view |"), "{md}");
+    assert!(
+        md.contains("| team-membership | acme | acme-platform |  | ivan.idle@acme.example | member | view |"),
+        "{md}"
+    );
     let json: serde_json::Value = serde_json::to_value(&d).expect("json");
     assert_eq!(json["leavers"][0]["key"]["email"], "ivan.idle@acme.example");
     let csv = String::from_utf8(history::diff_csv(&d).expect("csv")).expect("utf8");
-    assert!(csv.lines().any(|l| l.starts_with("leaver,team-membership,acme,acme-platform,,ivan.idle@acme.example,member,")), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("leaver,team-membership,acme,acme-platform,,ivan.idle@acme.example,member,")),
+        "{csv}"
+    );
     let _ = &s.dir;
 }
 
@@ -132,18 +146,31 @@ async fn a_team_not_read_in_the_new_snapshot_has_no_leavers_only_unknowns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshots = dir.path().join("snapshots");
     let old = acme::extract_fixture(Fixture::load(&acme::acme_dir()).expect("acme"), &snapshots, "before").await;
-    let new = acme::extract_acme_with_faults(&snapshots, "after", hkaudit::sandbox::Faults { forbid_team: vec!["acme-web".into()], ..Default::default() }).await;
+    let new = acme::extract_acme_with_faults(
+        &snapshots,
+        "after",
+        hkaudit::sandbox::Faults { forbid_team: vec!["acme-web".into()], ..Default::default() },
+    )
+    .await;
     let d = history::diff(&old, &new, &Config::default()).expect("diff");
-    assert!(d.leavers.iter().all(|g| g.key.team != "acme-web"), "acme-web was not read, so nobody left it: {:?}", d.leavers);
+    assert!(
+        d.leavers.iter().all(|g| g.key.team != "acme-web"),
+        "acme-web was not read, so nobody left it: {:?}",
+        d.leavers
+    );
     assert!(d.leavers.is_empty(), "{:?}", d.leavers);
-    assert_eq!(d.unknown.iter().filter(|g| g.key.team == "acme-web" && g.key.grant_type == "team-membership").count(), 10);
+    assert_eq!(
+        d.unknown.iter().filter(|g| g.key.team == "acme-web" && g.key.grant_type == "team-membership").count(),
+        10
+    );
     assert!(d.warnings.iter().any(|w| w.contains("incomplete")), "{:?}", d.warnings);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn report_history_shows_the_trend_across_snapshots() {
     let s = two_snapshots().await;
-    let trends = hkaudit::report::trends::load_trends(s.old.parent().expect("snapshots dir"), &Config::default()).expect("trends");
+    let trends = hkaudit::report::trends::load_trends(s.old.parent().expect("snapshots dir"), &Config::default())
+        .expect("trends");
     let ids: Vec<&str> = trends.points.iter().map(|p| p.snapshot_id.as_str()).collect();
     assert_eq!(ids, vec!["2026q4", "2027q1"]);
     assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![44_000, 43_000]);
@@ -181,15 +208,26 @@ async fn report_with_history_draws_the_trend_charts() {
 
 /// The reviewer's worksheet for the old snapshot, as `hkaudit report` wrote it, with decisions
 /// filled in by `decide(grant_type, team, email) -> decision word`.
-fn filled_worksheet(s: &TwoSnapshots, decide: impl Fn(&str, &str, &str) -> &'static str) -> (Vec<String>, Vec<Vec<String>>) {
+fn filled_worksheet(
+    s: &TwoSnapshots,
+    decide: impl Fn(&str, &str, &str) -> &'static str,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let config = Config::default();
     let model = hkaudit::report::load_model(&s.old, None, &config).expect("model");
     let out = s.dir.path().join("old-report");
-    hkaudit::report::render(&model, &hkaudit::report::ReportOptions { out_dir: out.clone(), formats: [hkaudit::report::Format::Csv].into_iter().collect() }).expect("render");
+    hkaudit::report::render(
+        &model,
+        &hkaudit::report::ReportOptions {
+            out_dir: out.clone(),
+            formats: [hkaudit::report::Format::Csv].into_iter().collect(),
+        },
+    )
+    .expect("render");
     let mut reader = csv::Reader::from_path(out.join("certification.csv")).expect("csv");
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
     let col = |name: &str| header.iter().position(|h| h == name).expect("column");
-    let (grant, team, email, decision, reviewer) = (col("grant_type"), col("team"), col("user_email"), col("decision"), col("reviewer"));
+    let (grant, team, email, decision, reviewer) =
+        (col("grant_type"), col("team"), col("user_email"), col("decision"), col("reviewer"));
     let rows = reader
         .records()
         .map(|r| {
@@ -224,8 +262,20 @@ fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
 }
 
 fn certify_cli(worksheet: &Path, snapshot: &Path) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit")).arg("certify").arg("--worksheet").arg(worksheet).arg("--snapshot").arg(snapshot).arg("--json").output().expect("runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"))
+        .arg("certify")
+        .arg("--worksheet")
+        .arg(worksheet)
+        .arg("--snapshot")
+        .arg(snapshot)
+        .arg("--json")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,7 +287,14 @@ async fn certification_closure_proves_what_was_removed_and_flags_what_was_not() 
 
     let closure = history::certify(&worksheet, &s.new, None).expect("certify");
     assert!(closure.warnings.is_empty(), "the old snapshot sits beside the new one: {:?}", closure.warnings);
-    let by = |c: history::Closure| -> Vec<String> { closure.rows.iter().filter(|r| r.closure == c).map(|r| format!("{} {} {}", r.key.grant_type, r.key.team, r.key.email)).collect() };
+    let by = |c: history::Closure| -> Vec<String> {
+        closure
+            .rows
+            .iter()
+            .filter(|r| r.closure == c)
+            .map(|r| format!("{} {} {}", r.key.grant_type, r.key.team, r.key.email))
+            .collect()
+    };
     assert_eq!(by(history::Closure::Done), vec!["team-membership acme-platform ivan.idle@acme.example"]);
     assert_eq!(by(history::Closure::StillPresent), vec!["team-membership acme-data rita.removed@acme.example"]);
     assert_eq!(by(history::Closure::Kept), vec!["team-membership acme-platform ada.active@acme.example"]);
@@ -278,7 +335,8 @@ async fn a_worksheet_saved_back_by_a_spreadsheet_reads_the_same() {
     std::fs::write(&excel, text).expect("write");
     let a = history::certify(&plain, &s.new, None).expect("plain");
     let b = history::certify(&excel, &s.new, None).expect("excel");
-    let summary = |c: &history::ClosureReport| c.rows.iter().map(|r| (r.key.clone(), r.closure, r.line)).collect::<Vec<_>>();
+    let summary =
+        |c: &history::ClosureReport| c.rows.iter().map(|r| (r.key.clone(), r.closure, r.line)).collect::<Vec<_>>();
     assert_eq!(summary(&a), summary(&b));
     assert_eq!(a.counts, b.counts);
 }
@@ -297,7 +355,12 @@ async fn bad_worksheets_give_line_numbered_errors() {
     write_csv(&p, &header, &unknown_word);
     let (code, _, err) = certify_cli(&p, &s.new);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown-word.csv:6:") && err.contains("Revoke") && err.contains("Approve, Deny, Don't know, Not reviewed"), "{err}");
+    assert!(
+        err.contains("unknown-word.csv:6:")
+            && err.contains("Revoke")
+            && err.contains("Approve, Deny, Don't know, Not reviewed"),
+        "{err}"
+    );
 
     let mut no_such_grant = rows.clone();
     no_such_grant[2][email] = "nobody@acme.example".into();
@@ -308,7 +371,10 @@ async fn bad_worksheets_give_line_numbered_errors() {
     assert!(err.contains("no-such-grant.csv:4:") && err.contains("matches no grant of snapshot 2026q4"), "{err}");
 
     let trimmed: Vec<String> = header.iter().filter(|h| *h != "decision").cloned().collect();
-    let trimmed_rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().filter(|(i, _)| *i != decision).map(|(_, c)| c.clone()).collect()).collect();
+    let trimmed_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().enumerate().filter(|(i, _)| *i != decision).map(|(_, c)| c.clone()).collect())
+        .collect();
     let p = dir.join("missing-column.csv");
     write_csv(&p, &trimmed, &trimmed_rows);
     let (code, _, err) = certify_cli(&p, &s.new);

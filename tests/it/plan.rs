@@ -72,7 +72,11 @@ async fn acme_plan_is_golden_and_valid_shell() {
     let only = plan_findings(&inputs, Some(&["sso-bypass".to_owned(), "stale-invitation".to_owned()])).expect("plan");
     let text = only.script();
     assert_eq!(only.steps.len(), 2, "{text}");
-    assert!(text.contains("finding sso-bypass acme-payments / sid.bypass@acme.example") && text.contains("# step 2: by hand:"), "{text}");
+    assert!(
+        text.contains("finding sso-bypass acme-payments / sid.bypass@acme.example")
+            && text.contains("# step 2: by hand:"),
+        "{text}"
+    );
     assert!(!text.lines().any(|l| l.starts_with("heroku") && l.contains("sid.bypass")));
     let err = plan_findings(&inputs, Some(&["no-such-rule".to_owned()])).expect_err("unknown rule");
     assert!(err.to_string().contains("no-such-rule") && err.to_string().contains("inactive-seat"), "{err}");
@@ -85,13 +89,19 @@ async fn worksheet_denials_become_commands_with_their_row() {
     let csv = String::from_utf8(hkaudit::report::certification_csv(&model.certification).expect("csv")).expect("utf8");
     let mut lines: Vec<String> = csv.split("\r\n").map(str::to_owned).collect();
     let mut decide = |needles: &[&str], tail: &str| {
-        let i = lines.iter().position(|l| needles.iter().all(|n| l.contains(n))).unwrap_or_else(|| panic!("{needles:?} not in the worksheet"));
+        let i = lines
+            .iter()
+            .position(|l| needles.iter().all(|n| l.contains(n)))
+            .unwrap_or_else(|| panic!("{needles:?} not in the worksheet"));
         let l = lines[i].clone();
         assert!(l.ends_with(",,,,"), "{l}");
         lines[i] = format!("{}{tail}", &l[..l.len() - 4]);
         lines[i].clone()
     };
-    decide(&["ron.removed@acme.example", ",acme-web,,team-membership,"], ",Carol,Deny,2026-11-21,\"left; $(id)\nin October\"");
+    decide(
+        &["ron.removed@acme.example", ",acme-web,,team-membership,"],
+        ",Carol,Deny,2026-11-21,\"left; $(id)\nin October\"",
+    );
     let abby_row = decide(&["abby.absent@acme.example", ",acme-storefront,app-permission,"], ",Wendy,deny,2026-11-22,");
     decide(&["paul.pcollab@acme.example", ",olga-scratch,personal-app-collaborator,"], ",Olga,Don\u{2019}t know,,");
     let text = lines.join("\r\n");
@@ -105,10 +115,18 @@ async fn worksheet_denials_become_commands_with_their_row() {
     let script = plan.script();
     assert_eq!(plan.steps.len(), 2, "{script}");
     assert!(script.contains("heroku access:remove abby.absent@acme.example --app=acme-storefront\n"), "{script}");
-    assert!(script.contains(&format!("worksheet certification.csv line {abby}: Deny by Wendy on 2026-11-22: (no justification)")), "{script}");
+    assert!(
+        script.contains(&format!(
+            "worksheet certification.csv line {abby}: Deny by Wendy on 2026-11-22: (no justification)"
+        )),
+        "{script}"
+    );
     let ron_line = rows.iter().find(|r| r.justification.contains("October")).map(|r| r.line).expect("ron row");
     assert!(script.contains("heroku members:remove ron.removed@acme.example --team=acme-web\n"), "{script}");
-    assert!(script.contains(&format!("line {ron_line}: Deny by Carol on 2026-11-21: left; $(id)\\nin October")), "{script}");
+    assert!(
+        script.contains(&format!("line {ron_line}: Deny by Carol on 2026-11-21: left; $(id)\\nin October")),
+        "{script}"
+    );
     assert!(!script.contains("olga-scratch"), "Don't know is not a denial");
     let json: serde_json::Value = serde_json::from_str(&plan.api_json().expect("json")).expect("valid json");
     assert_eq!(json[0]["path"], "/teams/apps/acme-storefront/collaborators/abby.absent@acme.example");
@@ -132,7 +150,20 @@ fn finding(rule: &str, subject: Subject) -> Finding {
 }
 
 fn grant(kind: &str, ea: &str, team: &str, app: &str, email: &str) -> Grant {
-    Grant { key: GrantKey { grant_type: kind.into(), enterprise_account: ea.into(), team: team.into(), app: app.into(), email: email.into() }, email: email.into(), role: String::new(), permissions: vec![], federated: None, two_factor: None }
+    Grant {
+        key: GrantKey {
+            grant_type: kind.into(),
+            enterprise_account: ea.into(),
+            team: team.into(),
+            app: app.into(),
+            email: email.into(),
+        },
+        email: email.into(),
+        role: String::new(),
+        permissions: vec![],
+        federated: None,
+        two_factor: None,
+    }
 }
 
 /// Names that would run commands if pasted into a shell unquoted, or end a comment.
@@ -144,7 +175,13 @@ fn hostile_plan(marker: &Path) -> Plan {
     let app = "=HYPERLINK(\"http://evil.example\",\"click\")".to_owned();
     let ea = format!("ea`touch {m}`");
     let owner = format!("o$(touch {m})\n@e.example");
-    let sub = |team: Option<&str>, app: Option<&str>, email: &str, item: Option<&str>| Subject { enterprise_account: None, team: team.map(str::to_owned), app: app.map(str::to_owned), email: Some(email.to_owned()), item: item.map(str::to_owned) };
+    let sub = |team: Option<&str>, app: Option<&str>, email: &str, item: Option<&str>| Subject {
+        enterprise_account: None,
+        team: team.map(str::to_owned),
+        app: app.map(str::to_owned),
+        email: Some(email.to_owned()),
+        item: item.map(str::to_owned),
+    };
     let findings = vec![
         finding("inactive-seat", sub(Some(&team), None, &email, None)),
         finding("enterprise-removal-not-cascaded", sub(Some(&team_nl), None, "x\"y\\z%s@e.example", None)),
@@ -160,9 +197,25 @@ fn hostile_plan(marker: &Path) -> Plan {
         snapshot_id: format!("snap\n$(touch {m})"),
         as_of: "2026-11-20T12:00:00Z".into(),
         complete: false,
-        grants: vec![grant("enterprise-membership", &ea, "", "", "d@e.example"), grant("app-permission", "", &team, &app, "d@e.example"), grant("team-membership", "", &team_nl, "", "d@e.example")],
-        invitations: vec![Invitation { id: format!("inv$(touch {m})"), team: team.clone(), email: "inv@e.example".into() }],
-        findings: Some(FindingSet { format_version: 1, snapshot_id: "other".into(), as_of: chrono::Utc::now(), complete: true, inputs: vec![], rules: vec![], findings }),
+        grants: vec![
+            grant("enterprise-membership", &ea, "", "", "d@e.example"),
+            grant("app-permission", "", &team, &app, "d@e.example"),
+            grant("team-membership", "", &team_nl, "", "d@e.example"),
+        ],
+        invitations: vec![Invitation {
+            id: format!("inv$(touch {m})"),
+            team: team.clone(),
+            email: "inv@e.example".into(),
+        }],
+        findings: Some(FindingSet {
+            format_version: 1,
+            snapshot_id: "other".into(),
+            as_of: chrono::Utc::now(),
+            complete: true,
+            inputs: vec![],
+            rules: vec![],
+            findings,
+        }),
     };
     let mut rules: Vec<String> = hkaudit::history::plan::DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect();
     rules.push("sso-bypass".into());
@@ -182,7 +235,12 @@ fn hostile_names_stay_single_arguments_and_run_nothing() {
     assert!(script.contains("NOT WRITTEN AS A COMMAND: `--team=other` begins with `-`"), "{script}");
     // Comments stay comments: every line is a comment, blank, or one the generator wrote.
     for line in script.lines() {
-        let ok = line.is_empty() || line.starts_with('#') || line.starts_with("heroku ") || line.starts_with("  ") || ["set -eu", "fi", "else", "exit 0"].contains(&line) || line.starts_with("if [ ");
+        let ok = line.is_empty()
+            || line.starts_with('#')
+            || line.starts_with("heroku ")
+            || line.starts_with("  ")
+            || ["set -eu", "fi", "else", "exit 0"].contains(&line)
+            || line.starts_with("if [ ");
         let inside_quotes = line.starts_with("touch ") || line.starts_with("@e.example") || line.starts_with("$(touch"); // continuation of a quoted argument holding a newline
         assert!(ok || inside_quotes, "unexpected line {line:?} in\n{script}");
     }
@@ -233,6 +291,9 @@ fn hostile_names_stay_single_arguments_and_run_nothing() {
     // plan.json carries the values intact.
     let json: serde_json::Value = serde_json::from_str(&plan.api_json().expect("json")).expect("valid json");
     let paths: Vec<&str> = json.as_array().expect("array").iter().filter_map(|e| e["path"].as_str()).collect();
-    assert!(paths.iter().all(|p| p.starts_with('/') && !p.contains(' ') && !p.contains('\n') && !p.contains('\'')), "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p.starts_with('/') && !p.contains(' ') && !p.contains('\n') && !p.contains('\'')),
+        "{paths:?}"
+    );
     assert!(json.as_array().expect("array").iter().any(|e| e["run_as"] == owner.as_str()));
 }

@@ -67,10 +67,17 @@ async fn acme_costs_are_exact_to_the_cent() {
     let acme = acme_analyzed().await;
     let (model, _) = render(&acme.snapshot, &Config::default());
     let c = &model.cost;
-    let per_team: Vec<(&str, u32, u32, i64)> = c.teams.iter().map(|t| (t.team.as_str(), t.seats, t.billed_seats, t.monthly_cents)).collect();
+    let per_team: Vec<(&str, u32, u32, i64)> =
+        c.teams.iter().map(|t| (t.team.as_str(), t.seats, t.billed_seats, t.monthly_cents)).collect();
     assert_eq!(
         per_team,
-        vec![("acme-data", 9, 9, 9_000), ("acme-labs", 4, 5, 5_000), ("acme-payments", 7, 7, 7_000), ("acme-platform", 13, 13, 13_000), ("acme-web", 10, 10, 10_000)]
+        vec![
+            ("acme-data", 9, 9, 9_000),
+            ("acme-labs", 4, 5, 5_000),
+            ("acme-payments", 7, 7, 7_000),
+            ("acme-platform", 13, 13, 13_000),
+            ("acme-web", 10, 10, 10_000)
+        ]
     );
     assert_eq!((c.seats, c.billed_seats), (43, 44));
     assert_eq!((c.monthly_cents, c.annual_cents), (44_000, 528_000));
@@ -94,7 +101,10 @@ async fn enterprise_pricing_is_per_unique_user() {
     let (model, out) = render(&acme.snapshot, &config);
     let c = &model.cost;
     assert_eq!(c.enterprise.len(), 1);
-    assert_eq!((c.enterprise[0].unique_users, c.enterprise[0].monthly_cents, c.enterprise[0].saving_cents), (33, 82_500, 5_000));
+    assert_eq!(
+        (c.enterprise[0].unique_users, c.enterprise[0].monthly_cents, c.enterprise[0].saving_cents),
+        (33, 82_500, 5_000)
+    );
     assert_eq!(c.monthly_cents, 87_500);
     assert_eq!(c.saving_cents, 5_000);
     assert!(read(&out.join("cost.md")).contains("| acme | 33 | $25.00 | $825.00 | 2 | $50.00 |"));
@@ -119,7 +129,11 @@ async fn index_html_is_complete_self_contained_and_escaped() {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "section {id} missing");
     }
     for rule in &model.risk.rules {
-        assert!(html.contains(&format!("id=\"rule-{}\"", rule.rule_id)), "rule {} has no description anchor", rule.rule_id);
+        assert!(
+            html.contains(&format!("id=\"rule-{}\"", rule.rule_id)),
+            "rule {} has no description anchor",
+            rule.rule_id
+        );
     }
     // Every finding exactly once.
     let findings = hkaudit::analyze::read_findings(&acme.snapshot).expect("findings");
@@ -129,7 +143,10 @@ async fn index_html_is_complete_self_contained_and_escaped() {
     }
     // The fixture's hostile strings render as text.
     assert!(!html.to_lowercase().contains("<script"), "an unescaped <script reached the page");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "the planted <script> description should show, escaped");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "the planted <script> description should show, escaped"
+    );
     // Nothing is loaded from anywhere: no scripts, stylesheets or images by URL.
     for needle in ["<link", " src=\"http", "url(http", "@import"] {
         assert!(!html.contains(needle), "external asset: {needle}");
@@ -165,17 +182,36 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
     // abby on acme-storefront) + personal-app collaborators (paul on olga-scratch and tara-notebook)
     // + 3 pending invitations (ian, erin, ivy).
     assert_eq!(model.certification.len(), 43 + 33 + 2 + 2 + 3);
-    let ivy = model.certification.iter().find(|r| r.grant_type == "team-invitation" && r.user_email.starts_with("ivy")).expect("ivy's invitation");
+    let ivy = model
+        .certification
+        .iter()
+        .find(|r| r.grant_type == "team-invitation" && r.user_email.starts_with("ivy"))
+        .expect("ivy's invitation");
     assert_eq!((ivy.recommended_decision.as_str(), ivy.flags.as_str()), ("revoke", "stale-invitation"));
-    let row = |team: &str, email: &str| model.certification.iter().find(|r| r.team == team && r.user_email.eq_ignore_ascii_case(email) && r.grant_type == "team-membership").expect("row").clone();
+    let row = |team: &str, email: &str| {
+        model
+            .certification
+            .iter()
+            .find(|r| r.team == team && r.user_email.eq_ignore_ascii_case(email) && r.grant_type == "team-membership")
+            .expect("row")
+            .clone()
+    };
     let ivan = row("acme-platform", "ivan.idle@acme.example");
-    assert_eq!((ivan.recommended_decision.as_str(), ivan.flags.as_str(), ivan.monthly_cost.as_str()), ("revoke", "inactive-seat", "$10.00"));
+    assert_eq!(
+        (ivan.recommended_decision.as_str(), ivan.flags.as_str(), ivan.monthly_cost.as_str()),
+        ("revoke", "inactive-seat", "$10.00")
+    );
     let sam = row("acme-platform", "sam.suspended@acme.example");
     assert_eq!((sam.recommended_decision.as_str(), sam.idp_status.as_str()), ("revoke", "suspended"));
     let ada = row("acme-platform", "ada.active@acme.example");
-    assert_eq!((ada.recommended_decision.as_str(), ada.idp_status.as_str(), ada.days_inactive.as_str()), ("keep", "active", "10"));
+    assert_eq!(
+        (ada.recommended_decision.as_str(), ada.idp_status.as_str(), ada.days_inactive.as_str()),
+        ("keep", "active", "10")
+    );
     for r in &model.certification {
-        assert!(r.reviewer.is_empty() && r.decision.is_empty() && r.decision_date.is_empty() && r.justification.is_empty());
+        assert!(
+            r.reviewer.is_empty() && r.decision.is_empty() && r.decision_date.is_empty() && r.justification.is_empty()
+        );
         assert_eq!(r.review_period, "2026-Q4");
     }
 }
@@ -196,9 +232,18 @@ async fn outputs_are_private_and_hold_no_secret() {
                 continue;
             }
             seen += 1;
-            assert_eq!(std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600, "{}", path.display());
+            assert_eq!(
+                std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+                0o600,
+                "{}",
+                path.display()
+            );
             let bytes = std::fs::read(&path).expect("read");
-            assert!(!String::from_utf8_lossy(&bytes).contains("PLANTED-SECRET"), "a planted secret leaked into {}", path.display());
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("PLANTED-SECRET"),
+                "a planted secret leaked into {}",
+                path.display()
+            );
         }
     }
     assert!(seen > 20, "expected the snapshot, findings and report files, saw {seen}");
@@ -210,7 +255,10 @@ async fn outputs_are_private_and_hold_no_secret() {
 /// with a notice when Chromium is absent, unless `CI` is set, where its absence fails the test.
 #[tokio::test(flavor = "multi_thread")]
 async fn index_html_renders_in_headless_chromium_without_console_messages() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success())) else {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
         assert!(std::env::var_os("CI").is_none(), "CI must have Chromium: .ci/run installs Debian's `chromium`");
         #[allow(clippy::print_stderr)]
         {
@@ -223,7 +271,19 @@ async fn index_html_renders_in_headless_chromium_without_console_messages() {
     let profile = tempfile::tempdir().expect("profile");
     let page = format!("file://{}", out.join("index.html").display());
     let output = std::process::Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", "--dump-dom"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(&page)
         .output()
@@ -233,7 +293,8 @@ async fn index_html_renders_in_headless_chromium_without_console_messages() {
     for id in ["completeness", "cost", "risk", "certification", "rules"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "rendered page lacks section {id}");
     }
-    let console: Vec<&str> = std::str::from_utf8(&output.stderr).unwrap_or("").lines().filter(|l| l.contains(":CONSOLE")).collect();
+    let console: Vec<&str> =
+        std::str::from_utf8(&output.stderr).unwrap_or("").lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 }
 

@@ -45,7 +45,8 @@ fn folder() -> tempfile::TempDir {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).expect("read").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).expect("read").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -122,12 +123,23 @@ fn worksheet_referenced_snapshots_are_protected() {
 fn cli_lists_and_prunes() {
     let tmp = folder();
     let bin = env!("CARGO_BIN_EXE_hkaudit");
-    let out = std::process::Command::new(bin).args(["snapshots", "list", "--json"]).arg(tmp.path()).output().expect("run");
+    let out =
+        std::process::Command::new(bin).args(["snapshots", "list", "--json"]).arg(tmp.path()).output().expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["snapshots"][0]["id"], "s05");
-    let out = std::process::Command::new(bin).args(["snapshots", "prune", "--keep", "1", "--dry-run"]).arg(tmp.path()).output().expect("run");
+    let out = std::process::Command::new(bin)
+        .args(["snapshots", "prune", "--keep", "1", "--dry-run"])
+        .arg(tmp.path())
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("would remove s04") && text.contains("kept s05: newest snapshot") && text.contains("left alone notes"), "{text}");
+    assert!(
+        out.status.success()
+            && text.contains("would remove s04")
+            && text.contains("kept s05: newest snapshot")
+            && text.contains("left alone notes"),
+        "{text}"
+    );
     assert!(tmp.path().join("s01").exists());
 }

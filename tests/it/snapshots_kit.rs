@@ -8,9 +8,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, Finding, FindingSet, RuleStatus};
-use hkaudit::snapshot::{
-    ActivityWindow, Gap, Manifest, SnapshotWriter, TableBuilder, FORMAT_VERSION, TABLES,
-};
+use hkaudit::snapshot::{ActivityWindow, Gap, Manifest, SnapshotWriter, TableBuilder, FORMAT_VERSION, TABLES};
 use serde_json::{json, Value};
 
 /// The instant every kit snapshot is taken at (the acme fixture's `now`).
@@ -235,11 +233,7 @@ pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
 ];
 
 pub fn columns_of(table: &str) -> &'static [(&'static str, Ty)] {
-    SCHEMA
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map(|(_, c)| *c)
-        .unwrap_or_else(|| panic!("no table {table}"))
+    SCHEMA.iter().find(|(t, _)| *t == table).map(|(_, c)| *c).unwrap_or_else(|| panic!("no table {table}"))
 }
 
 /// A small organisation, table by table. Unset columns are null; `x_norm` is derived from `x`
@@ -271,18 +265,10 @@ impl Kit {
 
     /// Add a row; an unknown column panics, so a typo cannot silently become a null.
     pub fn row(mut self, table: &str, row: Value) -> Kit {
-        let (name, cols) = SCHEMA
-            .iter()
-            .find(|(t, _)| *t == table)
-            .unwrap_or_else(|| panic!("no table {table}"));
-        let obj = row
-            .as_object()
-            .unwrap_or_else(|| panic!("{table} row is not an object: {row}"));
+        let (name, cols) = SCHEMA.iter().find(|(t, _)| *t == table).unwrap_or_else(|| panic!("no table {table}"));
+        let obj = row.as_object().unwrap_or_else(|| panic!("{table} row is not an object: {row}"));
         for key in obj.keys() {
-            assert!(
-                cols.iter().any(|(c, _)| c == key),
-                "{table} has no column {key}"
-            );
+            assert!(cols.iter().any(|(c, _)| c == key), "{table} has no column {key}");
         }
         self.rows.entry(name).or_default().push(row);
         self
@@ -295,11 +281,7 @@ impl Kit {
 
     /// A team of the enterprise account `acme` (`ea-acme`) or, with `ea = false`, a standalone one.
     pub fn team(self, name: &str, ea: bool) -> Kit {
-        let (ea_id, ea_name) = if ea {
-            (json!("ea-acme"), json!("acme"))
-        } else {
-            (Value::Null, Value::Null)
-        };
+        let (ea_id, ea_name) = if ea { (json!("ea-acme"), json!("acme")) } else { (Value::Null, Value::Null) };
         self.row("teams", json!({"id": team_id(name), "name": name, "type": if ea {"enterprise"} else {"team"}, "enterprise_account_id": ea_id, "enterprise_account_name": ea_name, "caller_role": "admin", "default": false, "created_at": days_ago(1000)}))
     }
 
@@ -376,9 +358,7 @@ impl Kit {
     pub fn analyze(&self, inputs: &Extra) -> FindingSet {
         let dir = tempfile::tempdir().expect("tempdir");
         let snapshot = self.write_to(dir.path());
-        inputs
-            .analyze(dir.path(), &snapshot)
-            .expect("analysis succeeds")
+        inputs.analyze(dir.path(), &snapshot).expect("analysis succeeds")
     }
 }
 
@@ -396,10 +376,7 @@ impl Extra {
     }
 
     pub fn config(text: &str) -> Extra {
-        Extra {
-            config: Some(text.to_owned()),
-            ..Extra::default()
-        }
+        Extra { config: Some(text.to_owned()), ..Extra::default() }
     }
 
     pub fn idp(mut self, file: &str, text: &str) -> Extra {
@@ -408,10 +385,7 @@ impl Extra {
     }
 
     pub fn authorizations(mut self, file: &str, json: &Value) -> Extra {
-        self.authorizations.push((
-            file.to_owned(),
-            serde_json::to_string_pretty(json).expect("json"),
-        ));
+        self.authorizations.push((file.to_owned(), serde_json::to_string_pretty(json).expect("json")));
         self
     }
 
@@ -421,11 +395,7 @@ impl Extra {
     }
 
     /// Write the input files into `dir/inputs` and run `analyze_snapshot` (findings go to `dir/out`).
-    pub fn analyze(
-        &self,
-        dir: &Path,
-        snapshot: &Path,
-    ) -> Result<FindingSet, hkaudit::analyze::AnalyzeError> {
+    pub fn analyze(&self, dir: &Path, snapshot: &Path) -> Result<FindingSet, hkaudit::analyze::AnalyzeError> {
         let inputs = dir.join("inputs");
         std::fs::create_dir_all(&inputs).expect("mkdir inputs");
         let write = |name: &str, text: &str| {
@@ -436,11 +406,7 @@ impl Extra {
         let opts = AnalyzeOptions {
             snapshot: snapshot.to_owned(),
             idp: self.idp.iter().map(|(n, t)| write(n, t)).collect(),
-            authorizations: self
-                .authorizations
-                .iter()
-                .map(|(n, t)| write(n, t))
-                .collect(),
+            authorizations: self.authorizations.iter().map(|(n, t)| write(n, t)).collect(),
             config: self.config.as_deref().map(|t| write("hkaudit.toml", t)),
             queries: None,
             out: Some(dir.join("out")),
@@ -482,21 +448,14 @@ pub fn frame(table: &str, rows: &[Value]) -> polars::prelude::DataFrame {
             Time => b.time(
                 col,
                 values.iter().map(|v| {
-                    v.as_str().map(|s| {
-                        s.parse::<DateTime<Utc>>()
-                            .unwrap_or_else(|e| panic!("{table}.{col}: {s}: {e}"))
-                    })
+                    v.as_str().map(|s| s.parse::<DateTime<Utc>>().unwrap_or_else(|e| panic!("{table}.{col}: {s}: {e}")))
                 }),
             ),
             List => b.list(
                 col,
                 values.iter().map(|v| {
                     v.as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
+                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
                         .unwrap_or_default()
                 }),
             ),
@@ -528,11 +487,7 @@ pub fn team_gap(team: &str, tables: &[&str]) -> Gap {
 pub fn readme_line(f: &Finding) -> String {
     let s = &f.subject;
     let email = s.email.as_ref().map(|e| e.to_lowercase());
-    let mut parts: Vec<String> = [&s.enterprise_account, &s.team, &s.app]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let mut parts: Vec<String> = [&s.enterprise_account, &s.team, &s.app].into_iter().flatten().cloned().collect();
     if f.rule_id == "orphaned-authorization" {
         parts.extend(email);
         parts.extend(s.item.clone());
@@ -545,12 +500,7 @@ pub fn readme_line(f: &Finding) -> String {
 
 /// The findings of one rule, in README form, sorted.
 pub fn lines_of(set: &FindingSet, rule: &str) -> Vec<String> {
-    let mut v: Vec<String> = set
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == rule)
-        .map(readme_line)
-        .collect();
+    let mut v: Vec<String> = set.findings.iter().filter(|f| f.rule_id == rule).map(readme_line).collect();
     v.sort();
     v
 }
@@ -563,23 +513,14 @@ pub fn all_lines(set: &FindingSet) -> Vec<String> {
 }
 
 pub fn status_of(set: &FindingSet, rule: &str) -> RuleStatus {
-    set.rules
-        .iter()
-        .find(|r| r.rule_id == rule)
-        .unwrap_or_else(|| panic!("no rule {rule}"))
-        .status
+    set.rules.iter().find(|r| r.rule_id == rule).unwrap_or_else(|| panic!("no rule {rule}")).status
 }
 
 pub fn finding<'a>(set: &'a FindingSet, rule: &str, subject_line: &str) -> &'a Finding {
     set.findings
         .iter()
         .find(|f| f.rule_id == rule && readme_line(f) == format!("{rule} {subject_line}"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no finding `{rule} {subject_line}` in {:#?}",
-                all_lines(set)
-            )
-        })
+        .unwrap_or_else(|| panic!("no finding `{rule} {subject_line}` in {:#?}", all_lines(set)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,35 +540,21 @@ pub fn acme_inputs() -> PathBuf {
 
 /// The three IdP exports and two authorization exports of acme.
 pub fn acme_idp_files() -> Vec<PathBuf> {
-    [
-        "okta-users.csv",
-        "entra-users.csv",
-        "google-workspace-users.csv",
-    ]
-    .iter()
-    .map(|f| acme_inputs().join(f))
-    .collect()
+    ["okta-users.csv", "entra-users.csv", "google-workspace-users.csv"].iter().map(|f| acme_inputs().join(f)).collect()
 }
 
 pub fn acme_authorization_files() -> Vec<PathBuf> {
-    [
-        "heroku-authorizations-dave.deprov.json",
-        "heroku-authorizations-rita.removed.json",
-    ]
-    .iter()
-    .map(|f| acme_inputs().join(f))
-    .collect()
+    ["heroku-authorizations-dave.deprov.json", "heroku-authorizations-rita.removed.json"]
+        .iter()
+        .map(|f| acme_inputs().join(f))
+        .collect()
 }
 
 /// The expected findings, parsed from the README's fenced block at test time.
 pub fn readme_expected() -> Vec<String> {
     let text = std::fs::read_to_string(acme_dir().join("README.md")).expect("README");
-    let start = text
-        .find("<!-- expected-findings:begin -->")
-        .expect("begin marker");
-    let end = text
-        .find("<!-- expected-findings:end -->")
-        .expect("end marker");
+    let start = text.find("<!-- expected-findings:begin -->").expect("begin marker");
+    let end = text.find("<!-- expected-findings:end -->").expect("end marker");
     let mut lines: Vec<String> = text[start..end]
         .lines()
         .skip(1)
@@ -641,36 +568,21 @@ pub fn readme_expected() -> Vec<String> {
 
 /// The sandbox's `now` and token, from `fixtures/acme/sandbox.json`.
 pub fn acme_now_and_token() -> (DateTime<Utc>, String) {
-    let v: Value = serde_json::from_slice(
-        &std::fs::read(acme_dir().join("sandbox.json")).expect("sandbox.json"),
-    )
-    .expect("json");
-    let now = v["now"]
-        .as_str()
-        .expect("now")
-        .parse()
-        .expect("now is RFC 3339");
-    (
-        now,
-        v["tokens"][0]["token"].as_str().expect("token").to_owned(),
-    )
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(acme_dir().join("sandbox.json")).expect("sandbox.json")).expect("json");
+    let now = v["now"].as_str().expect("now").parse().expect("now is RFC 3339");
+    (now, v["tokens"][0]["token"].as_str().expect("token").to_owned())
 }
 
 /// Extract acme through the in-process sandbox into `out` (snapshot id `acme-fixture`), with
 /// the given teams answering 403.
 pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         let fixture = hkaudit::sandbox::Fixture::load(&acme_dir()).expect("acme loads");
         let mut config = crate::support::config(fixture);
         config.faults.forbid_team = forbid_team.iter().map(|t| (*t).to_owned()).collect();
-        let sandbox = hkaudit::sandbox::start(config)
-            .await
-            .expect("sandbox starts");
+        let sandbox = hkaudit::sandbox::start(config).await.expect("sandbox starts");
         let (now, token) = acme_now_and_token();
         let base = url::Url::parse(&sandbox.url()).expect("url");
         let mut cfg = hkaudit::heroku::ClientConfig::new(base, hkaudit::heroku::Token::new(token));
@@ -679,9 +591,7 @@ pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
         let mut opts = hkaudit::extract::ExtractOptions::new(out);
         opts.as_of = now;
         opts.snapshot_id = Some(ACME_SNAPSHOT_ID.into());
-        let extracted = hkaudit::extract::extract(&client, &opts)
-            .await
-            .expect("extract");
+        let extracted = hkaudit::extract::extract(&client, &opts).await.expect("extract");
         drop(sandbox);
         extracted.path
     })
@@ -696,20 +606,13 @@ pub fn acme_snapshot() -> &'static Path {
         let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
         for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name
-                .strip_prefix("acme-")
-                .and_then(|r| r.split('-').next())
-                .and_then(|p| p.parse::<u32>().ok());
-            if pid.is_some_and(|p| {
-                p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
-            }) {
+            let pid = name.strip_prefix("acme-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("acme-{}-", std::process::id()))
-            .tempdir_in(tmp)
-            .expect("tempdir");
+        let dir =
+            tempfile::Builder::new().prefix(&format!("acme-{}-", std::process::id())).tempdir_in(tmp).expect("tempdir");
         let path = extract_acme(dir.path(), &[]);
         (dir, path)
     });

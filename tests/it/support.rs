@@ -25,9 +25,7 @@ pub struct Org {
 
 impl Org {
     pub fn empty() -> Org {
-        let org = Org {
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
+        let org = Org { dir: tempfile::tempdir().expect("tempdir") };
         org.write(
             "sandbox.json",
             &json!({"now": NOW, "tokens": [
@@ -77,24 +75,16 @@ impl Org {
                 event("ev-today", "2026-05-15T09:00:00Z"),
             ]),
         );
-        let mut teams = vec![
-            team("t-core", "core", "admin", Some(&ea)),
-            team("t-viewers", "viewers", "member", Some(&ea)),
-        ];
+        let mut teams =
+            vec![team("t-core", "core", "admin", Some(&ea)), team("t-viewers", "viewers", "member", Some(&ea))];
         for n in SIZES {
             teams.push(team(&format!("t-n{n}"), &format!("n{n}"), "admin", None));
-            org.write(
-                &format!("teams/n{n}/members.json"),
-                &Value::Array((0..n).map(numbered_member).collect()),
-            );
+            org.write(&format!("teams/n{n}/members.json"), &Value::Array((0..n).map(numbered_member).collect()));
         }
         org.write("teams.json", &Value::Array(teams));
         org.write(
             "teams/core/members.json",
-            &json!([
-                member("m-admin", ADMIN, "admin"),
-                member("m-bob", "bob@acme.test", "collaborator")
-            ]),
+            &json!([member("m-admin", ADMIN, "admin"), member("m-bob", "bob@acme.test", "collaborator")]),
         );
         org.write(
             "teams/core/invitations.json",
@@ -119,18 +109,10 @@ impl Org {
             "apps/web/collaborators.json",
             &json!([
                 collaborator("c-1", "web", "bob@acme.test", &["view", "deploy"]),
-                collaborator(
-                    "c-2",
-                    "web",
-                    ADMIN,
-                    &["view", "deploy", "operate", "manage"]
-                )
+                collaborator("c-2", "web", ADMIN, &["view", "deploy", "operate", "manage"])
             ]),
         );
-        org.write(
-            "apps/api/collaborators.json",
-            &json!([collaborator("c-3", "api", "bob@acme.test", &["view"])]),
-        );
+        org.write("apps/api/collaborators.json", &json!([collaborator("c-3", "api", "bob@acme.test", &["view"])]));
         // Ids run against version order, so sorting by version must not be an accident of ids.
         org.write(
             "apps/web/releases.json",
@@ -189,11 +171,7 @@ pub fn member(id: &str, email: &str, role: &str) -> Value {
 
 /// Member `i`: emails sort by `i`, ids sort the other way round.
 pub fn numbered_member(i: usize) -> Value {
-    member(
-        &format!("id-{:05}", 99_999 - i),
-        &format!("m{i:05}@acme.test"),
-        "member",
-    )
+    member(&format!("id-{:05}", 99_999 - i), &format!("m{i:05}@acme.test"), "member")
 }
 
 pub fn app(id: &str, name: &str, team: Option<&str>, updated_at: &str) -> Value {
@@ -203,10 +181,7 @@ pub fn app(id: &str, name: &str, team: Option<&str>, updated_at: &str) -> Value 
 }
 
 pub fn collaborator(id: &str, app: &str, email: &str, permissions: &[&str]) -> Value {
-    let permissions: Vec<Value> = permissions
-        .iter()
-        .map(|p| json!({"name": p, "description": p}))
-        .collect();
+    let permissions: Vec<Value> = permissions.iter().map(|p| json!({"name": p, "description": p})).collect();
     json!({"id": id, "app": {"id": app, "name": app}, "user": {"id": email, "email": email, "federated": false},
            "role": "collaborator", "permissions": permissions})
 }
@@ -214,10 +189,7 @@ pub fn collaborator(id: &str, app: &str, email: &str, permissions: &[&str]) -> V
 /// A config with a generous rate limit, so only the tests about it ever meet it.
 pub fn config(fixture: Fixture) -> SandboxConfig {
     let mut config = SandboxConfig::new(fixture);
-    config.rate_limit = RateLimitConfig {
-        capacity: 1_000_000,
-        refill_per_minute: 0.0,
-    };
+    config.rate_limit = RateLimitConfig { capacity: 1_000_000, refill_per_minute: 0.0 };
     config
 }
 
@@ -241,20 +213,12 @@ pub fn client() -> reqwest::Client {
 
 pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     // No proxy: a machine-wide HTTP_PROXY must not swallow loopback requests.
-    reqwest::Client::builder()
-        .no_proxy()
-        .tls_built_in_root_certs(false)
-        .timeout(timeout)
-        .build()
-        .expect("client")
+    reqwest::Client::builder().no_proxy().tls_built_in_root_certs(false).timeout(timeout).build().expect("client")
 }
 
 /// GET with Heroku's Accept header and the admin token.
 pub async fn get(base: &str, path: &str, range: Option<&str>) -> reqwest::Response {
-    let mut request = client()
-        .get(format!("{base}{path}"))
-        .header("Accept", ACCEPT)
-        .bearer_auth(TOKEN);
+    let mut request = client().get(format!("{base}{path}")).header("Accept", ACCEPT).bearer_auth(TOKEN);
     if let Some(range) = range {
         request = request.header("Range", range);
     }
@@ -262,10 +226,7 @@ pub async fn get(base: &str, path: &str, range: Option<&str>) -> reqwest::Respon
 }
 
 pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().expect("ascii header").to_string())
+    response.headers().get(name).map(|v| v.to_str().expect("ascii header").to_string())
 }
 
 /// Follow `Next-Range` to the end: every item and the status of every page.
@@ -299,10 +260,7 @@ pub async fn error_id(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status);
     assert!(response.headers().contains_key("request-id"));
     let body: Value = response.json().await.expect("error body is JSON");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "message in {body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
     assert!(body["url"].as_str().is_some(), "url in {body}");
     body["id"].as_str().expect("id").to_string()
 }
