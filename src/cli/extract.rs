@@ -11,6 +11,9 @@ use hkaudit::heroku::{discover_token, Client, ClientConfig, EtagCache, Token, DE
 use super::{code, Outcome};
 
 #[derive(Debug, Clone, clap::Args)]
+// `run` flattens these flags beside its own `Args`: two groups both named `Args` make clap panic
+// (debug builds check it), and nothing here needs the group.
+#[group(skip)]
 pub struct Args {
     /// Platform API base URL (a sandbox's URL to try hkaudit without an account).
     #[arg(long, value_name = "URL", default_value = DEFAULT_API_URL, env = "HKAUDIT_API_URL")]
@@ -41,7 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
-    /// Measure the activity window as of this instant (RFC 3339) instead of now: for reproducible runs.
+    /// End the activity window at this instant (RFC 3339) instead of the API's clock (its `Date`
+    /// header): for reproducible runs.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<DateTime<Utc>>,
 
@@ -117,9 +121,7 @@ pub async fn execute(args: &Args, token: Token, quiet_progress: bool) -> anyhow:
     let client = Client::new(cfg)?;
     let mut opts = ExtractOptions::new(&args.out);
     opts.activity_days = args.activity_days;
-    if let Some(as_of) = args.as_of {
-        opts.as_of = as_of;
-    }
+    opts.as_of = args.as_of;
     opts.progress = progress_bar(quiet_progress);
     let out = args.out.display().to_string();
     let interrupted = async {

@@ -149,3 +149,15 @@ pub fn print_line(line: &str) -> anyhow::Result<()> {
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency check of every subcommand and flag (duplicate ids or groups,
+    /// conflicting defaults): it is what panics at parse time in a debug build.
+    #[test]
+    fn every_command_clap_can_build_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
