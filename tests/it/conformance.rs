@@ -1,5 +1,5 @@
 //! Schema conformance: fixture objects (and, later, everything the sandbox serves) must have the
-//! shapes of Heroku's published Platform API schema (`shared/heroku/platform-api-schema.json`).
+//! shapes of Heroku's published Platform API schema (`fixtures/heroku-schema/platform-api-schema.json`).
 //!
 //! [`validate`] checks one value against `definitions.<name>` of that schema. The schema is read
 //! once, adapted in [`load_schema`] (two documented changes, nothing else), and every definition's
@@ -11,23 +11,10 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-/// Where the official schema lives: `shared/heroku/` beside the repository (`../shared/heroku/`
-/// from the main checkout). Worktrees live one level deeper (`wt/<name>/`), so every ancestor of
-/// `CARGO_MANIFEST_DIR` is tried, nearest first.
+/// The official schema, kept in the repository with its provenance and licence
+/// (`fixtures/heroku-schema/SOURCE.md`), so a clone with nothing beside it runs this test.
 pub fn schema_path() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in manifest.ancestors().skip(1) {
-        let candidate = dir.join("shared/heroku/platform-api-schema.json");
-        if candidate.is_file() {
-            return candidate;
-        }
-    }
-    panic!(
-        "the Heroku Platform API schema was not found: looked for shared/heroku/platform-api-schema.json \
-         beside {} and in each of its parent folders (it is the read-only copy described in \
-         shared/heroku/SOURCE.md)",
-        manifest.display()
-    );
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/heroku-schema/platform-api-schema.json")
 }
 
 /// The folder of the Acme fixture organisation.
@@ -388,7 +375,7 @@ fn drifted_objects_are_rejected() {
     assert!(errors.iter().any(|e| e.contains("/default")), "{errors:?}");
 }
 
-/// The real header rows of each identity-provider export (see shared/heroku/NOTES.md).
+/// The real header rows of each identity-provider export (as the vendors document them).
 const OKTA_HEADER: &[&str] =
     &["User", "Login", "Status", "Activation date", "Authentication Source", "Last Login", "Last Password Change"];
 const ENTRA_HEADER: &[&str] = &[
