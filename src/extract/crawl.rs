@@ -37,10 +37,12 @@ pub struct Crawl {
     pub audit_events: BTreeMap<String, (EnterpriseAccount, AuditEvent)>,
     pub authorizations: Vec<Authorization>,
     pub gaps: Vec<Gap>,
+    /// The activity window the crawl read.
+    pub window: Window,
 }
 
 /// The time span activity is read for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
@@ -119,10 +121,27 @@ async fn read_or_gap<T>(
     }
 }
 
-pub struct Crawler<'a> {
-    pub client: &'a Client,
-    pub window: Window,
-    pub progress: indicatif::ProgressBar,
+/// Read everything. The activity window is `days` long and ends at `as_of`, or, when `None`, at
+/// the API's clock as its first answer tells it (the local clock if it does not say).
+pub async fn crawl(
+    client: &Client,
+    as_of: Option<DateTime<Utc>>,
+    days: u32,
+    progress: indicatif::ProgressBar,
+) -> Result<Crawl, ApiError> {
+    // The account is read first and strictly: a rejected token ends the run with one error.
+    progress.set_message("account");
+    progress.inc(1);
+    let account = client.get::<Account>("GET /account", "/account").await?;
+    let as_of = as_of.or_else(|| client.server_clock()).unwrap_or_else(Utc::now);
+    let crawler = Crawler { client, window: window(as_of, days), progress };
+    crawler.run(account).await
+}
+
+struct Crawler<'a> {
+    client: &'a Client,
+    window: Window,
+    progress: indicatif::ProgressBar,
 }
 
 impl Crawler<'_> {
@@ -131,13 +150,9 @@ impl Crawler<'_> {
         self.progress.inc(1);
     }
 
-    pub async fn run(&self) -> Result<Crawl, ApiError> {
-        let mut crawl = Crawl::default();
+    async fn run(&self, account: Account) -> Result<Crawl, ApiError> {
+        let mut crawl = Crawl { account: Some(account), window: self.window, ..Crawl::default() };
         let client = self.client;
-
-        // The account is read first and strictly: a rejected token ends the run with one error.
-        self.step("account");
-        crawl.account = Some(client.get::<Account>("GET /account", "/account").await?);
         // Free on Heroku: tells the client how much of the pool is left before the crawl starts.
         if let Err(err) = client.fetch_rate_limit().await {
             tracing::info!(error = %err, "could not read /account/rate-limits; continuing");

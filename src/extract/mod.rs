@@ -29,8 +29,9 @@ pub struct ExtractOptions {
     /// Folder that holds snapshots (`snapshots` by default); the snapshot goes in `<out>/<id>/`.
     pub out_dir: PathBuf,
     pub activity_days: u32,
-    /// The instant the activity window ends at (now, unless a reproducible run asks otherwise).
-    pub as_of: DateTime<Utc>,
+    /// The instant the activity window ends at. `None`: the API's own clock (the `Date` of its
+    /// first answer), else the local clock.
+    pub as_of: Option<DateTime<Utc>>,
     /// The snapshot id; by default the UTC time of the run, which sorts.
     pub snapshot_id: Option<String>,
     pub progress: indicatif::ProgressBar,
@@ -41,7 +42,7 @@ impl ExtractOptions {
         ExtractOptions {
             out_dir: out_dir.into(),
             activity_days: 180,
-            as_of: Utc::now(),
+            as_of: None,
             snapshot_id: None,
             progress: indicatif::ProgressBar::hidden(),
         }
@@ -67,10 +68,9 @@ pub fn new_snapshot_id(out_dir: &Path, now: DateTime<Utc>) -> String {
 }
 
 pub async fn extract(client: &Client, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
-    let win = window(opts.as_of, opts.activity_days);
     opts.progress.set_length(4);
-    let crawler = crawl::Crawler { client, window: win, progress: opts.progress.clone() };
-    let crawl = crawler.run().await?;
+    let crawl = crawl::crawl(client, opts.as_of, opts.activity_days, opts.progress.clone()).await?;
+    let win = crawl.window;
 
     opts.progress.set_message("writing snapshot");
     let id = opts.snapshot_id.clone().unwrap_or_else(|| new_snapshot_id(&opts.out_dir, Utc::now()));
@@ -84,7 +84,7 @@ pub async fn extract(client: &Client, opts: &ExtractOptions) -> Result<Extracted
         format_version: FORMAT_VERSION,
         snapshot_id: id,
         taken_at: Utc::now(),
-        as_of: opts.as_of,
+        as_of: win.until,
         api_url: client.base_url().as_str().trim_end_matches('/').to_owned(),
         account_email: crawl.account.as_ref().map(|a| a.email.clone()),
         hkaudit_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, IF_NONE_MATCH, RANGE, USER_AGENT};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -95,6 +96,8 @@ pub struct Client {
     /// When the next paced request may start (only used while the pool runs low).
     next_slot: tokio::sync::Mutex<Instant>,
     stats: Mutex<Stats>,
+    /// The API's clock: the `Date` of its first answer (see [`Client::server_clock`]).
+    server_clock: std::sync::OnceLock<DateTime<Utc>>,
 }
 
 /// What a successful request produced.
@@ -140,6 +143,7 @@ impl Client {
             remaining: AtomicI64::new(-1),
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             stats: Mutex::new(Stats::new()),
+            server_clock: std::sync::OnceLock::new(),
             cfg,
         })
     }
@@ -156,6 +160,13 @@ impl Client {
     /// The last `RateLimit-Remaining` the API reported, if any.
     pub fn rate_limit_remaining(&self) -> Option<u32> {
         u32::try_from(self.remaining.load(Ordering::Relaxed)).ok()
+    }
+
+    /// The time the API said it was (`Date` of its first authenticated answer). The activity
+    /// window ends there unless `--as-of` says otherwise: the server's clock, not the auditor's
+    /// laptop, is the one the activity timestamps were written by.
+    pub fn server_clock(&self) -> Option<DateTime<Utc>> {
+        self.server_clock.get().copied()
     }
 
     fn url(&self, endpoint: &str, path: &str) -> Result<Url, ApiError> {
@@ -385,6 +396,11 @@ impl Client {
             self.remaining.store(remaining, Ordering::Relaxed);
         }
         let request_id = header_str(&headers, "request-id").map(str::to_owned);
+        if req.authenticated && self.server_clock.get().is_none() {
+            if let Some(date) = header_str(&headers, "date").and_then(|d| DateTime::parse_from_rfc2822(d.trim()).ok()) {
+                let _ = self.server_clock.set(date.with_timezone(&Utc));
+            }
+        }
         let body = response.bytes().await.map_err(transport)?;
         self.count(req.endpoint, |s| s.bytes += body.len() as u64);
         tracing::debug!(

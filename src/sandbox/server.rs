@@ -211,11 +211,15 @@ impl Reply {
         reply
     }
 
-    fn into_response(self, request_id: &str) -> Response<Body> {
+    fn into_response(self, request_id: &str, now: DateTime<Utc>) -> Response<Body> {
         let mut response = Response::new(Body::from(self.body));
         *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         insert(headers, "request-id", request_id);
+        // The server's clock is the fixture's: an extract without `--as-of` ends its activity
+        // window at the API's `Date`, so the fixture's documented findings hold on any day.
+        // (hyper adds its own wall-clock `Date` only when none is set.)
+        insert(headers, "date", &now.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
         if let Some(content_type) = self.content_type {
             insert(headers, "content-type", content_type);
         }
@@ -298,7 +302,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     state.stat(|s| s.status(&template, reply.status));
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = stable_uuid(&["request", &state.seed.to_string(), &n.to_string()]);
-    Ok(reply.into_response(&request_id))
+    Ok(reply.into_response(&request_id, state.fixture.now))
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

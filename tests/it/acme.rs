@@ -43,7 +43,7 @@ async fn extract_with(config: SandboxConfig, out: &Path, id: &str) -> PathBuf {
     let url = url::Url::parse(&handle.url()).expect("url");
     let client = Client::new(ClientConfig::new(url, Token::new(acme_token()))).expect("client");
     let mut opts = ExtractOptions::new(out);
-    opts.as_of = now;
+    opts.as_of = Some(now);
     opts.snapshot_id = Some(id.to_owned());
     let extracted = extract(&client, &opts).await.expect("extract");
     handle.shutdown().await;

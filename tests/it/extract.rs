@@ -160,7 +160,7 @@ fn client_config(sandbox: &SandboxHandle) -> ClientConfig {
 async fn run_extract(cfg: ClientConfig, out: &Path) -> Extracted {
     let client = Client::new(cfg).expect("client");
     let mut opts = ExtractOptions::new(out);
-    opts.as_of = acme_now();
+    opts.as_of = Some(acme_now());
     opts.snapshot_id = Some("acme".into());
     extract(&client, &opts).await.expect("extract runs to the end")
 }

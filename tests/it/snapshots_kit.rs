@@ -589,7 +589,7 @@ pub fn extract_acme(out: &Path, forbid_team: &[&str]) -> PathBuf {
         cfg.max_retries = 0;
         let client = hkaudit::heroku::Client::new(cfg).expect("client");
         let mut opts = hkaudit::extract::ExtractOptions::new(out);
-        opts.as_of = now;
+        opts.as_of = Some(now);
         opts.snapshot_id = Some(ACME_SNAPSHOT_ID.into());
         let extracted = hkaudit::extract::extract(&client, &opts).await.expect("extract");
         drop(sandbox);
