@@ -4,13 +4,16 @@
 -- description: A team member holds a paid seat (admin, member or viewer) but has made no release,
 --   no build and no audit-trail action for more than `inactive_days` days, and joined the team
 --   longer ago than that. Heroku has no last-login report for other users, so this is the best
---   evidence of use there is: someone who only reads dashboards looks inactive too.
+--   evidence of use there is: someone who only reads dashboards looks inactive too. Activity is
+--   anyone's, anywhere: when some of it was not read (a team's or an app's releases, an audit
+--   trail), each finding stands and says where the person may also have been active.
 -- remediation: Ask the member whether they still need access; if not, remove them
 --   (`heroku members:remove EMAIL --team TEAM`), which frees the seat at once. Keep a deliberate
 --   read-only seat by ignoring the finding in hkaudit.toml with a reason.
 -- tables: team_members, activity
 -- params: as_of_epoch, inactive_days, seat_price_cents
--- gap_scope: global
+-- gap_scope: team
+-- by_person: activity
 -- exempt: service_accounts
 WITH last_seen AS (
   SELECT user_email_norm, MAX(EXTRACT(EPOCH FROM at)) AS last_epoch, MAX(at) AS last_activity

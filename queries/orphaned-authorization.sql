@@ -6,35 +6,58 @@
 --   Enterprise Account membership any more, or is suspended, deprovisioned or absent in the
 --   identity provider. Heroku removes nothing when someone leaves: the token keeps working for as
 --   long as the account exists. There is no organisation-wide list of authorizations, so only the
---   exports given can be checked.
+--   exports given can be checked. The owner is matched to memberships by Heroku user id where
+--   both carry one, by email otherwise, and to the identity provider by email, under the
+--   authorization's email and every email Heroku shows for the same user id. When a team or
+--   account was not read, the finding stands and says so: the owner may be a member there.
 -- remediation: Revoke the authorization (`heroku authorizations:revoke ID`, run as its owner), or
 --   have Heroku support disable the account.
 -- tables: authorizations, team_members, enterprise_members, idp_users, idp_domains
 -- params: as_of_epoch
--- gap_scope: global
+-- gap_scope: person
 WITH members AS (
-  SELECT DISTINCT email_norm FROM (
-    SELECT email_norm FROM team_members
-    UNION ALL
-    SELECT email_norm FROM enterprise_members
-  )
+  SELECT user_id, email_norm FROM team_members
+  UNION ALL
+  SELECT user_id, email_norm FROM enterprise_members
 ),
-owners AS (
-  SELECT DISTINCT user_email_norm AS email_norm FROM authorizations WHERE user_email_norm IS NOT NULL
+-- The owner is a member: the same user id where both have one, the same email otherwise.
+member_owners AS (
+  SELECT DISTINCT a.id
+  FROM authorizations a
+  JOIN members m ON m.user_id = a.user_id
+  UNION
+  SELECT DISTINCT a.id
+  FROM authorizations a
+  JOIN members m ON m.email_norm = a.user_email_norm
+  WHERE m.user_id IS NULL OR a.user_id IS NULL
+),
+owner_emails AS (
+  SELECT id, user_email_norm AS email_norm FROM authorizations WHERE user_email_norm IS NOT NULL
+  UNION
+  SELECT a.id, m.email_norm
+  FROM authorizations a
+  JOIN members m ON m.user_id = a.user_id
+  WHERE m.email_norm IS NOT NULL
+),
+present AS (
+  SELECT DISTINCT o.id, u.source FROM owner_emails o JOIN idp_users u ON u.email_norm = o.email_norm
 ),
 flagged AS (
-  SELECT email_norm, status, source FROM idp_users WHERE status IN ('suspended', 'deprovisioned')
+  SELECT o.id, u.status, u.source
+  FROM owner_emails o
+  JOIN idp_users u ON u.email_norm = o.email_norm
+  WHERE u.status IN ('suspended', 'deprovisioned')
   UNION ALL
-  SELECT o.email_norm, 'absent' AS status, d.source
-  FROM owners o
+  SELECT o.id, 'absent' AS status, d.source
+  FROM owner_emails o
   JOIN idp_domains d ON SPLIT_PART(o.email_norm, '@', 2) = d.domain
-  LEFT JOIN idp_users u ON u.email_norm = o.email_norm AND u.source = d.source
-  WHERE u.email_norm IS NULL
+  LEFT JOIN present p ON p.id = o.id AND p.source = d.source
+  WHERE p.id IS NULL
 ),
 idp AS (
-  SELECT email_norm, ARRAY_TO_STRING(ARRAY_AGG(status || ' in ' || SPLIT_PART(source, ':', 1) ORDER BY source), ', ') AS idp_status
-  FROM flagged
-  GROUP BY email_norm
+  SELECT id, ARRAY_TO_STRING(ARRAY_AGG(status || ' in ' || SPLIT_PART(source, ':', 1) ORDER BY source), ', ') AS idp_status
+  FROM (SELECT DISTINCT id, status, source FROM flagged)
+  GROUP BY id
 )
 SELECT
   a.id AS item,
@@ -47,11 +70,11 @@ SELECT
   a.expires_at,
   i.idp_status,
   CASE
-    WHEN m.email_norm IS NULL THEN 'Live authorization of someone who holds no team or enterprise membership'
+    WHEN m.id IS NULL THEN 'Live authorization of someone who holds no team or enterprise membership'
     ELSE 'Live authorization of someone ' || i.idp_status
   END AS message
 FROM authorizations a
-LEFT JOIN members m ON m.email_norm = a.user_email_norm
-LEFT JOIN idp i ON i.email_norm = a.user_email_norm
+LEFT JOIN member_owners m ON m.id = a.id
+LEFT JOIN idp i ON i.id = a.id
 WHERE (a.expires_at IS NULL OR EXTRACT(EPOCH FROM a.expires_at) > ${as_of_epoch})
-  AND (m.email_norm IS NULL OR i.email_norm IS NOT NULL)
+  AND (m.id IS NULL OR i.id IS NOT NULL)

@@ -7,8 +7,10 @@
 -- remediation: Transfer the app to a team (`heroku apps:transfer --app APP TEAM`) so its access
 --   is managed there, or remove the collaborator (`heroku access:remove EMAIL --app APP`).
 -- tables: apps, app_permissions
--- gap_scope: team
+-- gap_scope: app
 SELECT
+  p.app_id,
+  p.team_id,
   p.app_name,
   p.email,
   a.owner_email AS app_owner,

@@ -10,6 +10,7 @@ use polars::sql::SQLContext;
 use super::config::{Config, Ignore};
 use super::finding::*;
 use super::rule::{GapScope, Rule};
+use super::scope::{Place, Scopes};
 use super::AnalyzeError;
 use crate::snapshot::{Gap, Snapshot, TableBuilder};
 
@@ -55,6 +56,9 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         .build("org_domains")?;
     ctx.register("org_domains", org.lazy());
 
+    let mut scopes = Scopes::read(snapshot)?;
+    scopes.learn(&manifest.gaps);
+
     let values: BTreeMap<&str, String> = BTreeMap::from([
         ("as_of_epoch", as_of.timestamp().to_string()),
         ("inactive_days", config.inactive_days.to_string()),
@@ -78,6 +82,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             findings: 0,
             ignored: 0,
             skipped: Vec::new(),
+            unknown: Vec::new(),
             error: None,
         };
         if overrides.enabled == Some(false) {
@@ -87,18 +92,29 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         }
         if let Some(reason) = precondition(rule, inputs, config, snapshot) {
             result.status = RuleStatus::Skipped;
-            result.skipped.push(SkippedScope { scope: "all".into(), reason });
+            result.skipped.push(SkippedScope { scope: "all".into(), reason, id: None, teams: Vec::new() });
             results.push(result);
             continue;
         }
-        let gaps: Vec<&Gap> =
-            manifest.gaps.iter().filter(|g| g.tables.iter().any(|t| rule.tables.contains(t))).collect();
-        let team_gaps: BTreeSet<String> = gaps.iter().filter_map(|g| g.team_id.clone()).collect();
-        let whole_rule_blocked =
-            !gaps.is_empty() && (rule.gap_scope == GapScope::Global || gaps.iter().any(|g| g.team_id.is_none()));
-        if whole_rule_blocked {
+        let touching = touching_gaps(rule, &manifest.gaps);
+        result.skipped = not_judged(&touching, &scopes);
+        let skip = match &rule.gap_scope {
+            GapScope::Global(why) => {
+                if !touching.is_empty() {
+                    result.skipped.push(SkippedScope {
+                        scope: "all".into(),
+                        reason: format!("this rule cannot judge part of the data ({why}), and some was not read"),
+                        id: None,
+                        teams: Vec::new(),
+                    });
+                }
+                !touching.is_empty()
+            }
+            GapScope::Person => false,
+            _ => touching.iter().any(|t| t.place == Place::All && !t.by_person && !t.lists_teams),
+        };
+        if skip {
             result.status = RuleStatus::Skipped;
-            result.skipped = gaps.iter().map(|g| SkippedScope { scope: "all".into(), reason: gap_reason(g) }).collect();
             results.push(result);
             continue;
         }
@@ -123,20 +139,38 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
                 continue;
             }
         };
-        if !team_gaps.is_empty() {
-            result.status = RuleStatus::Partial;
-            result.skipped = gaps
-                .iter()
-                .map(|g| SkippedScope {
-                    scope: format!("team:{}", g.team_name.clone().unwrap_or_default()),
-                    reason: gap_reason(g),
-                })
-                .collect();
-        }
         let mut seen = BTreeSet::new();
-        for (team_id, finding) in rows {
-            if team_id.as_ref().is_some_and(|t| team_gaps.contains(t)) {
+        let mut unknown: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        for (keys, mut finding) in rows {
+            let place = row_place(&keys, &scopes);
+            let mut qualifiers: Vec<String> = Vec::new();
+            let mut withheld = false;
+            for t in &touching {
+                match effect(&rule.gap_scope, t, &place, &scopes) {
+                    Effect::Withhold => withheld = true,
+                    Effect::Qualify => {
+                        let label = qualifier(t, &scopes);
+                        if !qualifiers.contains(&label) {
+                            qualifiers.push(label);
+                        }
+                    }
+                    Effect::None => {}
+                }
+            }
+            if withheld {
                 continue;
+            }
+            if let Some(what) = keys.unknown {
+                let entry = unknown.entry(what).or_default();
+                entry.0 += 1;
+                entry.1.extend(finding.subject.team.clone());
+                continue;
+            }
+            if !qualifiers.is_empty() {
+                qualifiers.sort();
+                let list = qualifiers.join(", ");
+                finding.message = format!("{} (also possibly in {list}: not read)", finding.message);
+                finding.evidence.insert("not_read".into(), list);
             }
             if rule.exempt_service_accounts
                 && finding.subject.email.as_deref().is_some_and(|e| config.is_service_account(e))
@@ -151,6 +185,13 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             if seen.insert(finding.fingerprint.clone()) {
                 findings.push(finding);
             }
+        }
+        result.unknown = unknown
+            .into_iter()
+            .map(|(what, (count, teams))| UnknownValues { what, count, teams: teams.into_iter().collect() })
+            .collect();
+        if !touching.is_empty() || !result.unknown.is_empty() {
+            result.status = RuleStatus::Partial;
         }
         result.findings = seen.len();
         tracing::info!(rule = %rule.id, rows = df.height(), ?queried, total = ?started.elapsed(), "rule ran");
@@ -192,10 +233,133 @@ fn precondition(rule: &Rule, inputs: &Inputs, config: &Config, snapshot: &Snapsh
     None
 }
 
-fn gap_reason(gap: &Gap) -> String {
-    let status = gap.status.map(|s| format!("HTTP {s} ")).unwrap_or_default();
-    let id = gap.error_id.clone().unwrap_or_default();
-    format!("not read: {} {status}{id}: {}", gap.path, gap.message).replace("  ", " ")
+/// A gap on some of the tables a rule depends on.
+struct Touch<'a> {
+    gap: &'a Gap,
+    place: Place,
+    /// Every table it touches is joined to rows through the person (`by_person`).
+    by_person: bool,
+    /// It touches only `teams`: whole teams may be missing, but no row of a listed team is.
+    lists_teams: bool,
+}
+
+fn touching_gaps<'a>(rule: &Rule, gaps: &'a [Gap]) -> Vec<Touch<'a>> {
+    gaps.iter()
+        .filter_map(|g| {
+            let touched: Vec<&String> = g.tables.iter().filter(|t| rule.tables.contains(t)).collect();
+            (!touched.is_empty()).then(|| Touch {
+                gap: g,
+                place: Place::of(g),
+                by_person: touched.iter().all(|t| rule.by_person.contains(t)),
+                lists_teams: touched.iter().all(|t| t.as_str() == "teams"),
+            })
+        })
+        .collect()
+}
+
+/// One entry per scope the touching gaps cover, named, with what was not read there.
+fn not_judged(touching: &[Touch<'_>], scopes: &Scopes) -> Vec<SkippedScope> {
+    let mut by_place: BTreeMap<&Place, Vec<&Gap>> = BTreeMap::new();
+    for t in touching {
+        by_place.entry(&t.place).or_default().push(t.gap);
+    }
+    by_place
+        .into_iter()
+        .map(|(place, gaps)| SkippedScope {
+            scope: scopes.key(place),
+            reason: scopes.reason(place, &gaps),
+            id: match place {
+                Place::All => None,
+                Place::Team(id) | Place::App(id) | Place::Enterprise(id) => Some(id.clone()),
+            },
+            teams: match place {
+                Place::Enterprise(id) => scopes.teams_of(id),
+                _ => Vec::new(),
+            },
+        })
+        .collect()
+}
+
+/// The scope keys a row carries, completed through containment (an app's team, a team's
+/// enterprise account).
+struct RowPlace {
+    team: Option<String>,
+    app: Option<String>,
+    ea: Option<String>,
+}
+
+fn row_place(keys: &RowKeys, scopes: &Scopes) -> RowPlace {
+    let team = keys.team_id.clone().or_else(|| keys.app_id.as_deref().and_then(|a| scopes.app_team(a)).map(str::to_owned));
+    let ea = keys.ea_id.clone().or_else(|| team.as_deref().and_then(|t| scopes.team_ea(t)).map(str::to_owned));
+    RowPlace { team, app: keys.app_id.clone(), ea }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// The gap has nothing to do with this row.
+    None,
+    /// The row stands, but may be incomplete: the person may also be in the unread scope.
+    Qualify,
+    /// The row's own scope was not read: it is not judged.
+    Withhold,
+}
+
+/// How one gap bears on one row, by the rule's `gap_scope` (see `rule`'s documentation).
+fn effect(scope: &GapScope, t: &Touch<'_>, row: &RowPlace, scopes: &Scopes) -> Effect {
+    if *scope == GapScope::Person || t.by_person {
+        return Effect::Qualify;
+    }
+    let enterprise_rule = *scope == GapScope::Enterprise;
+    let is = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    // Teams missing from a list hide no row of a listed team, but may hold an account's admins.
+    let whole_teams = if enterprise_rule { Effect::Qualify } else { Effect::None };
+    match &t.place {
+        Place::All if t.lists_teams => whole_teams,
+        Place::All => Effect::Withhold,
+        Place::Enterprise(e) if is(&row.ea, e) => {
+            if t.lists_teams {
+                whole_teams
+            } else {
+                Effect::Withhold
+            }
+        }
+        Place::Enterprise(_) => Effect::None,
+        Place::Team(x) if is(&row.team, x) => {
+            if t.lists_teams {
+                Effect::None
+            } else {
+                Effect::Withhold
+            }
+        }
+        // A team inside the account a row is about.
+        Place::Team(x) if enterprise_rule && row.team.is_none() && scopes.team_ea(x).is_some_and(|e| is(&row.ea, e)) => {
+            Effect::Qualify
+        }
+        Place::Team(_) => Effect::None,
+        Place::App(a) if is(&row.app, a) => Effect::Withhold,
+        // An app inside the team or account a row is about.
+        Place::App(a) if row.app.is_none() => {
+            let team = scopes.app_team(a);
+            let inside_team = team.is_some_and(|tm| is(&row.team, tm));
+            let inside_ea =
+                enterprise_rule && team.and_then(|tm| scopes.team_ea(tm)).is_some_and(|e| is(&row.ea, e));
+            if inside_team || inside_ea {
+                Effect::Qualify
+            } else {
+                Effect::None
+            }
+        }
+        Place::App(_) => Effect::None,
+    }
+}
+
+/// What a qualified finding says was not read: the scope's name, or for an organisation-wide
+/// list, the list.
+fn qualifier(t: &Touch<'_>, scopes: &Scopes) -> String {
+    match &t.place {
+        Place::All => t.gap.endpoint.clone(),
+        place => scopes.label(place),
+    }
 }
 
 fn ignores(ig: &Ignore, f: &Finding, as_of: DateTime<Utc>) -> bool {
@@ -208,11 +372,31 @@ fn ignores(ig: &Ignore, f: &Finding, as_of: DateTime<Utc>) -> bool {
         || f.fingerprint == s
 }
 
-/// Columns that name the subject rather than evidence.
-const SUBJECT_COLUMNS: &[&str] =
-    &["enterprise_account_name", "team_name", "app_name", "email", "item", "team_id", "message", "monthly_cost_cents"];
+/// Columns that name the subject or its scope, or steer the engine, rather than evidence.
+const SUBJECT_COLUMNS: &[&str] = &[
+    "enterprise_account_name",
+    "team_name",
+    "app_name",
+    "email",
+    "item",
+    "team_id",
+    "app_id",
+    "enterprise_account_id",
+    "unknown",
+    "message",
+    "monthly_cost_cents",
+];
 
-fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<Vec<(Option<String>, Finding)>, String> {
+/// A row's scope ids, and whether it is a value the rule could not judge.
+struct RowKeys {
+    team_id: Option<String>,
+    app_id: Option<String>,
+    ea_id: Option<String>,
+    /// Set when the row is not a finding: what the rule needed and did not have.
+    unknown: Option<String>,
+}
+
+fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<Vec<(RowKeys, Finding)>, String> {
     let text = |name: &str| -> Result<Option<Vec<Option<String>>>, String> {
         match df.column(name) {
             Ok(c) => column_text(c).map(Some),
@@ -223,6 +407,17 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
     let ea = text("enterprise_account_name")?;
     let team = text("team_name")?;
     let team_id = text("team_id")?;
+    let app_id = text("app_id")?;
+    let ea_id = text("enterprise_account_id")?;
+    let unknown = text("unknown")?;
+    if let Some(key) = rule.gap_scope.key_column() {
+        if df.column(key).is_err() {
+            return Err(format!(
+                "{}: `gap_scope` says each row has a scope, but the query returns no `{key}` column",
+                rule.origin
+            ));
+        }
+    }
     let app = text("app_name")?;
     let email = text("email")?;
     let item = text("item")?;
@@ -256,8 +451,14 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
         };
         let evidence = evidence_cols.iter().filter_map(|(k, v)| v[i].clone().map(|s| (k.clone(), s))).collect();
         let fingerprint = Finding::fingerprint_of(&rule.id, &subject);
+        let keys = RowKeys {
+            team_id: at(&team_id, i),
+            app_id: at(&app_id, i),
+            ea_id: at(&ea_id, i),
+            unknown: at(&unknown, i),
+        };
         out.push((
-            at(&team_id, i),
+            keys,
             Finding {
                 rule_id: rule.id.clone(),
                 severity,

@@ -153,20 +153,67 @@ impl Finding {
 pub enum RuleStatus {
     /// Ran over everything it needs: its findings are the whole truth.
     Ok,
-    /// Ran, but some scopes were not read: findings there were withheld (see `skipped`).
+    /// Ran, but some scopes were not read or some values were unknown: findings there were
+    /// withheld or qualified (see `skipped` and `unknown`).
     Partial,
-    /// Did not run: what it needs was not read or not given.
+    /// Did not run: nothing it needs was read, or an input it needs was not given.
     Skipped,
     Disabled,
     /// The query failed.
     Error,
 }
 
+/// A scope a rule could not judge (or not wholly), and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedScope {
-    /// `all`, or `team:<name>` / `enterprise_account:<id>` / `app:<name>`.
+    /// `all`, or `team:<name>` / `app:<name>` / `enterprise_account:<name>`: names, as a reader
+    /// knows them (the id is beside it).
     pub scope: String,
+    /// What was not read there and why, the scope named first and its id only as a detail.
     pub reason: String,
+    /// The team, app or enterprise account id, when the scope has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// For an enterprise account: the teams inside it, whose findings the gap reaches too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
+}
+
+impl SkippedScope {
+    /// The scope as a reader says it: `team acme-payments`, `app acme-billing`,
+    /// `enterprise account acme`, `everything`.
+    pub fn label(&self) -> String {
+        match self.scope.split_once(':') {
+            Some(("team", name)) => format!("team {name}"),
+            Some(("app", name)) => format!("app {name}"),
+            Some(("enterprise_account", name)) => format!("enterprise account {name}"),
+            _ if self.scope == "all" => "everything".to_owned(),
+            _ => self.scope.clone(),
+        }
+    }
+}
+
+/// Values a rule needed and did not have: those rows could be neither passed nor reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownValues {
+    /// What was unknown, as a reader says it: `2FA`, `SSO federation`.
+    pub what: String,
+    /// Members (rows) the rule could not judge.
+    pub count: usize,
+    /// The teams they are in, by name.
+    pub teams: Vec<String>,
+}
+
+impl UnknownValues {
+    /// `2FA unknown for 3 members of teams acme-data, acme-web`.
+    pub fn line(&self) -> String {
+        let members = if self.count == 1 { "member" } else { "members" };
+        match self.teams.as_slice() {
+            [] => format!("{} unknown for {} {members}", self.what, self.count),
+            [team] => format!("{} unknown for {} {members} of team {team}", self.what, self.count),
+            teams => format!("{} unknown for {} {members} of teams {}", self.what, self.count, teams.join(", ")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,10 +227,42 @@ pub struct RuleResult {
     pub findings: usize,
     /// Findings matched by an `ignore` entry of the config (with a reason), not reported.
     pub ignored: usize,
+    /// Scopes not judged (or only partly), each with what was not read there.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub skipped: Vec<SkippedScope>,
+    /// Values the rule needed and did not have (a null 2FA flag): those members were not judged.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unknown: Vec<UnknownValues>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+}
+
+impl RuleResult {
+    /// Did this run judge the finding's subject, so that its absence means it is resolved? A
+    /// person-wide finding is judged again only by a run that read everything; a team's or an
+    /// app's when its team, app and enterprise account were read.
+    pub fn rechecked(&self, f: &Finding) -> bool {
+        match self.status {
+            RuleStatus::Ok => true,
+            RuleStatus::Skipped | RuleStatus::Disabled | RuleStatus::Error => false,
+            RuleStatus::Partial => {
+                let s = &f.subject;
+                // A person-wide finding may sit in any unread scope or unknown value.
+                if s.team.is_none() && s.app.is_none() {
+                    return false;
+                }
+                let unknown_here =
+                    self.unknown.iter().any(|u| u.teams.is_empty() || s.team.as_ref().is_some_and(|t| u.teams.contains(t)));
+                !unknown_here
+                    && !self.skipped.iter().any(|k| {
+                        k.scope == "all"
+                            || s.team.as_ref().is_some_and(|t| k.scope == format!("team:{t}") || k.teams.contains(t))
+                            || s.app.as_ref().is_some_and(|a| k.scope == format!("app:{a}"))
+                            || s.enterprise_account.as_ref().is_some_and(|e| k.scope == format!("enterprise_account:{e}"))
+                })
+            }
+        }
+    }
 }
 
 /// `findings.json`: the frozen, versioned output of `analyze`.

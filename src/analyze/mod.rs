@@ -12,12 +12,15 @@ pub mod finding;
 pub mod idp;
 pub mod inputs;
 pub mod rule;
+pub mod scope;
 pub mod tokens;
 mod write;
 
 pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
-pub use finding::{Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject};
+pub use finding::{
+    Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject, UnknownValues,
+};
 pub use inputs::InputError;
 pub use rule::{builtin_rules, load_rules, Rule};
 pub use write::{

@@ -11,14 +11,38 @@
 //! -- evidence: audit_events
 //! -- params: as_of_epoch, inactive_days
 //! -- gap_scope: team
+//! -- by_person: activity
 //! SELECT ...
 //! ```
 //! `tables` are those whose completeness the findings depend on; `evidence` tables only add
-//! detail. `gap_scope: team` means a finding only depends on data of its own team, so a gap on one team
-//! withholds that team's findings; `global` means the rule reasons over everything (absence from
-//! a list, say), so any gap on a table it reads skips the rule. `requires: idp` skips the rule
-//! when no identity-provider export is given. `exempt: service_accounts` drops findings about
-//! allow-listed service accounts.
+//! detail.
+//!
+//! `gap_scope` says what one finding is about, and so how a gap (a read that failed, in the
+//! manifest) cuts the rule's judgement: exactly the scope the gap covers, never more.
+//! - `team`: each row names its team (`team_id`). A gap on a team withholds that team's findings
+//!   (and a gap on an enterprise account those of its teams); every other team is judged.
+//! - `app`: each row names its app (`app_id`, and `team_id` for a team's app). A gap on an app, or
+//!   on the team or enterprise account it belongs to, withholds that app's findings.
+//! - `enterprise`: each row names its enterprise account (`enterprise_account_id`). A gap on the
+//!   account withholds its findings; a gap on one of its teams qualifies them (see below).
+//! - `person`: a finding is about a person across every scope (their access, their tokens). A gap
+//!   never withholds one, since what was read is still true; it qualifies it instead.
+//! - `global: <reason>`: the rule cannot be cut; any gap on its tables skips it. The reason is
+//!   required, so a rule says why no narrower scope works.
+//!
+//! A finding whose judgement may depend on an unread part of a wider scope (a person's access in
+//! a team that was not read, an enterprise manager who may administer the unread team) is kept and
+//! qualified: its message ends with "also possibly in team X: not read" and its evidence has a
+//! `not_read` entry. `by_person` lists tables joined to a row through the person rather than
+//! through the row's scope (activity is anyone's, anywhere): a gap on them anywhere qualifies every
+//! finding instead of withholding one scope.
+//!
+//! A row whose `unknown` column is set is not a finding: it names a value the rule needed and did
+//! not have (a null 2FA flag, say), is counted in the rule result (`unknown`: what, how many,
+//! which teams) and makes the rule `partial`, since unknown is never fine.
+//!
+//! `requires: idp` skips the rule when no identity-provider export is given. `exempt:
+//! service_accounts` drops findings about allow-listed service accounts.
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -35,10 +59,27 @@ pub const PARAMS: &[&str] =
 /// Tables a rule may read besides the snapshot's.
 pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a gap cuts a rule's judgement (module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GapScope {
     Team,
-    Global,
+    App,
+    Enterprise,
+    Person,
+    /// Cannot be cut: any gap on the rule's tables skips it, for the reason given.
+    Global(String),
+}
+
+impl GapScope {
+    /// The column each row must carry to say which scope it belongs to.
+    pub fn key_column(&self) -> Option<&'static str> {
+        match self {
+            GapScope::Team => Some("team_id"),
+            GapScope::App => Some("app_id"),
+            GapScope::Enterprise => Some("enterprise_account_id"),
+            GapScope::Person | GapScope::Global(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +96,8 @@ pub struct Rule {
     pub evidence_tables: Vec<String>,
     pub params: Vec<String>,
     pub gap_scope: GapScope,
+    /// Tables joined to a row through the person, not through its scope (`by_person`).
+    pub by_person: Vec<String>,
     pub requires_idp: bool,
     pub exempt_service_accounts: bool,
     pub sql: String,
@@ -155,11 +198,37 @@ impl Rule {
             }
             None => Vec::new(),
         };
-        let gap_scope = match fields.remove("gap_scope") {
-            Some((_, v)) if v == "team" => GapScope::Team,
-            Some((_, v)) if v == "global" => GapScope::Global,
-            Some((line, v)) => return Err(bad(line, format!("gap_scope `{v}`: use `team` or `global`"))),
-            None => GapScope::Global,
+        let (line, scope) = fields
+            .remove("gap_scope")
+            .filter(|(_, v)| !v.is_empty())
+            .ok_or_else(|| bad(0, "the header lacks `-- gap_scope: ...` (team, app, enterprise, person or `global: <reason>`)".into()))?;
+        let gap_scope = match scope.split_once(':') {
+            None if scope == "team" => GapScope::Team,
+            None if scope == "app" => GapScope::App,
+            None if scope == "enterprise" => GapScope::Enterprise,
+            None if scope == "person" => GapScope::Person,
+            Some((kind, reason)) if kind.trim() == "global" && !reason.trim().is_empty() => {
+                GapScope::Global(reason.trim().to_owned())
+            }
+            _ if scope.starts_with("global") => {
+                return Err(bad(line, "gap_scope `global` needs a reason: `global: why no narrower scope works`".into()))
+            }
+            _ => {
+                return Err(bad(
+                    line,
+                    format!("gap_scope `{scope}`: use team, app, enterprise, person or `global: <reason>`"),
+                ))
+            }
+        };
+        let by_person = match fields.remove("by_person") {
+            Some((line, v)) => {
+                let t = list(&v);
+                if let Some(x) = t.iter().find(|x| !tables.contains(x)) {
+                    return Err(bad(line, format!("`by_person` table `{x}` is not one of the rule's `tables`")));
+                }
+                t
+            }
+            None => Vec::new(),
         };
         let requires_idp = match fields.remove("requires") {
             Some((_, v)) if v == "idp" => true,
@@ -191,6 +260,7 @@ impl Rule {
             evidence_tables,
             params,
             gap_scope,
+            by_person,
             requires_idp,
             exempt_service_accounts,
             sql,
@@ -311,5 +381,46 @@ mod tests {
         assert!(err.to_string().contains("does not declare it"), "{err}");
         let err = Rule::parse("Some_Rule", GOOD, "r.sql").expect_err("must be refused");
         assert!(err.to_string().contains("kebab-case"), "{err}");
+    }
+
+    #[test]
+    fn gap_scope_is_required_and_global_needs_a_reason() {
+        let without = GOOD.replace("-- gap_scope: team\n", "");
+        let err = Rule::parse("some-rule", &without, "r.sql").expect_err("must be refused");
+        assert!(err.to_string().contains("lacks `-- gap_scope"), "{err}");
+        let err = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", "gap_scope: global"), "r.sql")
+            .expect_err("must be refused");
+        assert_eq!(err.to_string(), "r.sql:9: gap_scope `global` needs a reason: `global: why no narrower scope works`");
+        let rule = Rule::parse(
+            "some-rule",
+            &GOOD.replace("gap_scope: team", "gap_scope: global: compares every team with every other"),
+            "r.sql",
+        )
+        .expect("parses");
+        assert_eq!(rule.gap_scope, GapScope::Global("compares every team with every other".into()));
+        for (word, scope) in
+            [("app", GapScope::App), ("enterprise", GapScope::Enterprise), ("person", GapScope::Person)]
+        {
+            let rule = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", &format!("gap_scope: {word}")), "r.sql")
+                .expect("parses");
+            assert_eq!(rule.gap_scope, scope);
+        }
+        let err = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", "gap_scope: region"), "r.sql")
+            .expect_err("must be refused");
+        assert!(err.to_string().contains("use team, app, enterprise, person"), "{err}");
+    }
+
+    #[test]
+    fn by_person_tables_must_be_read_by_the_rule() {
+        let err = Rule::parse("some-rule", &GOOD.replace("-- gap_scope: team\n", "-- gap_scope: team\n-- by_person: activity\n"), "r.sql")
+            .expect_err("must be refused");
+        assert!(err.to_string().contains("`by_person` table `activity`"), "{err}");
+        let rule = Rule::parse(
+            "some-rule",
+            &GOOD.replace("-- gap_scope: team\n", "-- gap_scope: team\n-- by_person: team_members\n"),
+            "r.sql",
+        )
+        .expect("parses");
+        assert_eq!(rule.by_person, vec!["team_members".to_owned()]);
     }
 }

@@ -115,6 +115,19 @@ fn summary_json(set: &FindingSet, out: &std::path::Path) -> serde_json::Value {
     })
 }
 
+/// What a rule could not judge, by name: `not read: team acme-payments; 2FA unknown for 3
+/// members of team acme-web`, or why it did not run at all.
+fn not_judged(r: &hkaudit::analyze::RuleResult) -> String {
+    let mut parts = Vec::new();
+    let places: Vec<String> = r.skipped.iter().filter(|s| s.scope != "all").map(|s| s.label()).collect();
+    if !places.is_empty() {
+        parts.push(format!("not read: {}", places.join(", ")));
+    }
+    parts.extend(r.skipped.iter().filter(|s| s.scope == "all").map(|s| s.reason.clone()));
+    parts.extend(r.unknown.iter().map(|u| u.line()));
+    parts.join("; ")
+}
+
 /// One screen: completeness first, then counts by severity, then one line per rule.
 pub fn summary_lines(set: &FindingSet) -> Vec<String> {
     let mut lines = Vec::new();
@@ -130,12 +143,8 @@ pub fn summary_lines(set: &FindingSet) -> Vec<String> {
     for r in &set.rules {
         let status = match r.status {
             RuleStatus::Ok => String::new(),
-            RuleStatus::Partial => {
-                format!("  [partial: {}]", r.skipped.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>().join(", "))
-            }
-            RuleStatus::Skipped => {
-                format!("  [skipped: {}]", r.skipped.first().map(|s| s.reason.as_str()).unwrap_or(""))
-            }
+            RuleStatus::Partial => format!("  [partial: {}]", not_judged(r)),
+            RuleStatus::Skipped => format!("  [skipped: {}]", not_judged(r)),
             RuleStatus::Disabled => "  [disabled]".to_owned(),
             RuleStatus::Error => format!("  [error: {}]", r.error.as_deref().unwrap_or("")),
         };

@@ -140,6 +140,7 @@ mod tests {
             findings: 0,
             ignored: 0,
             skipped: vec![],
+            unknown: vec![],
             error: None,
         };
         (

@@ -392,7 +392,7 @@ fn authorization(id: &str, email: &str, expires_in: Option<i64>, updated_at: &st
         "scope": ["global"],
         "session": null,
         "updated_at": updated_at,
-        "user": {"email": email, "full_name": "Someone", "id": format!("u-{email}")}
+        "user": {"email": email, "full_name": "Someone", "id": format!("u-{}", email.to_lowercase())}
     })
 }
 
@@ -716,10 +716,16 @@ fn path_args(flag: &str, paths: &[std::path::PathBuf]) -> Vec<std::ffi::OsString
     paths.iter().flat_map(|p| [std::ffi::OsString::from(flag), p.clone().into_os_string()]).collect()
 }
 
-#[test]
-fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
+/// Extract acme with one team answering 403 and analyze it as a user would: every rule judges
+/// the four other teams, the forbidden team's findings are absent and the team is listed as not
+/// judged, and findings about people who may also be in that team say so.
+fn assert_forbidden_team_is_cut_out(team: &str, qualified_extra: &[&str]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let snapshot = extract_acme(dir.path(), &["acme-platform"]);
+    let snapshot = extract_acme(dir.path(), &[team]);
+    let team_id = hkaudit::snapshot::Snapshot::open(&snapshot).expect("open").manifest().gaps[0]
+        .team_id
+        .clone()
+        .expect("a team gap");
     let out = hkaudit_bin()
         .arg("analyze")
         .arg(&snapshot)
@@ -736,48 +742,60 @@ fn forbidden_team_gives_partial_and_skipped_rules_and_no_false_findings() {
         serde_json::from_slice(&std::fs::read(snapshot.join("findings.json")).expect("read")).expect("json");
     assert_eq!(raw["complete"], json!(false));
 
-    let result = |id: &str| set.rules.iter().find(|r| r.rule_id == id).unwrap_or_else(|| panic!("no rule {id}"));
-    // Team-scoped rules ran everywhere else and name the team they could not see, with the 403.
-    for id in
-        ["enterprise-removal-not-cascaded", "member-without-2fa", "single-admin-team", "no-admin-team", "sso-bypass"]
-    {
-        let r = result(id);
-        assert_eq!(r.status, RuleStatus::Partial, "{id}: {r:?}");
-        assert!(
-            r.skipped.iter().any(|s| s.scope == "team:acme-platform" && s.reason.contains("HTTP 403 forbidden")),
-            "{id}: {:?}",
-            r.skipped
-        );
-    }
-    // Rules that reason over everyone (absence from a list) cannot run on part of the list.
-    for id in ["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"]
-    {
-        let r = result(id);
-        assert_eq!(r.status, RuleStatus::Skipped, "{id}: {r:?}");
-        assert!(
-            r.skipped.iter().all(|s| s.scope == "all")
-                && r.skipped.iter().any(|s| s.reason.contains("HTTP 403 forbidden")),
-            "{id}: {:?}",
-            r.skipped
-        );
-        assert_eq!(r.findings, 0, "{id}");
-    }
-    // What is left is the planted truth minus what depends on the unread team: never more.
-    let expected: Vec<String> = readme_expected()
+    // The findings of the readable teams are the planted ones, exactly; the forbidden team's are absent.
+    let mut expected: Vec<String> = readme_expected()
         .into_iter()
-        .filter(|l| !l.contains(" acme-platform/"))
-        .filter(|l| {
-            !["inactive-seat", "idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin"]
-                .contains(&l.split(' ').next().unwrap_or(""))
-        })
+        .filter(|l| !l.contains(&format!(" {team}/")) && !l.ends_with(&format!(" {team}")))
+        .chain(qualified_extra.iter().map(|l| (*l).to_owned()))
         .collect();
-    assert_eq!(all_lines(&set), expected);
-    // Nobody who is only in the unread team is reported as having left (carol, pat, ada, ...).
-    for f in &set.findings {
-        assert!(f.subject.team.as_deref() != Some("acme-platform"), "{}", readme_line(f));
+    expected.sort();
+    assert_eq!(all_lines(&set), expected, "forbidden {team}");
+    assert!(set.findings.iter().all(|f| f.subject.team.as_deref() != Some(team)));
+
+    // Every rule ran and lists the forbidden team as not judged, by name first, id second.
+    for r in &set.rules {
+        assert_eq!(r.status, RuleStatus::Partial, "{}: every rule reads one of the team's tables: {r:?}", r.rule_id);
+        let s = r.skipped.iter().find(|s| s.scope == format!("team:{team}")).unwrap_or_else(|| panic!("{}: {:?}", r.rule_id, r.skipped));
+        assert!(s.reason.starts_with(&format!("team {team} not read: ")), "{}: {}", r.rule_id, s.reason);
+        assert!(s.reason.contains("HTTP 403 forbidden"), "{}: {}", r.rule_id, s.reason);
+        let (name_at, id_at) = (s.reason.find(team), s.reason.find(&team_id));
+        assert!(id_at.is_some() && name_at < id_at, "{}: the id only after the name: {}", r.rule_id, s.reason);
+        assert_eq!(s.id.as_deref(), Some(team_id.as_str()));
     }
-    // No high finding remains from the unread team, so the exit code is that of the rest.
+    // People are judged over what was read; the findings say they may also be in the unread team.
+    let qualified = format!("also possibly in team {team}: not read");
+    for f in set.findings.iter().filter(|f| {
+        ["idp-deprovisioned-member", "orphaned-authorization", "enterprise-admin-not-team-admin", "inactive-seat"]
+            .contains(&f.rule_id.as_str())
+    }) {
+        assert!(f.message.ends_with(&format!("({qualified})")), "{}: {}", readme_line(f), f.message);
+        assert_eq!(f.evidence.get("not_read").map(String::as_str), Some(format!("team {team}").as_str()));
+    }
+    // A team's own findings elsewhere are not qualified by a team they do not depend on.
+    for f in set.findings.iter().filter(|f| ["admin-without-2fa", "external-member", "stale-invitation"].contains(&f.rule_id.as_str())) {
+        assert!(!f.message.contains("not read") && !f.evidence.contains_key("not_read"), "{}: {}", readme_line(f), f.message);
+    }
+    // The summary names the team, never its id alone.
+    assert!(stdout.contains(&format!("team {team}")), "{stdout}");
+    assert!(!stdout.contains(&team_id), "{stdout}");
+    // High findings remain in the readable teams, so the exit code is theirs.
     assert_eq!(out.status.code(), Some(13), "{stdout}");
+}
+
+#[test]
+fn forbidden_team_is_cut_out_and_every_other_team_judged() {
+    // acme-payments: the four readable teams keep every planted finding.
+    assert_forbidden_team_is_cut_out("acme-payments", &[]);
+}
+
+#[test]
+fn forbidden_team_keeps_people_found_elsewhere() {
+    // acme-platform holds sam.suspended, rita.removed and the two inactive seats: Sam is still
+    // found through the enterprise account, Rita through acme-data; only acme-platform's own
+    // findings go. Carol manages the enterprise account and administers acme-platform alone:
+    // with that team unread she reads as administering none, and her finding says why it may be
+    // wrong rather than being hidden.
+    assert_forbidden_team_is_cut_out("acme-platform", &["enterprise-admin-not-team-admin acme/carol.cto@acme.example"]);
 }
 
 #[test]
@@ -809,11 +827,11 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         lines("personal-app-collaborator", &["solo/pal@acme.example"])
     );
     assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
-    // A rule that reasons over everyone is skipped outright.
-    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Skipped);
-    assert!(lines_of(&set, "inactive-seat").is_empty());
+    // Activity is anyone's: the seats of the readable team are judged, the unread team's are not.
+    assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Partial);
+    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["seen/a@acme.example", "seen/b@acme.example"]));
 
-    // A gap on a personal app's collaborators (no team) skips the rule instead.
+    // A gap on a personal app's collaborators withholds that app's findings, and only those.
     let app_gap = hkaudit::snapshot::Gap {
         team_id: None,
         team_name: None,
@@ -824,9 +842,15 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         tables: vec!["app_permissions".into()],
         ..team_gap("unread", &[])
     };
-    let set = run(&kit.clone().gap(app_gap));
-    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Skipped);
-    assert!(lines_of(&set, "personal-app-collaborator").is_empty());
+    let kit = kit
+        .row("apps", json!({"id": "app-duo", "name": "duo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-duo", "app_name": "duo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}));
+    let set = run(&kit.gap(app_gap));
+    assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
+    assert_eq!(lines_of(&set, "personal-app-collaborator"), lines("personal-app-collaborator", &["duo/pal@acme.example"]));
+    let result = set.rules.iter().find(|r| r.rule_id == "personal-app-collaborator").expect("rule");
+    let solo = result.skipped.iter().find(|s| s.scope == "app:solo").expect("solo is listed as not judged");
+    assert!(solo.reason.starts_with("app solo not read: GET /apps/{app}/collaborators: HTTP 403"), "{}", solo.reason);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1131,5 +1155,5 @@ fn exit_code_is_3_for_an_incomplete_snapshot_without_a_finding_at_fail_on() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.starts_with("INCOMPLETE"), "{stdout}");
-    assert!(stdout.contains("[partial: team:acme-labs"), "{stdout}");
+    assert!(stdout.contains("[partial: not read: team acme-labs"), "{stdout}");
 }
