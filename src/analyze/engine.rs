@@ -289,7 +289,8 @@ struct RowPlace {
 }
 
 fn row_place(keys: &RowKeys, scopes: &Scopes) -> RowPlace {
-    let team = keys.team_id.clone().or_else(|| keys.app_id.as_deref().and_then(|a| scopes.app_team(a)).map(str::to_owned));
+    let team =
+        keys.team_id.clone().or_else(|| keys.app_id.as_deref().and_then(|a| scopes.app_team(a)).map(str::to_owned));
     let ea = keys.ea_id.clone().or_else(|| team.as_deref().and_then(|t| scopes.team_ea(t)).map(str::to_owned));
     RowPlace { team, app: keys.app_id.clone(), ea }
 }
@@ -332,7 +333,9 @@ fn effect(scope: &GapScope, t: &Touch<'_>, row: &RowPlace, scopes: &Scopes) -> E
             }
         }
         // A team inside the account a row is about.
-        Place::Team(x) if enterprise_rule && row.team.is_none() && scopes.team_ea(x).is_some_and(|e| is(&row.ea, e)) => {
+        Place::Team(x)
+            if enterprise_rule && row.team.is_none() && scopes.team_ea(x).is_some_and(|e| is(&row.ea, e)) =>
+        {
             Effect::Qualify
         }
         Place::Team(_) => Effect::None,
@@ -341,8 +344,7 @@ fn effect(scope: &GapScope, t: &Touch<'_>, row: &RowPlace, scopes: &Scopes) -> E
         Place::App(a) if row.app.is_none() => {
             let team = scopes.app_team(a);
             let inside_team = team.is_some_and(|tm| is(&row.team, tm));
-            let inside_ea =
-                enterprise_rule && team.and_then(|tm| scopes.team_ea(tm)).is_some_and(|e| is(&row.ea, e));
+            let inside_ea = enterprise_rule && team.and_then(|tm| scopes.team_ea(tm)).is_some_and(|e| is(&row.ea, e));
             if inside_team || inside_ea {
                 Effect::Qualify
             } else {

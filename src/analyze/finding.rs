@@ -251,15 +251,19 @@ impl RuleResult {
                 if s.team.is_none() && s.app.is_none() {
                     return false;
                 }
-                let unknown_here =
-                    self.unknown.iter().any(|u| u.teams.is_empty() || s.team.as_ref().is_some_and(|t| u.teams.contains(t)));
+                let unknown_here = self
+                    .unknown
+                    .iter()
+                    .any(|u| u.teams.is_empty() || s.team.as_ref().is_some_and(|t| u.teams.contains(t)));
                 !unknown_here
                     && !self.skipped.iter().any(|k| {
                         k.scope == "all"
                             || s.team.as_ref().is_some_and(|t| k.scope == format!("team:{t}") || k.teams.contains(t))
                             || s.app.as_ref().is_some_and(|a| k.scope == format!("app:{a}"))
-                            || s.enterprise_account.as_ref().is_some_and(|e| k.scope == format!("enterprise_account:{e}"))
-                })
+                            || s.enterprise_account
+                                .as_ref()
+                                .is_some_and(|e| k.scope == format!("enterprise_account:{e}"))
+                    })
             }
         }
     }

@@ -198,10 +198,9 @@ impl Rule {
             }
             None => Vec::new(),
         };
-        let (line, scope) = fields
-            .remove("gap_scope")
-            .filter(|(_, v)| !v.is_empty())
-            .ok_or_else(|| bad(0, "the header lacks `-- gap_scope: ...` (team, app, enterprise, person or `global: <reason>`)".into()))?;
+        let (line, scope) = fields.remove("gap_scope").filter(|(_, v)| !v.is_empty()).ok_or_else(|| {
+            bad(0, "the header lacks `-- gap_scope: ...` (team, app, enterprise, person or `global: <reason>`)".into())
+        })?;
         let gap_scope = match scope.split_once(':') {
             None if scope == "team" => GapScope::Team,
             None if scope == "app" => GapScope::App,
@@ -211,7 +210,10 @@ impl Rule {
                 GapScope::Global(reason.trim().to_owned())
             }
             _ if scope.starts_with("global") => {
-                return Err(bad(line, "gap_scope `global` needs a reason: `global: why no narrower scope works`".into()))
+                return Err(bad(
+                    line,
+                    "gap_scope `global` needs a reason: `global: why no narrower scope works`".into(),
+                ))
             }
             _ => {
                 return Err(bad(
@@ -390,7 +392,10 @@ mod tests {
         assert!(err.to_string().contains("lacks `-- gap_scope"), "{err}");
         let err = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", "gap_scope: global"), "r.sql")
             .expect_err("must be refused");
-        assert_eq!(err.to_string(), "r.sql:9: gap_scope `global` needs a reason: `global: why no narrower scope works`");
+        assert_eq!(
+            err.to_string(),
+            "r.sql:9: gap_scope `global` needs a reason: `global: why no narrower scope works`"
+        );
         let rule = Rule::parse(
             "some-rule",
             &GOOD.replace("gap_scope: team", "gap_scope: global: compares every team with every other"),
@@ -401,8 +406,9 @@ mod tests {
         for (word, scope) in
             [("app", GapScope::App), ("enterprise", GapScope::Enterprise), ("person", GapScope::Person)]
         {
-            let rule = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", &format!("gap_scope: {word}")), "r.sql")
-                .expect("parses");
+            let rule =
+                Rule::parse("some-rule", &GOOD.replace("gap_scope: team", &format!("gap_scope: {word}")), "r.sql")
+                    .expect("parses");
             assert_eq!(rule.gap_scope, scope);
         }
         let err = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", "gap_scope: region"), "r.sql")
@@ -412,8 +418,12 @@ mod tests {
 
     #[test]
     fn by_person_tables_must_be_read_by_the_rule() {
-        let err = Rule::parse("some-rule", &GOOD.replace("-- gap_scope: team\n", "-- gap_scope: team\n-- by_person: activity\n"), "r.sql")
-            .expect_err("must be refused");
+        let err = Rule::parse(
+            "some-rule",
+            &GOOD.replace("-- gap_scope: team\n", "-- gap_scope: team\n-- by_person: activity\n"),
+            "r.sql",
+        )
+        .expect_err("must be refused");
         assert!(err.to_string().contains("`by_person` table `activity`"), "{err}");
         let rule = Rule::parse(
             "some-rule",

@@ -47,7 +47,8 @@ pub struct Scopes {
 }
 
 fn strings(table: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, SnapshotError> {
-    let bad = |e: &dyn std::fmt::Display| SnapshotError::Table { table: table.to_owned(), detail: format!("{name}: {e}") };
+    let bad =
+        |e: &dyn std::fmt::Display| SnapshotError::Table { table: table.to_owned(), detail: format!("{name}: {e}") };
     let col = df.column(name).map_err(|e| bad(&e))?;
     let s = col.as_materialized_series().cast(&DataType::String).map_err(|e| bad(&e))?;
     Ok(s.str().map_err(|e| bad(&e))?.iter().map(|v| v.map(str::to_owned)).collect())
@@ -66,9 +67,11 @@ impl Scopes {
             .select([col("id"), col("name"), col("team_id")])
             .collect()
             .map_err(|e| SnapshotError::Table { table: "apps".into(), detail: e.to_string() })?;
-        let (t, e, a) = (|c| strings("teams", &teams, c), |c| strings("enterprise_accounts", &eas, c), |c| {
-            strings("apps", &apps, c)
-        });
+        let (t, e, a) = (
+            |c| strings("teams", &teams, c),
+            |c| strings("enterprise_accounts", &eas, c),
+            |c| strings("apps", &apps, c),
+        );
         let mut s = Scopes {
             team_name: pairs(t("id")?, t("name")?),
             team_ea: pairs(t("id")?, t("enterprise_account_id")?),

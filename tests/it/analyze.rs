@@ -575,6 +575,151 @@ fn enterprise_manager_fires_unless_admin_of_one_of_its_teams() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Unknown stays unknown: a null flag is neither a pass nor a finding.
+
+fn result<'a>(set: &'a FindingSet, rule: &str) -> &'a hkaudit::analyze::RuleResult {
+    set.rules.iter().find(|r| r.rule_id == rule).unwrap_or_else(|| panic!("no rule {rule}"))
+}
+
+#[test]
+fn two_factor_unknown_is_reported_as_unknown_not_passed() {
+    // Real `/teams/{team}/members` bodies omit `two_factor_authentication`: the snapshot holds null.
+    let (null, off) = (json!({"two_factor_authentication": null}), json!({"two_factor_authentication": false}));
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", &e("admin-unknown"), "admin", null.clone())
+        .member("web", &e("admin-on"), "admin")
+        .member_with("web", &e("member-unknown"), "member", null.clone())
+        .member_with("web", &e("member-off"), "member", off)
+        .team("data", true)
+        .member_with("data", &e("viewer-unknown"), "viewer", null.clone())
+        .member("data", &e("admin-on2"), "admin");
+    let set = run(&kit);
+    assert!(!set.complete, "unknown values make the findings a lower bound");
+    let admins = result(&set, "admin-without-2fa");
+    assert_eq!(admins.status, RuleStatus::Partial);
+    assert!(lines_of(&set, "admin-without-2fa").is_empty(), "unknown is not a finding either");
+    assert_eq!(
+        admins.unknown,
+        vec![hkaudit::analyze::UnknownValues { what: "2FA".into(), count: 1, teams: vec!["web".into()] }]
+    );
+    assert_eq!(admins.unknown[0].line(), "2FA unknown for 1 member of team web");
+    let members = result(&set, "member-without-2fa");
+    assert_eq!(members.status, RuleStatus::Partial);
+    assert_eq!(lines_of(&set, "member-without-2fa"), lines("member-without-2fa", &["web/member-off@acme.example"]));
+    assert_eq!(members.unknown[0].line(), "2FA unknown for 2 members of teams data, web");
+
+    // Every flag known: ok again.
+    let known = Kit::new().team("web", true).member("web", &e("a"), "admin").member("web", &e("b"), "admin");
+    let set = run(&known);
+    assert_eq!(status_of(&set, "admin-without-2fa"), RuleStatus::Ok);
+    assert!(result(&set, "admin-without-2fa").unknown.is_empty());
+}
+
+#[test]
+fn federation_unknown_in_a_team_with_single_sign_on_is_unknown() {
+    let kit = Kit::new()
+        .team_with("sso-team", true, json!({"identity_provider_id": "idp-1"}))
+        .member_with("sso-team", &e("fed"), "admin", json!({"federated": true}))
+        .member_with("sso-team", &e("who-knows"), "member", json!({"federated": null}))
+        .member("sso-team", &e("password"), "member")
+        .team("plain", true)
+        .member_with("plain", &e("no-sso-needed"), "member", json!({"federated": null}));
+    let set = run(&kit);
+    assert_eq!(lines_of(&set, "sso-bypass"), lines("sso-bypass", &["sso-team/password@acme.example"]));
+    let r = result(&set, "sso-bypass");
+    assert_eq!(r.status, RuleStatus::Partial);
+    assert_eq!(
+        r.unknown.iter().map(|u| u.line()).collect::<Vec<_>>(),
+        ["SSO federation unknown for 1 member of team sso-team"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// People are matched by user id where both sides have one, by email otherwise.
+
+/// An enterprise member with its own user id (the kit derives ids from emails).
+fn ea_member_as(email: &str, user_id: Option<&str>, permissions: &[&str]) -> serde_json::Value {
+    json!({"enterprise_account_id": "ea-acme", "enterprise_account_name": "acme", "member_id": format!("eam-{email}"), "user_id": user_id,
+           "email": email, "permissions": permissions, "two_factor_authentication": true, "federated": false})
+}
+
+#[test]
+fn enterprise_removal_matches_people_by_user_id_before_email() {
+    let kit = Kit::new()
+        .team("web", true)
+        // Same user, the team shows an alias: not removed from the account.
+        .member_with("web", &e("ann"), "member", json!({"user_id": "u-ann"}))
+        .row("enterprise_members", ea_member_as(&e("ann.smith"), Some("u-ann"), &["view"]))
+        // Same email, two different users: the team's user is not the account's.
+        .member_with("web", &e("bob"), "member", json!({"user_id": "u-bob-new"}))
+        .row("enterprise_members", ea_member_as(&e("bob"), Some("u-bob-old"), &["view"]))
+        // One side without a user id: matched by email (case aside).
+        .member_with("web", "Cy@ACME.example", "member", json!({"user_id": null}))
+        .row("enterprise_members", ea_member_as(&e("cy"), Some("u-cy"), &["view"]));
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "enterprise-removal-not-cascaded"),
+        lines("enterprise-removal-not-cascaded", &["web/bob@acme.example"])
+    );
+}
+
+#[test]
+fn enterprise_manager_is_matched_to_team_admins_by_user_id() {
+    let kit = Kit::new()
+        .team("web", true)
+        .row("enterprise_members", ea_member_as(&e("ann.smith"), Some("u-ann"), &["view", "manage"]))
+        .member_with("web", &e("ann"), "admin", json!({"user_id": "u-ann"}))
+        .row("enterprise_members", ea_member_as(&e("bob"), Some("u-bob-old"), &["manage"]))
+        .member_with("web", &e("bob"), "admin", json!({"user_id": "u-bob-new"}));
+    let set = run(&kit);
+    assert_eq!(
+        lines_of(&set, "enterprise-admin-not-team-admin"),
+        lines("enterprise-admin-not-team-admin", &["acme/bob@acme.example"])
+    );
+}
+
+#[test]
+fn idp_rule_gathers_a_persons_access_under_every_email_of_their_user_id() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", &e("ann"), "member", json!({"user_id": "u-ann"}))
+        .row("enterprise_members", ea_member_as(&e("ann.smith"), Some("u-ann"), &["view"]))
+        .member_with("web", &e("dora"), "member", json!({"user_id": "u-dora"}))
+        .row("enterprise_members", ea_member_as(&e("dora.deprov"), Some("u-dora"), &["view"]));
+    // Okta lists Ann under her primary email only, active; Dora under hers, deprovisioned.
+    let extra =
+        Extra::none().idp("okta.csv", &okta(&[(&e("ann.smith"), "ACTIVE"), (&e("dora.deprov"), "DEPROVISIONED")]));
+    let set = kit.analyze(&extra);
+    // Ann's alias is not "absent from Okta": she is there under the email Heroku also shows for her.
+    assert_eq!(
+        lines_of(&set, "idp-deprovisioned-member"),
+        lines("idp-deprovisioned-member", &["okta/dora.deprov@acme.example"])
+    );
+    let dora = finding(&set, "idp-deprovisioned-member", "okta/dora.deprov@acme.example");
+    assert_eq!(dora.evidence["access"], "enterprise account acme; team web (member)", "access under both emails");
+}
+
+#[test]
+fn orphaned_authorization_owner_is_matched_by_user_id() {
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", &e("ann.smith"), "member", json!({"user_id": "u-ann"}))
+        .member_with("web", &e("bob"), "member", json!({"user_id": "u-bob-old"}));
+    let mut ann = authorization("ann-live", &e("ann"), None, &days_ago(1), false);
+    ann["user"]["id"] = json!("u-ann");
+    let mut bob = authorization("bob-live", &e("bob"), None, &days_ago(1), false);
+    bob["user"]["id"] = json!("u-bob-new");
+    let extra = Extra::none().authorizations("ann.json", &json!([ann])).authorizations("bob.json", &json!([bob]));
+    let set = kit.analyze(&extra);
+    // Ann's token carries an alias but her user id is a member's; Bob's email is a member's, his id is not.
+    assert_eq!(
+        lines_of(&set, "orphaned-authorization"),
+        lines("orphaned-authorization", &["bob@acme.example/bob-live"])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every rule file: complete header, sound id, runs clean on an empty snapshot, has a test.
 
 fn rule_files() -> Vec<(String, String)> {
@@ -678,6 +823,82 @@ fn every_rule_runs_clean_on_an_empty_snapshot() {
     assert!(set.findings.is_empty() && set.complete);
 }
 
+/// The gaps `extract` records for a team the token may not read (one per team endpoint).
+fn forbidden_team_gaps(team: &str) -> Vec<hkaudit::snapshot::Gap> {
+    [
+        ("members", &["team_members", "app_permissions"][..]),
+        ("invitations", &["team_invitations"]),
+        ("identity-providers", &["identity_providers"]),
+        ("apps", &["apps", "app_permissions", "activity"]),
+        ("permissions", &["app_permissions"]),
+    ]
+    .iter()
+    .map(|(resource, tables)| hkaudit::snapshot::Gap {
+        endpoint: format!("GET /teams/{{team}}/{resource}"),
+        path: format!("/teams/{}/{resource}", team_id(team)),
+        ..team_gap(team, tables)
+    })
+    .collect()
+}
+
+#[test]
+fn every_rule_judges_the_readable_teams_when_one_team_is_forbidden() {
+    let off = json!({"two_factor_authentication": false});
+    let mut kit = Kit::new();
+    for team in ["seen", "unread"] {
+        kit = kit
+            .team(team, true)
+            .member_with(team, &e(&format!("{team}-admin")), "admin", off.clone())
+            .member(team, &e(&format!("{team}-member")), "member")
+            .invitation(team, &e(&format!("{team}-invitee")), &days_ago(40));
+    }
+    let mut kit = kit
+        .team("labs", false)
+        .member("labs", &e("labs-admin"), "admin")
+        .ea_member(&e("boss"), &["view", "manage"])
+        .row("apps", json!({"id": "app-solo", "name": "solo", "personal": true, "owner_email": e("owner"), "locked": false, "activity_scanned": true}))
+        .row("app_permissions", json!({"app_id": "app-solo", "app_name": "solo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}));
+    for gap in forbidden_team_gaps("unread") {
+        kit = kit.gap(gap);
+    }
+    let extra = Extra::none()
+        .idp("okta.csv", &okta(&[(&e("seen-member"), "SUSPENDED"), (&e("seen-admin"), "ACTIVE")]))
+        .authorizations("gone.json", &json!([authorization("gone-live", &e("gone"), None, &days_ago(1), false)]));
+    let set = kit.analyze(&extra);
+    let rules = hkaudit::analyze::builtin_rules().expect("rules");
+    assert_eq!(set.rules.len(), rules.len());
+    for rule in &rules {
+        let r = result(&set, &rule.id);
+        match &rule.gap_scope {
+            hkaudit::analyze::rule::GapScope::Global(reason) => {
+                assert!(!reason.trim().is_empty(), "{}: a global rule says why", rule.id);
+            }
+            _ => {
+                assert!(
+                    matches!(r.status, RuleStatus::Ok | RuleStatus::Partial),
+                    "{}: one forbidden team must not stop the rule: {r:?}",
+                    rule.id
+                );
+                assert!(r.skipped.iter().all(|s| s.scope == "team:unread"), "{}: {:?}", rule.id, r.skipped);
+            }
+        }
+    }
+    // Nothing is said about the team that was not read, and the readable team is judged.
+    assert!(set.findings.iter().all(|f| f.subject.team.as_deref() != Some("unread")), "{:#?}", all_lines(&set));
+    for (rule, subject) in [
+        ("admin-without-2fa", "seen/seen-admin@acme.example"),
+        ("stale-invitation", "seen/seen-invitee@acme.example"),
+        ("inactive-seat", "seen/seen-member@acme.example"),
+        ("idp-deprovisioned-member", "okta/seen-member@acme.example"),
+        ("orphaned-authorization", "gone@acme.example/gone-live"),
+        ("enterprise-admin-not-team-admin", "acme/boss@acme.example"),
+        ("single-admin-team", "labs"),
+        ("personal-app-collaborator", "solo/pal@acme.example"),
+    ] {
+        finding(&set, rule, subject);
+    }
+}
+
 #[test]
 fn every_rule_has_a_fixture_case() {
     let stems: std::collections::BTreeSet<String> = rule_files().into_iter().map(|(s, _)| s).collect();
@@ -755,7 +976,11 @@ fn assert_forbidden_team_is_cut_out(team: &str, qualified_extra: &[&str]) {
     // Every rule ran and lists the forbidden team as not judged, by name first, id second.
     for r in &set.rules {
         assert_eq!(r.status, RuleStatus::Partial, "{}: every rule reads one of the team's tables: {r:?}", r.rule_id);
-        let s = r.skipped.iter().find(|s| s.scope == format!("team:{team}")).unwrap_or_else(|| panic!("{}: {:?}", r.rule_id, r.skipped));
+        let s = r
+            .skipped
+            .iter()
+            .find(|s| s.scope == format!("team:{team}"))
+            .unwrap_or_else(|| panic!("{}: {:?}", r.rule_id, r.skipped));
         assert!(s.reason.starts_with(&format!("team {team} not read: ")), "{}: {}", r.rule_id, s.reason);
         assert!(s.reason.contains("HTTP 403 forbidden"), "{}: {}", r.rule_id, s.reason);
         let (name_at, id_at) = (s.reason.find(team), s.reason.find(&team_id));
@@ -772,8 +997,17 @@ fn assert_forbidden_team_is_cut_out(team: &str, qualified_extra: &[&str]) {
         assert_eq!(f.evidence.get("not_read").map(String::as_str), Some(format!("team {team}").as_str()));
     }
     // A team's own findings elsewhere are not qualified by a team they do not depend on.
-    for f in set.findings.iter().filter(|f| ["admin-without-2fa", "external-member", "stale-invitation"].contains(&f.rule_id.as_str())) {
-        assert!(!f.message.contains("not read") && !f.evidence.contains_key("not_read"), "{}: {}", readme_line(f), f.message);
+    for f in set
+        .findings
+        .iter()
+        .filter(|f| ["admin-without-2fa", "external-member", "stale-invitation"].contains(&f.rule_id.as_str()))
+    {
+        assert!(
+            !f.message.contains("not read") && !f.evidence.contains_key("not_read"),
+            "{}: {}",
+            readme_line(f),
+            f.message
+        );
     }
     // The summary names the team, never its id alone.
     assert!(stdout.contains(&format!("team {team}")), "{stdout}");
@@ -829,7 +1063,10 @@ fn a_team_gap_withholds_that_teams_findings_only() {
     assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
     // Activity is anyone's: the seats of the readable team are judged, the unread team's are not.
     assert_eq!(status_of(&set, "inactive-seat"), RuleStatus::Partial);
-    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["seen/a@acme.example", "seen/b@acme.example"]));
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines("inactive-seat", &["seen/a@acme.example", "seen/b@acme.example"])
+    );
 
     // A gap on a personal app's collaborators withholds that app's findings, and only those.
     let app_gap = hkaudit::snapshot::Gap {
@@ -847,7 +1084,10 @@ fn a_team_gap_withholds_that_teams_findings_only() {
         .row("app_permissions", json!({"app_id": "app-duo", "app_name": "duo", "email": e("pal"), "permissions": [], "sources": ["personal-collaborator"]}));
     let set = run(&kit.gap(app_gap));
     assert_eq!(status_of(&set, "personal-app-collaborator"), RuleStatus::Partial);
-    assert_eq!(lines_of(&set, "personal-app-collaborator"), lines("personal-app-collaborator", &["duo/pal@acme.example"]));
+    assert_eq!(
+        lines_of(&set, "personal-app-collaborator"),
+        lines("personal-app-collaborator", &["duo/pal@acme.example"])
+    );
     let result = set.rules.iter().find(|r| r.rule_id == "personal-app-collaborator").expect("rule");
     let solo = result.skipped.iter().find(|s| s.scope == "app:solo").expect("solo is listed as not judged");
     assert!(solo.reason.starts_with("app solo not read: GET /apps/{app}/collaborators: HTTP 403"), "{}", solo.reason);
