@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::worksheet::{read_worksheet, Decision, WorksheetRow};
 use super::HistoryError;
-use crate::report::grants::{load_grants, GrantKey, TEAM_MEMBERSHIP};
-use crate::snapshot::{Gap, Snapshot};
+use crate::report::grants::{load_grants, GrantKey, Unread};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -68,34 +68,6 @@ impl ClosureReport {
     }
 }
 
-/// Is this grant's scope something the snapshot did not read?
-fn unread(key: &GrantKey, gaps: &[Gap]) -> Option<String> {
-    gaps.iter()
-        .find(|g| {
-            let tables = |t: &str| g.tables.iter().any(|x| x == t);
-            let table_hit = match key.grant_type.as_str() {
-                TEAM_MEMBERSHIP => tables("team_members"),
-                crate::report::grants::ENTERPRISE_MEMBERSHIP => tables("enterprise_members"),
-                crate::report::grants::TEAM_INVITATION => tables("team_invitations"),
-                _ => tables("app_permissions"),
-            };
-            let scope_hit = match (&g.team_name, &g.app_name) {
-                (Some(team), _) => *team == key.team,
-                (None, Some(app)) => *app == key.app,
-                (None, None) => true,
-            };
-            table_hit && scope_hit
-        })
-        .map(|g| {
-            format!(
-                "not read in the snapshot: {} ({} {})",
-                g.path,
-                g.status.map(|s| s.to_string()).unwrap_or_default(),
-                g.error_id.clone().unwrap_or_default()
-            )
-        })
-}
-
 /// Check `worksheet` against the newer `snapshot_dir`. Every row must name a grant of the
 /// snapshot the worksheet was made from (`original`, else the folder of that id beside
 /// `snapshot_dir`), or a typo would silently count as "done".
@@ -139,8 +111,17 @@ pub fn certify(worksheet: &Path, snapshot_dir: &Path, original: Option<&Path>) -
         )),
     }
 
-    let gaps = &snapshot.manifest().gaps;
-    let out: Vec<ClosureRow> = rows.iter().map(|r| closure_row(r, &current, gaps)).collect();
+    let unread = Unread::of(&snapshot)?;
+    let listed: std::collections::BTreeSet<String> = team_names(&snapshot)?.into_iter().collect();
+    let new_id = snapshot.manifest().snapshot_id.clone();
+    if !unread.scopes().is_empty() {
+        let scopes: Vec<&str> = unread.scopes().iter().map(|u| u.label.as_str()).collect();
+        warnings.push(format!(
+            "snapshot {new_id} did not read {}: a denied grant there is unknown, not done",
+            scopes.join(", ")
+        ));
+    }
+    let out: Vec<ClosureRow> = rows.iter().map(|r| closure_row(r, &current, &unread, &listed, &new_id)).collect();
     let mut counts = BTreeMap::new();
     for r in &out {
         *counts.entry(r.closure.as_str().to_owned()).or_insert(0) += 1;
@@ -156,11 +137,27 @@ pub fn certify(worksheet: &Path, snapshot_dir: &Path, original: Option<&Path>) -
     })
 }
 
-fn closure_row(r: &WorksheetRow, current: &std::collections::BTreeSet<GrantKey>, gaps: &[Gap]) -> ClosureRow {
+fn team_names(snapshot: &Snapshot) -> Result<Vec<String>, HistoryError> {
+    let teams = snapshot.read("teams")?;
+    let names = teams.column("name").map_err(|e| HistoryError::Input {
+        path: snapshot.dir().display().to_string(),
+        line: None,
+        detail: format!("teams: {e}"),
+    })?;
+    Ok(names.str().map(|c| c.iter().flatten().map(str::to_owned).collect()).unwrap_or_default())
+}
+
+fn closure_row(
+    r: &WorksheetRow,
+    current: &std::collections::BTreeSet<GrantKey>,
+    unread: &Unread,
+    listed: &std::collections::BTreeSet<String>,
+    snapshot_id: &str,
+) -> ClosureRow {
     let (closure, note) = match r.decision {
-        Decision::Deny => match (current.contains(&r.key), unread(&r.key, gaps)) {
+        Decision::Deny => match (current.contains(&r.key), unread.covers(&r.key, listed)) {
             (true, _) => (Closure::StillPresent, "denied, but the grant is still there".to_owned()),
-            (false, Some(why)) => (Closure::Unknown, why),
+            (false, Some(scope)) => (Closure::Unknown, format!("snapshot {snapshot_id}: {}", scope.reason)),
             (false, None) => (Closure::Done, "denied and removed".to_owned()),
         },
         Decision::Approve => (Closure::Kept, String::new()),

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::HistoryError;
 use crate::analyze::{read_findings, Config, Finding, FindingSet};
-use crate::report::grants::{load_grants, Grant, GrantKey, TEAM_MEMBERSHIP};
+use crate::report::grants::{load_grants, Grant, GrantKey, Unread};
 use crate::report::model::seat_cost;
-use crate::snapshot::{Gap, Snapshot};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotRef {
@@ -61,6 +61,9 @@ pub struct FindingDiff {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TeamCostDelta {
     pub team: String,
+    /// Set when either snapshot did not read the team's members: its seats are unknown there,
+    /// so it has no change and is left out of the totals.
+    pub not_read: Option<String>,
     pub old_seats: u32,
     pub new_seats: u32,
     pub old_monthly_cents: i64,
@@ -70,6 +73,10 @@ pub struct TeamCostDelta {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CostDelta {
+    /// Teams left out of the totals because one snapshot did not read them, by name.
+    pub excluded: Vec<String>,
+    /// `excluding acme-web (not read in NEW)`, said beside the totals; empty when none.
+    pub excluded_note: String,
     pub old_seats: u32,
     pub new_seats: u32,
     pub old_monthly_cents: i64,
@@ -89,6 +96,8 @@ pub struct SnapshotDiff {
     pub permission_changes: Vec<Change>,
     /// Grants in scopes one of the snapshots did not read: neither joined nor left, unknown.
     pub unknown: Vec<GrantChange>,
+    /// The scopes each snapshot did not read, by name: `NEW: team acme-web not read: …`.
+    pub not_read: Vec<String>,
     /// None when either snapshot has no findings.json (run `hkaudit analyze` on both).
     pub findings: Option<FindingDiff>,
     pub cost: CostDelta,
@@ -102,52 +111,6 @@ fn snapshot_ref(s: &Snapshot) -> SnapshotRef {
         as_of: m.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         complete: m.complete,
         hkaudit_version: m.hkaudit_version.clone(),
-    }
-}
-
-/// Which grants a gap leaves unknown: per team for team-scoped gaps, everything of a kind for
-/// organisation-wide ones.
-struct Unread {
-    teams: BTreeSet<String>,
-    all_team_members: bool,
-    all_enterprise_members: bool,
-    all_app_permissions: bool,
-}
-
-impl Unread {
-    fn of(gaps: &[Gap]) -> Self {
-        let mut u = Unread {
-            teams: BTreeSet::new(),
-            all_team_members: false,
-            all_enterprise_members: false,
-            all_app_permissions: false,
-        };
-        for g in gaps {
-            let touches = |t: &str| g.tables.iter().any(|x| x == t);
-            if touches("team_members") || touches("app_permissions") {
-                match &g.team_name {
-                    Some(team) => {
-                        u.teams.insert(team.clone());
-                    }
-                    None => {
-                        u.all_team_members |= touches("team_members");
-                        u.all_app_permissions |= touches("app_permissions");
-                    }
-                }
-            }
-            if touches("enterprise_members") {
-                u.all_enterprise_members = true;
-            }
-        }
-        u
-    }
-
-    fn covers(&self, key: &GrantKey) -> bool {
-        match key.grant_type.as_str() {
-            TEAM_MEMBERSHIP => self.all_team_members || self.teams.contains(&key.team),
-            crate::report::grants::ENTERPRISE_MEMBERSHIP => self.all_enterprise_members,
-            _ => self.all_app_permissions || (!key.team.is_empty() && self.teams.contains(&key.team)),
-        }
     }
 }
 
@@ -179,25 +142,41 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
             new.manifest().snapshot_id
         ));
     }
-    let unread_old = Unread::of(&old.manifest().gaps);
-    let unread_new = Unread::of(&new.manifest().gaps);
-    for (label, s) in [("OLD", &old), ("NEW", &new)] {
+    let unread_old = Unread::of(&old)?;
+    let unread_new = Unread::of(&new)?;
+    let mut not_read = Vec::new();
+    for (label, s, unread) in [("OLD", &old, &unread_old), ("NEW", &new, &unread_new)] {
         if !s.manifest().complete {
+            let scopes: Vec<&str> = unread.scopes().iter().map(|u| u.label.as_str()).collect();
+            let what = if scopes.is_empty() { String::new() } else { format!(": {} not read", scopes.join(", ")) };
             warnings.push(format!(
-                "{label} snapshot {} is incomplete ({} gaps): changes in what it did not read are listed as unknown",
+                "{label} snapshot {} is incomplete ({} gaps){what}; changes in what it did not read are listed as unknown",
                 s.manifest().snapshot_id,
                 s.manifest().gaps.len()
             ));
         }
+        not_read.extend(unread.scopes().iter().map(|u| format!("{label}: {}", u.reason)));
     }
 
-    let old_grants: BTreeMap<GrantKey, Grant> = load_grants(&old)?.into_iter().map(|g| (g.key.clone(), g)).collect();
-    let new_grants: BTreeMap<GrantKey, Grant> = load_grants(&new)?.into_iter().map(|g| (g.key.clone(), g)).collect();
+    let old_list = load_grants(&old)?;
+    let new_list = load_grants(&new)?;
+    let listed = |s: &Snapshot| -> Result<BTreeSet<String>, HistoryError> {
+        let teams = s.read("teams")?;
+        let names = teams.column("name").map_err(|e| HistoryError::Input {
+            path: s.dir().display().to_string(),
+            line: None,
+            detail: format!("teams: {e}"),
+        })?;
+        Ok(names.str().map(|c| c.iter().flatten().map(str::to_owned).collect()).unwrap_or_default())
+    };
+    let (old_teams, new_teams) = (listed(&old)?, listed(&new)?);
+    let old_grants: BTreeMap<GrantKey, Grant> = old_list.into_iter().map(|g| (g.key.clone(), g)).collect();
+    let new_grants: BTreeMap<GrantKey, Grant> = new_list.into_iter().map(|g| (g.key.clone(), g)).collect();
     let (mut joiners, mut leavers, mut unknown, mut role_changes, mut permission_changes) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (key, g) in &new_grants {
         match old_grants.get(key) {
-            None if unread_old.covers(key) => unknown.push(change(g)),
+            None if unread_old.covers(key, &old_teams).is_some() => unknown.push(change(g)),
             None => joiners.push(change(g)),
             Some(o) => {
                 if o.role != g.role {
@@ -221,7 +200,7 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
     }
     for (key, g) in &old_grants {
         if !new_grants.contains_key(key) {
-            if unread_new.covers(key) {
+            if unread_new.covers(key, &new_teams).is_some() {
                 unknown.push(change(g));
             } else {
                 leavers.push(change(g));
@@ -244,40 +223,7 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
 
     let old_cost = seat_cost(&old, old_findings.as_ref(), config)?;
     let new_cost = seat_cost(&new, new_findings.as_ref(), config)?;
-    let mut teams: BTreeMap<String, TeamCostDelta> = BTreeMap::new();
-    for t in &old_cost.teams {
-        teams.insert(
-            t.team.clone(),
-            TeamCostDelta {
-                team: t.team.clone(),
-                old_seats: t.seats,
-                new_seats: 0,
-                old_monthly_cents: t.monthly_cents,
-                new_monthly_cents: 0,
-                delta_cents: 0,
-            },
-        );
-    }
-    for t in &new_cost.teams {
-        let e = teams.entry(t.team.clone()).or_insert(TeamCostDelta {
-            team: t.team.clone(),
-            old_seats: 0,
-            new_seats: 0,
-            old_monthly_cents: 0,
-            new_monthly_cents: 0,
-            delta_cents: 0,
-        });
-        e.new_seats = t.seats;
-        e.new_monthly_cents = t.monthly_cents;
-    }
-    let teams: Vec<TeamCostDelta> = teams
-        .into_values()
-        .map(|mut t| {
-            t.delta_cents = t.new_monthly_cents - t.old_monthly_cents;
-            t
-        })
-        .collect();
-
+    let cost = cost_delta(&old_cost, &new_cost);
     Ok(SnapshotDiff {
         format_version: 1,
         old: snapshot_ref(&old),
@@ -287,34 +233,86 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
         role_changes,
         permission_changes,
         unknown,
+        not_read,
         findings,
-        cost: CostDelta {
-            old_seats: old_cost.seats,
-            new_seats: new_cost.seats,
-            old_monthly_cents: old_cost.monthly_cents,
-            new_monthly_cents: new_cost.monthly_cents,
-            delta_cents: new_cost.monthly_cents - old_cost.monthly_cents,
-            teams,
-        },
+        cost,
         warnings,
     })
 }
 
+/// Seats and spend per team, compared only where both snapshots read the team: a team one of
+/// them did not read has no change, and the totals leave it out and say so.
+fn cost_delta(old: &crate::report::CostReport, new: &crate::report::CostReport) -> CostDelta {
+    let mut teams: BTreeMap<String, TeamCostDelta> = BTreeMap::new();
+    let blank = |team: &str| TeamCostDelta {
+        team: team.to_owned(),
+        not_read: None,
+        old_seats: 0,
+        new_seats: 0,
+        old_monthly_cents: 0,
+        new_monthly_cents: 0,
+        delta_cents: 0,
+    };
+    let mut why: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (label, report) in [("OLD", old), ("NEW", new)] {
+        for t in &report.teams {
+            let e = teams.entry(t.team.clone()).or_insert_with(|| blank(&t.team));
+            if t.not_read.is_some() {
+                why.entry(t.team.clone()).or_default().push(label);
+            }
+            if label == "OLD" {
+                (e.old_seats, e.old_monthly_cents) = (t.seats, t.monthly_cents);
+            } else {
+                (e.new_seats, e.new_monthly_cents) = (t.seats, t.monthly_cents);
+            }
+        }
+    }
+    let mut excluded = Vec::new();
+    let teams: Vec<TeamCostDelta> = teams
+        .into_values()
+        .map(|mut t| {
+            match why.get(&t.team) {
+                Some(sides) => {
+                    t.not_read = Some(format!("not read in {}", sides.join(" and ")));
+                    excluded.push(format!("{} ({})", t.team, t.not_read.as_deref().unwrap_or_default()));
+                }
+                None => t.delta_cents = t.new_monthly_cents - t.old_monthly_cents,
+            }
+            t
+        })
+        .collect();
+    let counted = || teams.iter().filter(|t| t.not_read.is_none());
+    // Enterprise contract pricing is compared only where both snapshots read the whole account.
+    let ea_cents = |r: &crate::report::CostReport, other: &crate::report::CostReport| -> i64 {
+        r.enterprise
+            .iter()
+            .filter(|e| e.not_read.is_none())
+            .filter(|e| {
+                other.enterprise.iter().any(|o| o.enterprise_account == e.enterprise_account && o.not_read.is_none())
+            })
+            .map(|e| e.monthly_cents)
+            .sum()
+    };
+    let old_monthly = counted().map(|t| t.old_monthly_cents).sum::<i64>() + ea_cents(old, new);
+    let new_monthly = counted().map(|t| t.new_monthly_cents).sum::<i64>() + ea_cents(new, old);
+    let excluded_note = if excluded.is_empty() { String::new() } else { format!("excluding {}", excluded.join(", ")) };
+    CostDelta {
+        old_seats: counted().map(|t| t.old_seats).sum(),
+        new_seats: counted().map(|t| t.new_seats).sum(),
+        old_monthly_cents: old_monthly,
+        new_monthly_cents: new_monthly,
+        delta_cents: new_monthly - old_monthly,
+        excluded,
+        excluded_note,
+        teams,
+    }
+}
+
 fn finding_diff(old: &FindingSet, new: &FindingSet) -> FindingDiff {
-    use crate::analyze::RuleStatus;
     let old_fp: BTreeSet<&str> = old.findings.iter().map(|f| f.fingerprint.as_str()).collect();
     let new_fp: BTreeSet<&str> = new.findings.iter().map(|f| f.fingerprint.as_str()).collect();
     // Did the rule look at this finding's scope in NEW?
-    let rechecked = |f: &Finding| match new.rules.iter().find(|r| r.rule_id == f.rule_id) {
-        None => false,
-        Some(r) => match r.status {
-            RuleStatus::Ok => true,
-            RuleStatus::Partial => {
-                !r.skipped.iter().any(|s| f.subject.team.as_ref().is_some_and(|t| s.scope == format!("team:{t}")))
-            }
-            RuleStatus::Skipped | RuleStatus::Disabled | RuleStatus::Error => false,
-        },
-    };
+    let rechecked = |f: &Finding| new.rules.iter().find(|r| r.rule_id == f.rule_id).is_some_and(|r| r.rechecked(f));
     let gone: Vec<&Finding> = old.findings.iter().filter(|f| !new_fp.contains(f.fingerprint.as_str())).collect();
     FindingDiff {
         new: new.findings.iter().filter(|f| !old_fp.contains(f.fingerprint.as_str())).map(finding_ref).collect(),

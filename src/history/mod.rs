@@ -38,7 +38,11 @@ fn money_table(d: &SnapshotDiff) -> serde_json::Value {
         "old": money(d.cost.old_monthly_cents),
         "new": money(d.cost.new_monthly_cents),
         "delta": signed(d.cost.delta_cents),
-        "teams": d.cost.teams.iter().map(|t| serde_json::json!({"team": t.team, "old_seats": t.old_seats, "new_seats": t.new_seats, "old": money(t.old_monthly_cents), "new": money(t.new_monthly_cents), "delta": signed(t.delta_cents)})).collect::<Vec<_>>(),
+        "excluded_note": d.cost.excluded_note,
+        "teams": d.cost.teams.iter().map(|t| match &t.not_read {
+            Some(why) => serde_json::json!({"team": t.team, "not_read": why}),
+            None => serde_json::json!({"team": t.team, "old_seats": t.old_seats, "new_seats": t.new_seats, "old": money(t.old_monthly_cents), "new": money(t.new_monthly_cents), "delta": signed(t.delta_cents)}),
+        }).collect::<Vec<_>>(),
     })
 }
 

@@ -14,7 +14,7 @@ use super::HistoryError;
 use crate::analyze::idp::{csv_error, detect_delimiter, record_line};
 use crate::analyze::inputs::{email_norm, read_utf8};
 use crate::analyze::InputError;
-use crate::report::grants::{GrantKey, GRANT_TYPES};
+use crate::report::grants::{GrantKey, GRANT_TYPES, NOT_READ};
 
 /// What a reviewer decided for one grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -134,6 +134,22 @@ pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
             .into());
         };
         let kind = get(grant_type);
+        // `report` marks each scope it could not read with a row that names no grant.
+        if kind == NOT_READ {
+            if parsed != Decision::NotReviewed {
+                return Err(InputError::new(
+                    path,
+                    Some(line),
+                    format!(
+                        "this row marks a scope that was not read (team `{}`), not a grant: it takes no decision",
+                        get(team)
+                    ),
+                    "leave its decision empty; certify that scope's grants from a snapshot that reads it",
+                )
+                .into());
+            }
+            continue;
+        }
         if !GRANT_TYPES.contains(&kind.as_str()) {
             return Err(InputError::new(
                 path,

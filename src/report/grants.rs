@@ -18,6 +18,8 @@ pub const APP_PERMISSION: &str = "app-permission";
 pub const PERSONAL_APP_COLLABORATOR: &str = "personal-app-collaborator";
 /// A pending invitation: whoever holds the email can take the seat, so it is certified too.
 pub const TEAM_INVITATION: &str = "team-invitation";
+/// A worksheet row that marks a scope not read: it names no grant and takes no decision.
+pub const NOT_READ: &str = "not-read";
 pub const GRANT_TYPES: [&str; 5] =
     [TEAM_MEMBERSHIP, ENTERPRISE_MEMBERSHIP, APP_PERMISSION, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION];
 
@@ -186,4 +188,133 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
     }
     grants.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(grants)
+}
+
+/// What a snapshot did not read, grant by grant: the one answer `report`, `diff` and `certify`
+/// give to "is this grant absent, or just not read?". A gap leaves out the grants of the tables it
+/// names, inside the scope it names (a team, an app, an enterprise account, or everything).
+#[derive(Debug, Clone, Default)]
+pub struct Unread {
+    scopes: Vec<UnreadScope>,
+}
+
+/// One scope not read, with the grant types it leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadScope {
+    pub grant_types: Vec<String>,
+    /// `team acme-payments`, `app acme-billing`, `enterprise account acme`, `the whole organisation`.
+    pub label: String,
+    /// The team's name, for a team's gap.
+    pub team: Option<String>,
+    pub app: Option<String>,
+    pub enterprise_account: Option<String>,
+    /// Only teams the snapshot does not list (a failed list of an account's teams).
+    pub unlisted_teams_only: bool,
+    /// What was not read and why, the scope named first and its id as a detail.
+    pub reason: String,
+}
+
+fn grant_types_of(table: &str) -> &'static [&'static str] {
+    match table {
+        "team_members" => &[TEAM_MEMBERSHIP],
+        "team_invitations" => &[TEAM_INVITATION],
+        "app_permissions" => &[APP_PERMISSION, PERSONAL_APP_COLLABORATOR],
+        "enterprise_members" => &[ENTERPRISE_MEMBERSHIP],
+        // A team missing from the list is missing with everything in it.
+        "teams" => &[TEAM_MEMBERSHIP, TEAM_INVITATION, APP_PERMISSION],
+        _ => &[],
+    }
+}
+
+impl Unread {
+    pub fn of(snapshot: &Snapshot) -> Result<Unread, ReportError> {
+        let mut names = crate::analyze::scope::Scopes::read(snapshot)?;
+        let gaps = &snapshot.manifest().gaps;
+        names.learn(gaps);
+        Ok(Self::from_gaps(gaps, &names))
+    }
+
+    pub fn from_gaps(gaps: &[crate::snapshot::Gap], names: &crate::analyze::scope::Scopes) -> Unread {
+        use crate::analyze::scope::Place;
+        // One entry per (place, tables-only-teams) so a scope is told once with all its gaps.
+        let mut by_place: BTreeMap<(Place, bool), Vec<&crate::snapshot::Gap>> = BTreeMap::new();
+        for g in gaps {
+            if g.tables.iter().any(|t| !grant_types_of(t).is_empty()) {
+                let teams_only = g.tables.iter().filter(|t| !grant_types_of(t).is_empty()).all(|t| t == "teams");
+                by_place.entry((Place::of(g), teams_only)).or_default().push(g);
+            }
+        }
+        let scopes = by_place
+            .into_iter()
+            .map(|((place, teams_only), gaps)| {
+                let mut types: Vec<String> = Vec::new();
+                for g in &gaps {
+                    for t in &g.tables {
+                        for ty in grant_types_of(t) {
+                            if !types.iter().any(|x| x == ty) {
+                                types.push((*ty).to_owned());
+                            }
+                        }
+                    }
+                }
+                // Personal apps belong to no team or account: a team's gap hides none of them.
+                if matches!(place, Place::Team(_) | Place::Enterprise(_)) {
+                    types.retain(|t| t != PERSONAL_APP_COLLABORATOR);
+                }
+                let (team, app, enterprise_account) = match &place {
+                    Place::All => (None, None, None),
+                    Place::Team(id) => (Some(names.team_name(id).unwrap_or(id).to_owned()), None, None),
+                    Place::App(_) => (None, gaps.iter().find_map(|g| g.app_name.clone()), None),
+                    Place::Enterprise(id) => (None, None, Some(names.ea_name(id).unwrap_or(id).to_owned())),
+                };
+                UnreadScope {
+                    grant_types: types,
+                    label: names.label(&place),
+                    team,
+                    app,
+                    enterprise_account,
+                    unlisted_teams_only: teams_only,
+                    reason: names.reason(&place, &gaps),
+                }
+            })
+            .collect();
+        Unread { scopes }
+    }
+
+    /// Every scope not read.
+    pub fn scopes(&self) -> &[UnreadScope] {
+        &self.scopes
+    }
+
+    /// The scope that leaves this grant unread, if any. `listed_teams` are the teams the snapshot
+    /// lists: a failed list of teams leaves out only the others.
+    pub fn covers(&self, key: &GrantKey, listed_teams: &std::collections::BTreeSet<String>) -> Option<&UnreadScope> {
+        self.scopes.iter().find(|s| {
+            if !s.grant_types.iter().any(|t| *t == key.grant_type) {
+                return false;
+            }
+            if s.unlisted_teams_only && (key.team.is_empty() || listed_teams.contains(&key.team)) {
+                return false;
+            }
+            match (&s.team, &s.app, &s.enterprise_account) {
+                (Some(team), _, _) => *team == key.team,
+                (None, Some(app), _) => *app == key.app,
+                (None, None, Some(ea)) => *ea == key.enterprise_account,
+                (None, None, None) => true,
+            }
+        })
+    }
+
+    /// Why a team's member list is not known (its seats cannot be counted), if it is not.
+    pub fn team_members(&self, team: &str) -> Option<&UnreadScope> {
+        self.scopes.iter().find(|s| {
+            s.grant_types.iter().any(|t| t == TEAM_MEMBERSHIP)
+                && !s.unlisted_teams_only
+                && match (&s.team, &s.app, &s.enterprise_account) {
+                    (Some(t), _, _) => t == team,
+                    (None, None, None) => true,
+                    _ => false,
+                }
+        })
+    }
 }

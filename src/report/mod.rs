@@ -14,8 +14,8 @@ pub mod trends;
 
 pub use model::{CertRow, CostReport, ReportModel, TeamCost};
 pub use render::{
-    certification_csv, csv_bytes, neutralise_csv_cell, render, render_markdown_escape, render_named, Format, Rendered,
-    ReportOptions,
+    certification_csv, csv_bytes, escape_html, escape_markdown, neutralise_csv_cell, render, render_named, Format,
+    Rendered, ReportOptions,
 };
 
 use std::path::Path;

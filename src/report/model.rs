@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 
 use super::frame::Rows;
-use super::grants;
+use super::grants::{self, Unread, UnreadScope};
 use super::ReportError;
 use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
 use crate::snapshot::email_norm as norm;
@@ -21,6 +21,10 @@ pub const ROLES: [&str; 4] = ["admin", "member", "viewer", "collaborator"];
 pub struct ReportModel {
     pub snapshot: SnapshotInfo,
     pub gaps: Vec<Gap>,
+    /// The gaps as a reader needs them: the scope by name, the id as a detail.
+    pub not_read: Vec<GapView>,
+    /// Scopes whose grants were not read, so the worksheet holds none of them.
+    pub certification_missing: Vec<UnreadScope>,
     pub scope: Scope,
     pub cost: CostReport,
     pub risk: RiskReport,
@@ -82,6 +86,36 @@ impl TrendsView {
     }
 }
 
+/// One failed read, for the completeness tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapView {
+    /// `team acme-payments`, `app acme-billing`, `enterprise account acme`, `the whole organisation`.
+    pub scope: String,
+    /// `team id 824f…`, when the scope has one.
+    pub id: String,
+    /// The endpoint template (`GET /teams/{team}/members`), free of ids.
+    pub endpoint: String,
+    pub path: String,
+    pub tables: Vec<String>,
+    /// `HTTP 403 forbidden: You do not have access to this team.`
+    pub failure: String,
+}
+
+impl GapView {
+    fn of(g: &Gap, names: &crate::analyze::scope::Scopes) -> GapView {
+        use crate::analyze::scope::{failure, Place, Scopes};
+        let place = Place::of(g);
+        GapView {
+            scope: names.label(&place),
+            id: Scopes::id_detail(&place).unwrap_or_default(),
+            endpoint: g.endpoint.clone(),
+            path: g.path.clone(),
+            tables: g.tables.clone(),
+            failure: failure(g),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotInfo {
     pub id: String,
@@ -109,6 +143,9 @@ pub struct Scope {
 pub struct TeamCost {
     pub team: String,
     pub enterprise_account: String,
+    /// Set when the team's members were not read: its counts are unknown, shown as "not read",
+    /// and left out of every total.
+    pub not_read: Option<String>,
     pub admins: u32,
     pub members: u32,
     pub viewers: u32,
@@ -136,6 +173,9 @@ pub struct TeamCost {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EnterpriseCost {
     pub enterprise_account: String,
+    /// Set when a team of the account was not read: its unique users are a lower bound, so the
+    /// account is left out of the totals.
+    pub not_read: Option<String>,
     pub unique_users: u32,
     pub price: String,
     pub monthly_cents: i64,
@@ -147,6 +187,10 @@ pub struct EnterpriseCost {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CostReport {
+    /// Teams and accounts left out of the totals because they were not read, by name.
+    pub excluded: Vec<String>,
+    /// `excluding acme-payments (not read)`, said beside every total; empty when nothing is excluded.
+    pub excluded_note: String,
     pub price_per_seat_cents: i64,
     pub price_per_seat: String,
     pub minimum_per_team: u32,
@@ -169,11 +213,27 @@ pub struct CostReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RiskReport {
+    /// `2FA unknown for 3 members of teams acme-data, acme-web`, one per kind of value across rules.
+    pub unknown: Vec<String>,
     pub total: usize,
     pub by_severity: Vec<(String, usize)>,
     pub groups: Vec<SeverityGroup>,
     pub rules: Vec<RuleResult>,
-    pub rules_not_ok: Vec<RuleResult>,
+    pub rules_not_ok: Vec<RuleNotOk>,
+}
+
+/// A rule that did not fully run, as the completeness section tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleNotOk {
+    pub rule_id: String,
+    pub status: RuleStatus,
+    /// Scopes not judged, by name: `team acme-payments`.
+    pub not_judged: Vec<String>,
+    /// `2FA unknown for 3 members of team acme-web`.
+    pub unknown: Vec<String>,
+    /// What was not read where, and other reasons it did not run.
+    pub why: Vec<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -302,6 +362,14 @@ fn yes_no(b: Option<bool>) -> String {
     }
 }
 
+/// A membership's flag: `unknown` when the API did not report it.
+fn known(b: Option<bool>) -> String {
+    match b {
+        None => "unknown".into(),
+        b => yes_no(b),
+    }
+}
+
 struct Member {
     team_id: String,
     team: String,
@@ -358,7 +426,8 @@ pub fn seat_cost(
         rules: Vec::new(),
         findings: Vec::new(),
     };
-    Ok(cost(&s.members, &s.team_ids, &s.team_names, &s.team_ea, findings.unwrap_or(&empty), config))
+    let unread = Unread::of(snapshot)?;
+    Ok(cost(&s, findings.unwrap_or(&empty), config, &unread))
 }
 
 pub fn build(
@@ -370,7 +439,11 @@ pub fn build(
     let m = snapshot.manifest();
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
 
-    let Seats { members, team_ids, team_names, team_ea } = seats(snapshot)?;
+    let seats = seats(snapshot)?;
+    let unread = Unread::of(snapshot)?;
+    let listed_teams: BTreeSet<String> = seats.team_names.iter().cloned().collect();
+    let mut names = crate::analyze::scope::Scopes::read(snapshot)?;
+    names.learn(&m.gaps);
 
     // Last activity per person, from the snapshot's activity table.
     let activity = read("activity")?;
@@ -414,7 +487,14 @@ pub fn build(
         }
     }
 
-    let cost = cost(&members, &team_ids, &team_names, &team_ea, findings, config);
+    let cost = cost(&seats, findings, config, &unread);
+    let ea_by_team_name: BTreeMap<String, String> = seats
+        .team_ids
+        .iter()
+        .zip(&seats.team_names)
+        .filter_map(|(id, name)| Some((name.clone(), seats.team_ea.get(id).filter(|e| !e.is_empty())?.clone())))
+        .collect();
+    let Seats { members, team_ids, .. } = seats;
 
     // Certification rows.
     let period = review_period(m.as_of);
@@ -469,6 +549,10 @@ pub fn build(
     let mut cert = Vec::new();
     for g in super::grants::load_grants(snapshot)? {
         let k = &g.key;
+        // What was read of a scope that was not read whole is no list to certify from.
+        if unread.covers(k, &listed_teams).is_some() {
+            continue;
+        }
         let mut row = base(&k.enterprise_account, &k.team, &k.app, &k.grant_type, &g.email);
         row.role = g.role.clone();
         row.permissions = match k.grant_type.as_str() {
@@ -476,8 +560,10 @@ pub fn build(
             grants::TEAM_MEMBERSHIP => format!("{} (all team apps)", g.permissions.join(", ")),
             _ => g.permissions.join(", "),
         };
-        row.federated = yes_no(g.federated);
-        row.two_factor = yes_no(g.two_factor);
+        // A membership whose flag the API did not report says so; an app grant has none to report.
+        let membership = matches!(k.grant_type.as_str(), grants::TEAM_MEMBERSHIP | grants::ENTERPRISE_MEMBERSHIP);
+        row.federated = if membership { known(g.federated) } else { yes_no(g.federated) };
+        row.two_factor = if membership { known(g.two_factor) } else { yes_no(g.two_factor) };
         let mut flags = flags_by_email.get(&k.email).cloned().unwrap_or_default();
         let mut why = Vec::new();
         let scoped = match k.grant_type.as_str() {
@@ -502,7 +588,28 @@ pub fn build(
         decide(&mut row, &flags, why);
         cert.push(row);
     }
-    let seat_days: Vec<Option<i64>> = members.iter().map(|m| days_since(&m.email)).collect();
+    let missing: Vec<UnreadScope> = unread.scopes().to_vec();
+    for scope in &missing {
+        let team_ea = scope.team.as_ref().and_then(|t| ea_by_team_name.get(t)).map(String::as_str);
+        let mut row = base(
+            scope.enterprise_account.as_deref().or(team_ea).unwrap_or_default(),
+            scope.team.as_deref().unwrap_or_default(),
+            scope.app.as_deref().unwrap_or_default(),
+            grants::NOT_READ,
+            "",
+        );
+        row.idp_status = String::new();
+        row.days_inactive = String::new();
+        row.recommended_decision = String::new();
+        row.permissions = format!("not read: {}", scope.grant_types.join(", "));
+        row.recommendation_reason = format!(
+            "{}: no grant here can be certified from this snapshot; extract again with access to it",
+            scope.reason
+        );
+        cert.push(row);
+    }
+    let seat_days: Vec<Option<i64>> =
+        members.iter().filter(|m| unread.team_members(&m.team).is_none()).map(|m| days_since(&m.email)).collect();
     cert.sort_by(|a, b| {
         (&a.enterprise_account, &a.team, &a.app, &a.grant_type, norm(&a.user_email)).cmp(&(
             &b.enterprise_account,
@@ -515,7 +622,12 @@ pub fn build(
 
     let mut groups: BTreeMap<String, Vec<CertRow>> = BTreeMap::new();
     for row in &cert {
-        let title = if !row.team.is_empty() {
+        let title = if row.grant_type == grants::NOT_READ && row.team.is_empty() && row.app.is_empty() {
+            match row.enterprise_account.as_str() {
+                "" => "Not read".to_owned(),
+                ea => format!("Enterprise account {ea}"),
+            }
+        } else if !row.team.is_empty() {
             format!("Team {}", row.team)
         } else if !row.app.is_empty() {
             "Personal apps".to_owned()
@@ -543,6 +655,8 @@ pub fn build(
             review_period: period,
         },
         gaps: m.gaps.clone(),
+        not_read: m.gaps.iter().map(|g| GapView::of(g, &names)).collect(),
+        certification_missing: missing,
         scope: Scope {
             enterprise_accounts: eas.string("name")?,
             teams: team_ids.len(),
@@ -585,14 +699,8 @@ impl IdpView {
     }
 }
 
-fn cost(
-    members: &[Member],
-    team_ids: &[String],
-    team_names: &[String],
-    team_ea: &BTreeMap<String, String>,
-    findings: &FindingSet,
-    config: &Config,
-) -> CostReport {
+fn cost(seats: &Seats, findings: &FindingSet, config: &Config, unread: &Unread) -> CostReport {
+    let Seats { members, team_ids, team_names, team_ea } = seats;
     let price = config.seats.price_per_month_cents;
     let min = config.seats.minimum_per_team;
     let ea_price = config.enterprise.price_per_unique_user_per_month_cents;
@@ -602,32 +710,36 @@ fn cost(
         .filter(|f| f.rule_id == "inactive-seat")
         .filter_map(|f| Some((f.subject.team.clone()?, norm(f.subject.email.as_deref()?))))
         .collect();
+    let team_unread = |name: &str| unread.team_members(name).map(|s| s.reason.clone());
 
     let mut teams = Vec::new();
     for (id, name) in team_ids.iter().zip(team_names) {
-        let ms: Vec<&Member> = members.iter().filter(|m| &m.team_id == id).collect();
+        let not_read = team_unread(name);
+        // Whatever was read of an unread team is no count: it is left out, not shown as a fact.
+        let ms: Vec<&Member> =
+            if not_read.is_some() { Vec::new() } else { members.iter().filter(|m| &m.team_id == id).collect() };
         let count = |role: &str| ms.iter().filter(|m| m.role == role).count() as u32;
         let seats = ms.len() as u32;
         let inactive_seats = ms.iter().filter(|m| inactive.contains(&(name.clone(), norm(&m.email)))).count() as u32;
         let ea = team_ea.get(id).cloned().unwrap_or_default();
         let enterprise_priced = ea_price.is_some() && !ea.is_empty();
-        let (billed, monthly, saving) = if enterprise_priced {
-            // Priced per unique user across the Enterprise Account: see `enterprise`.
+        let (billed, monthly, saving) = if enterprise_priced || not_read.is_some() {
+            // Priced per unique user across the Enterprise Account (see `enterprise`), or unknown.
             (seats, 0, 0)
         } else {
             let billed = seats.max(min);
             let after = (seats - inactive_seats).max(min);
             (billed, i64::from(billed) * price, i64::from(billed - after) * price)
         };
-        let role_cents: BTreeMap<String, i64> = ROLES
-            .iter()
-            .map(|r| ((*r).to_owned(), if enterprise_priced { 0 } else { i64::from(count(r)) * price }))
-            .collect();
-        let inactive_cents = if enterprise_priced { 0 } else { i64::from(inactive_seats) * price };
-        let viewer_cents = if enterprise_priced { 0 } else { i64::from(count("viewer")) * price };
+        let priced = !enterprise_priced && not_read.is_none();
+        let role_cents: BTreeMap<String, i64> =
+            ROLES.iter().map(|r| ((*r).to_owned(), if priced { i64::from(count(r)) * price } else { 0 })).collect();
+        let inactive_cents = if priced { i64::from(inactive_seats) * price } else { 0 };
+        let viewer_cents = if priced { i64::from(count("viewer")) * price } else { 0 };
         teams.push(TeamCost {
             team: name.clone(),
             enterprise_account: ea,
+            not_read,
             admins: count("admin"),
             members: count("member"),
             viewers: count("viewer"),
@@ -653,7 +765,16 @@ fn cost(
     let mut enterprise = Vec::new();
     if let Some(p) = ea_price {
         let mut by_ea: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-        for m in members {
+        let mut unread_teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in &teams {
+            if !t.enterprise_account.is_empty() {
+                by_ea.entry(t.enterprise_account.clone()).or_default();
+                if t.not_read.is_some() {
+                    unread_teams.entry(t.enterprise_account.clone()).or_default().push(t.team.clone());
+                }
+            }
+        }
+        for m in members.iter().filter(|m| team_unread(&m.team).is_none()) {
             let ea = team_ea.get(&m.team_id).cloned().unwrap_or_default();
             if ea.is_empty() {
                 continue;
@@ -675,10 +796,14 @@ fn cost(
                         .all(|m| inactive.contains(&(m.team.clone(), norm(&m.email))))
                 })
                 .count() as u32;
+            let not_read = unread_teams
+                .get(&ea)
+                .map(|t| format!("{} not read: unique users are at least those counted", plural_teams(t)));
             let monthly = i64::from(users.len() as u32) * p;
-            let saving = i64::from(fully_inactive) * p;
+            let saving = if not_read.is_some() { 0 } else { i64::from(fully_inactive) * p };
             enterprise.push(EnterpriseCost {
                 enterprise_account: ea,
+                not_read,
                 unique_users: users.len() as u32,
                 price: money(p),
                 monthly_cents: monthly,
@@ -690,19 +815,33 @@ fn cost(
         }
     }
 
-    let sum = |f: &dyn Fn(&TeamCost) -> i64| teams.iter().map(f).sum::<i64>();
-    let ea_monthly: i64 = enterprise.iter().map(|e| e.monthly_cents).sum();
-    let ea_saving: i64 = enterprise.iter().map(|e| e.saving_cents).sum();
+    // Totals are sums of what was read; what was not is named beside them, never counted as zero.
+    let counted: Vec<&TeamCost> = teams.iter().filter(|t| t.not_read.is_none()).collect();
+    let counted_ea: Vec<&EnterpriseCost> = enterprise.iter().filter(|e| e.not_read.is_none()).collect();
+    let mut excluded: Vec<String> = teams.iter().filter(|t| t.not_read.is_some()).map(|t| t.team.clone()).collect();
+    excluded.extend(
+        enterprise
+            .iter()
+            .filter(|e| e.not_read.is_some())
+            .map(|e| format!("enterprise account {}", e.enterprise_account)),
+    );
+    let excluded_note =
+        if excluded.is_empty() { String::new() } else { format!("excluding {} (not read)", excluded.join(", ")) };
+    let sum = |f: &dyn Fn(&TeamCost) -> i64| counted.iter().map(|t| f(t)).sum::<i64>();
+    let ea_monthly: i64 = counted_ea.iter().map(|e| e.monthly_cents).sum();
+    let ea_saving: i64 = counted_ea.iter().map(|e| e.saving_cents).sum();
     let monthly = sum(&|t| t.monthly_cents) + ea_monthly;
     let saving = sum(&|t| t.saving_cents) + ea_saving;
     let inactive_cents = sum(&|t| t.inactive_cents);
     let viewer_cents = sum(&|t| t.viewer_cents);
     CostReport {
+        excluded,
+        excluded_note,
         price_per_seat_cents: price,
         price_per_seat: money(price),
         minimum_per_team: min,
-        seats: teams.iter().map(|t| t.seats).sum(),
-        billed_seats: teams.iter().map(|t| t.billed_seats).sum(),
+        seats: counted.iter().map(|t| t.seats).sum(),
+        billed_seats: counted.iter().map(|t| t.billed_seats).sum(),
         monthly_cents: monthly,
         annual_cents: monthly * 12,
         inactive_cents,
@@ -716,6 +855,14 @@ fn cost(
         annual_saving: money(saving * 12),
         teams,
         enterprise,
+    }
+}
+
+/// `team acme-payments`, `teams acme-data, acme-web`.
+fn plural_teams(teams: &[String]) -> String {
+    match teams {
+        [one] => format!("team {one}"),
+        many => format!("teams {}", many.join(", ")),
     }
 }
 
@@ -756,7 +903,31 @@ fn risk(set: &FindingSet) -> RiskReport {
         groups.push(SeverityGroup { severity: sev.as_str().to_owned(), rules });
     }
     let counts = set.count_by_severity();
+    // One line per kind of unknown value, across the rules that needed it (admins and the other
+    // members are counted by different rules, never twice).
+    let mut unknown: BTreeMap<&str, (usize, BTreeSet<&str>, Vec<&str>)> = BTreeMap::new();
+    for r in &set.rules {
+        for u in &r.unknown {
+            let e = unknown.entry(u.what.as_str()).or_default();
+            e.0 += u.count;
+            e.1.extend(u.teams.iter().map(String::as_str));
+            e.2.push(r.rule_id.as_str());
+        }
+    }
+    let unknown = unknown
+        .into_iter()
+        .map(|(what, (count, teams, rules))| {
+            let line = crate::analyze::UnknownValues {
+                what: what.to_owned(),
+                count,
+                teams: teams.into_iter().map(str::to_owned).collect(),
+            }
+            .line();
+            format!("{line} (not judged by {})", rules.join(", "))
+        })
+        .collect();
     RiskReport {
+        unknown,
         total: set.findings.len(),
         by_severity: Severity::ALL
             .iter()
@@ -765,6 +936,18 @@ fn risk(set: &FindingSet) -> RiskReport {
             .collect(),
         groups,
         rules: set.rules.clone(),
-        rules_not_ok: set.rules.iter().filter(|r| !matches!(r.status, RuleStatus::Ok)).cloned().collect(),
+        rules_not_ok: set
+            .rules
+            .iter()
+            .filter(|r| !matches!(r.status, RuleStatus::Ok))
+            .map(|r| RuleNotOk {
+                rule_id: r.rule_id.clone(),
+                status: r.status,
+                not_judged: r.skipped.iter().filter(|s| s.scope != "all").map(|s| s.label()).collect(),
+                unknown: r.unknown.iter().map(|u| u.line()).collect(),
+                why: r.skipped.iter().map(|s| s.reason.clone()).collect(),
+                error: r.error.clone(),
+            })
+            .collect(),
     }
 }

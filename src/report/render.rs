@@ -58,20 +58,54 @@ pub fn neutralise_csv_cell(value: &str) -> String {
     }
 }
 
-/// Markdown renderers pass inline HTML through, so `<`, `>` and `&` become entities; `|` would
-/// break a table, and `\`, `` ` ``, `*`, `_`, `[`, `]` would change emphasis or make links.
-pub fn render_markdown_escape(value: &str) -> String {
+/// Characters that change how the text around them reads without showing themselves:
+/// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). A hostile
+/// name could otherwise make a reviewer read another cell backwards; they become U+FFFD, as in
+/// the charts.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The one escaping function for HTML (`index.html`): `<`, `>`, `&`, `"`, `'`, `/` become entities,
+/// bidirectional controls and control characters other than tab and newline become U+FFFD.
+pub fn escape_html(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' => {
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The one escaping function for Markdown (`cost.md`, `risk.md`, `diff.md`, `closure.md`), for
+/// a value inside a line or a table cell. Markdown renderers pass inline HTML through, so `<`,
+/// `>` and `&` become entities; every character Markdown gives a meaning inside a line (`|` ends
+/// a table cell; `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `!`, `#` start code, emphasis,
+/// strikethrough, links, images, headings) is backslash-escaped; a line break of any kind becomes
+/// a space, so a value never starts a new line, ends a table row or opens a block; bidirectional
+/// controls and other control characters become U+FFFD, as in HTML.
+pub fn escape_markdown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' | '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '!' | '#' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -80,10 +114,7 @@ pub fn render_markdown_escape(value: &str) -> String {
 
 fn environment() -> Result<Environment<'static>, ReportError> {
     let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
-    }
+    // A template's escaping is fixed when it is added: the callback comes first.
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") || name.ends_with(".svg") {
             AutoEscape::Html
@@ -93,15 +124,22 @@ fn environment() -> Result<Environment<'static>, ReportError> {
             AutoEscape::None
         }
     });
+    // Every value a template prints goes through its format's one escaping function.
     env.set_formatter(|out, state, value| {
-        if state.auto_escape() == AutoEscape::Custom("markdown") && !value.is_safe() {
-            let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
-            out.write_str(&render_markdown_escape(&text))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
+        let escape: fn(&str) -> String = match state.auto_escape() {
+            _ if value.is_safe() => return minijinja::escape_formatter(out, state, value),
+            AutoEscape::Custom("markdown") => escape_markdown,
+            AutoEscape::Html => escape_html,
+            _ => return minijinja::escape_formatter(out, state, value),
+        };
+        let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
+        out.write_str(&escape(&text))
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
     });
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
+    }
     Ok(env)
 }
 
@@ -145,10 +183,9 @@ fn render_template(env: &Environment<'_>, name: &str, ctx: &Value) -> Result<Str
 }
 
 fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
-    let spend: Vec<charts::RoleSpend> = model
-        .cost
-        .teams
-        .iter()
+    // A team that was not read has no seats to draw: a zero bar would say it has none.
+    let read_teams = || model.cost.teams.iter().filter(|t| t.not_read.is_none());
+    let spend: Vec<charts::RoleSpend> = read_teams()
         .map(|t| charts::RoleSpend {
             team: t.team.clone(),
             admin_cents: t.role_cents.get(ROLES[0]).copied().unwrap_or(0),
@@ -157,10 +194,7 @@ fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
             collaborator_cents: t.role_cents.get(ROLES[3]).copied().unwrap_or(0),
         })
         .collect();
-    let activity: Vec<charts::SeatActivity> = model
-        .cost
-        .teams
-        .iter()
+    let activity: Vec<charts::SeatActivity> = read_teams()
         .map(|t| charts::SeatActivity {
             team: t.team.clone(),
             active: t.seats - t.inactive_seats,
@@ -352,13 +386,22 @@ fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
             "inactive_cents": c.inactive_cents,
             "viewer_cents": c.viewer_cents,
             "saving_cents": c.saving_cents,
-            "teams": c.teams.iter().map(|t| serde_json::json!({
-                "team": t.team, "seats": t.seats, "billed_seats": t.billed_seats, "monthly_cents": t.monthly_cents,
-                "inactive_seats": t.inactive_seats, "saving_cents": t.saving_cents, "enterprise_priced": t.enterprise_priced,
-            })).collect::<Vec<_>>(),
+            "excluded": c.excluded,
+            "teams": c.teams.iter().map(|t| match &t.not_read {
+                // Not read is unknown, not zero.
+                Some(why) => serde_json::json!({
+                    "team": t.team, "not_read": why, "seats": null, "billed_seats": null, "monthly_cents": null,
+                    "inactive_seats": null, "saving_cents": null, "enterprise_priced": t.enterprise_priced,
+                }),
+                None => serde_json::json!({
+                    "team": t.team, "seats": t.seats, "billed_seats": t.billed_seats, "monthly_cents": t.monthly_cents,
+                    "inactive_seats": t.inactive_seats, "saving_cents": t.saving_cents, "enterprise_priced": t.enterprise_priced,
+                }),
+            }).collect::<Vec<_>>(),
             "enterprise": c.enterprise,
         },
-        "certification_rows": model.certification.len(),
+        "certification_rows": model.certification.iter().filter(|r| r.grant_type != super::grants::NOT_READ).count(),
+        "certification_not_read": model.certification_missing.iter().map(|s| &s.label).collect::<Vec<_>>(),
     });
     serde_json::to_vec_pretty(&v).map_err(|e| ReportError::Write { path: "summary.json".into(), detail: e.to_string() })
 }
@@ -377,7 +420,21 @@ mod tests {
 
     #[test]
     fn markdown_escapes_html_and_table_breakers() {
-        assert_eq!(render_markdown_escape("<script>alert(1)</script>|x"), "&lt;script&gt;alert(1)&lt;/script&gt;\\|x");
+        assert_eq!(escape_markdown("<script>alert(1)</script>|x"), "&lt;script&gt;alert(1)&lt;/script&gt;\\|x");
+        assert_eq!(escape_markdown("a\nb\r\nc\u{2028}d"), "a b  c d", "no value starts a line");
+        assert_eq!(escape_markdown("![x](y) ~~z~~ # h"), "\\!\\[x\\](y) \\~\\~z\\~\\~ \\# h");
+        assert_eq!(escape_markdown("evil\u{202E}txt.exe\u{2066}"), "evil\u{FFFD}txt.exe\u{FFFD}");
+    }
+
+    #[test]
+    fn html_escapes_markup_and_bidi_controls() {
+        assert_eq!(escape_html("<img src=x onerror='a()'>&\""), "&lt;img src=x onerror=&#x27;a()&#x27;&gt;&amp;&quot;");
+        for c in
+            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+        {
+            assert_eq!(escape_html(&format!("a{c}b")), "a\u{FFFD}b", "U+{:04X}", c as u32);
+        }
+        assert_eq!(escape_html("\u{0}\u{1b}[31m"), "\u{FFFD}\u{FFFD}[31m");
     }
 
     #[test]
