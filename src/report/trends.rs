@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::model::seat_cost;
 use super::ReportError;
-use crate::analyze::{read_findings, Config, FindingSet, RuleStatus, Severity};
+use crate::analyze::{read_findings, Config, Finding, FindingSet, Severity};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -67,8 +67,19 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
             snapshot_id: s.manifest().snapshot_id.clone(),
             as_of: s.manifest().as_of,
             complete: s.manifest().complete,
-            seats_by_team: cost.teams.iter().map(|t| (t.team.clone(), t.seats)).collect(),
-            spend_by_team_cents: cost.teams.iter().map(|t| (t.team.clone(), t.monthly_cents)).collect(),
+            // A team a snapshot did not read has no count there, not a count of zero.
+            seats_by_team: cost
+                .teams
+                .iter()
+                .filter(|t| t.not_read.is_none())
+                .map(|t| (t.team.clone(), t.seats))
+                .collect(),
+            spend_by_team_cents: cost
+                .teams
+                .iter()
+                .filter(|t| t.not_read.is_none())
+                .map(|t| (t.team.clone(), t.monthly_cents))
+                .collect(),
             spend_cents: cost.monthly_cents,
             open_by_severity: findings.as_ref().map(|f| {
                 let counts = f.count_by_severity();
@@ -85,22 +96,22 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
 /// analyzed snapshot where it is gone and its rule ran: the days between are its time to resolve.
 /// A finding that came back is counted again from its return.
 fn resolution_times(sets: &[(DateTime<Utc>, Option<FindingSet>)]) -> (usize, Option<f64>) {
-    let mut open: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
+    let mut open: BTreeMap<String, (DateTime<Utc>, Finding)> = BTreeMap::new();
     let mut durations = Vec::new();
     for (as_of, set) in sets {
         let Some(set) = set else { continue };
         let present: BTreeSet<&str> = set.findings.iter().map(|f| f.fingerprint.as_str()).collect();
-        let ran_fully: BTreeSet<&str> =
-            set.rules.iter().filter(|r| r.status == RuleStatus::Ok).map(|r| r.rule_id.as_str()).collect();
-        open.retain(|fp, (since, rule)| {
-            let gone = !present.contains(fp.as_str()) && ran_fully.contains(rule.as_str());
+        // Gone counts as resolved only where the rule judged the finding's scope again.
+        open.retain(|fp, (since, finding)| {
+            let judged = set.rules.iter().find(|r| r.rule_id == finding.rule_id).is_some_and(|r| r.rechecked(finding));
+            let gone = !present.contains(fp.as_str()) && judged;
             if gone {
                 durations.push((*as_of - *since).num_seconds() as f64 / 86_400.0);
             }
             !gone
         });
         for f in &set.findings {
-            open.entry(f.fingerprint.clone()).or_insert((*as_of, f.rule_id.clone()));
+            open.entry(f.fingerprint.clone()).or_insert((*as_of, f.clone()));
         }
     }
     let mean = if durations.is_empty() { None } else { Some(durations.iter().sum::<f64>() / durations.len() as f64) };
@@ -110,7 +121,7 @@ fn resolution_times(sets: &[(DateTime<Utc>, Option<FindingSet>)]) -> (usize, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Confidence, Finding, RuleResult, Subject};
+    use crate::analyze::{Confidence, RuleResult, RuleStatus, Subject};
     use chrono::TimeZone;
 
     fn at(day: u32) -> DateTime<Utc> {

@@ -381,3 +381,83 @@ async fn bad_worksheets_give_line_numbered_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("missing-column.csv:1:") && err.contains("decision"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A team one snapshot did not read: named, left out of every comparison, never a change.
+
+/// acme before (complete, analyzed) and after, with acme-web answering 403 and nothing else changed.
+async fn with_web_forbidden_later() -> TwoSnapshots {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshots = dir.path().join("snapshots");
+    let old = acme::extract_fixture(Fixture::load(&acme::acme_dir()).expect("acme"), &snapshots, "before").await;
+    acme::analyze_acme(&old);
+    let new = acme::extract_acme_with_faults(
+        &snapshots,
+        "after",
+        hkaudit::sandbox::Faults { forbid_team: vec!["acme-web".into()], ..Default::default() },
+    )
+    .await;
+    acme::analyze_acme(&new);
+    TwoSnapshots { dir, old, new }
+}
+
+fn web_team_id(snapshot: &Path) -> String {
+    let s = hkaudit::snapshot::Snapshot::open(snapshot).expect("open");
+    s.manifest().gaps.iter().find_map(|g| g.team_id.clone()).expect("a team gap")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_names_the_unread_team_and_leaves_it_out_of_seats_and_spend() {
+    let s = with_web_forbidden_later().await;
+    let id = web_team_id(&s.new);
+    let d = history::diff(&s.old, &s.new, &Config::default()).expect("diff");
+    // Said by name, the id only after it.
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("NEW snapshot after is incomplete") && w.contains("team acme-web not read")),
+        "{:?}",
+        d.warnings
+    );
+    let named: Vec<&String> = d.not_read.iter().filter(|n| n.starts_with("NEW: team acme-web not read: ")).collect();
+    assert_eq!(named.len(), 1, "{:?}", d.not_read);
+    assert!(named[0].find("acme-web") < named[0].find(&id), "{}", named[0]);
+    // Nothing changed but what was not read: no spend moved.
+    let web = d.cost.teams.iter().find(|t| t.team == "acme-web").expect("acme-web");
+    assert_eq!((web.not_read.as_deref(), web.delta_cents), (Some("not read in NEW"), 0));
+    assert_eq!((d.cost.old_seats, d.cost.new_seats, d.cost.delta_cents), (33, 33, 0), "acme-web's 10 seats left out");
+    assert_eq!(d.cost.excluded_note, "excluding acme-web (not read in NEW)");
+    let md = history::diff_markdown(&d).expect("md");
+    assert!(md.contains("| seats (excluding acme-web (not read in NEW)) | 33 → 33 |"), "{md}");
+    assert!(
+        md.contains("| monthly spend (excluding acme-web (not read in NEW)) | $340.00 → $340.00 ($0.00) |"),
+        "{md}"
+    );
+    assert!(md.contains("| acme-web | not read in NEW | not read in NEW | |"), "{md}");
+    assert!(md.contains("- NEW: team acme-web not read: "), "{md}");
+    // Its findings were not judged again, so none of them reads as resolved.
+    let f = d.findings.as_ref().expect("both analyzed");
+    assert!(f.resolved.iter().all(|r| !r.subject.starts_with("acme-web")), "{:?}", f.resolved);
+    assert!(f.not_rechecked.iter().any(|r| r.subject.starts_with("acme-web /")), "{:?}", f.not_rechecked);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certify_names_the_unread_team_for_a_denied_grant_it_cannot_check() {
+    let s = with_web_forbidden_later().await;
+    let id = web_team_id(&s.new);
+    let (header, rows) = filled_worksheet(&s, |grant, team, email| match (grant, team, email) {
+        ("team-membership", "acme-web", "ron.removed@acme.example") => "Deny",
+        _ => "",
+    });
+    let worksheet = s.dir.path().join("filled.csv");
+    write_csv(&worksheet, &header, &rows);
+    let closure = history::certify(&worksheet, &s.new, None).expect("certify");
+    let ron = closure.rows.iter().find(|r| r.decision == "Deny").expect("the denied row");
+    assert_eq!(ron.closure, history::Closure::Unknown, "not read is not done");
+    assert!(ron.note.starts_with("snapshot after: team acme-web not read: "), "{}", ron.note);
+    assert!(ron.note.find("acme-web") < ron.note.find(&id), "{}", ron.note);
+    assert!(closure.warnings.iter().any(|w| w.contains("did not read team acme-web")), "{:?}", closure.warnings);
+    let md = history::closure_markdown(&closure).expect("md");
+    assert!(md.contains("team acme-web not read"), "{md}");
+    assert!(!closure.has_open_denials());
+}

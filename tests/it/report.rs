@@ -330,3 +330,373 @@ async fn every_chart_is_a_decodable_png_and_a_well_formed_svg() {
     // The acme team names label the per-team charts.
     assert!(read(&out.join("charts/seat-spend.svg")).contains("acme-platform"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Unread is unknown everywhere a reader looks.
+
+use crate::snapshots_kit as kit;
+
+/// acme extracted with `team` answering 403, analyzed with every input, rendered in every format.
+fn acme_with_forbidden(team: &str) -> (tempfile::TempDir, PathBuf, report::ReportModel, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = kit::extract_acme(dir.path(), &[team]);
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.clone(),
+        idp: kit::acme_idp_files(),
+        authorizations: kit::acme_authorization_files(),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
+    let (model, out) = render(&snapshot, &Config::default());
+    (dir, snapshot, model, out)
+}
+
+fn team_id_of(snapshot: &Path, team: &str) -> String {
+    let s = hkaudit::snapshot::Snapshot::open(snapshot).expect("open");
+    s.manifest()
+        .gaps
+        .iter()
+        .find(|g| g.team_name.as_deref() == Some(team))
+        .and_then(|g| g.team_id.clone())
+        .expect("gap")
+}
+
+/// Acme's cost without acme-payments (7 seats, $70.00): 13 + 9 + 10 + 5 (labs' minimum) = 37
+/// billed seats, $370.00 a month. Inactive seats are acme-platform's, $20.00.
+#[test]
+fn an_unread_team_costs_not_read_and_is_left_out_of_every_total() {
+    let (_dir, snapshot, model, out) = acme_with_forbidden("acme-payments");
+    let c = &model.cost;
+    let payments = c.teams.iter().find(|t| t.team == "acme-payments").expect("the team is still listed");
+    let why = payments.not_read.as_deref().expect("marked not read");
+    assert!(why.starts_with("team acme-payments not read: "), "{why}");
+    assert_eq!((payments.seats, payments.monthly_cents, payments.inactive_cents), (0, 0, 0), "no count from it");
+    assert_eq!((c.seats, c.billed_seats, c.monthly.as_str(), c.inactive.as_str()), (36, 37, "$370.00", "$20.00"));
+    assert_eq!(c.excluded, vec!["acme-payments".to_owned()]);
+    assert_eq!(c.excluded_note, "excluding acme-payments (not read)");
+
+    let md = read(&out.join("cost.md"));
+    let row = md.lines().find(|l| l.starts_with("| acme-payments |")).expect("the team's row");
+    assert_eq!(row.matches("not read").count(), 12, "every count and amount is `not read`: {row}");
+    assert!(!row.contains('$') && !row.contains("| 0 |"), "{row}");
+    let total = md.lines().find(|l| l.starts_with("| **total**")).expect("total row");
+    assert!(
+        total.starts_with("| **total** (excluding acme-payments (not read)) |") && total.contains("$370.00"),
+        "{total}"
+    );
+    assert!(md.contains("| Spend (excluding acme-payments (not read)) | $370.00 |"), "{md}");
+    // The reason names the team first; its id comes only after.
+    let id = team_id_of(&snapshot, "acme-payments");
+    let line = md.lines().find(|l| l.starts_with("- team acme-payments not read:")).expect("the reason");
+    assert!(line.find("acme-payments") < line.find(&id), "{line}");
+
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("<td colspan=\"12\" title=\"team acme-payments not read:"), "the HTML row says not read");
+    assert!(html.contains("total (excluding acme-payments (not read))"));
+
+    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).expect("json");
+    let teams = summary["cost"]["teams"].as_array().expect("teams");
+    let p = teams.iter().find(|t| t["team"] == "acme-payments").expect("team");
+    assert!(p["seats"].is_null() && p["monthly_cents"].is_null() && p["not_read"].is_string(), "{p}");
+    assert_eq!(summary["cost"]["monthly_cents"], 37_000);
+    assert_eq!(summary["cost"]["excluded"], serde_json::json!(["acme-payments"]));
+}
+
+#[test]
+fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing() {
+    let (dir, snapshot, model, out) = acme_with_forbidden("acme-payments");
+    let clean = report::load_model(
+        &{
+            let copy = kit::acme_copy(dir.path());
+            let opts = hkaudit::analyze::AnalyzeOptions {
+                snapshot: copy.clone(),
+                idp: kit::acme_idp_files(),
+                authorizations: kit::acme_authorization_files(),
+                ..Default::default()
+            };
+            hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
+            copy
+        },
+        None,
+        &Config::default(),
+    )
+    .expect("clean model");
+    let key = |r: &hkaudit::report::CertRow| {
+        format!("{} {} {} {} {} {}", r.grant_type, r.enterprise_account, r.team, r.app, r.user_email, r.role)
+    };
+    let payments_apps = ["acme-payments-api", "acme-payments-staging", "acme-billing", "acme-ledger"];
+    let in_payments =
+        |r: &hkaudit::report::CertRow| r.team == "acme-payments" || payments_apps.contains(&r.app.as_str());
+    // Every other grant is there, exactly as in a clean run; none of acme-payments' is.
+    let rows: Vec<String> = model.certification.iter().filter(|r| r.grant_type != "not-read").map(key).collect();
+    let expected: Vec<String> = clean.certification.iter().filter(|r| !in_payments(r)).map(key).collect();
+    assert_eq!(rows, expected);
+    // One row says the team is missing, and why, by name.
+    let markers: Vec<&hkaudit::report::CertRow> =
+        model.certification.iter().filter(|r| r.grant_type == "not-read").collect();
+    assert_eq!(markers.len(), 1, "{markers:?}");
+    let m = markers[0];
+    assert_eq!((m.team.as_str(), m.enterprise_account.as_str(), m.user_email.as_str()), ("acme-payments", "acme", ""));
+    assert!(m.recommendation_reason.starts_with("team acme-payments not read: "), "{}", m.recommendation_reason);
+    assert!(m.recommendation_reason.contains("no grant here can be certified from this snapshot"));
+    let csv = read(&out.join("certification.csv"));
+    assert_eq!(csv.lines().filter(|l| l.contains(",acme-payments,")).count(), 1, "only the marker row");
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("Not in the worksheet"), "the HTML certification view names what is missing");
+
+    // The worksheet still reads: the marker row is no grant and takes no decision.
+    let rows = hkaudit::history::read_worksheet(&out.join("certification.csv")).expect("worksheet reads");
+    assert_eq!(rows.len(), model.certification.len() - 1);
+    let marker_line = csv.lines().position(|l| l.contains(",not-read,")).expect("marker") + 1;
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    // reviewer, decision, decision_date, justification: empty, Deny, empty, empty.
+    let cells = lines[marker_line - 1].strip_suffix(",,,,").expect("four empty review cells").to_owned();
+    lines[marker_line - 1] = format!("{cells},,Deny,,");
+    let filled = dir.path().join("filled.csv");
+    std::fs::write(&filled, lines.join("\r\n") + "\r\n").expect("write");
+    let err =
+        hkaudit::history::read_worksheet(&filled).expect_err("a decision on the marker row is refused").to_string();
+    assert!(err.contains(&format!("filled.csv:{marker_line}:")) && err.contains("not read"), "{err}");
+    let _ = snapshot;
+}
+
+#[test]
+fn risk_report_names_unread_scopes_and_what_each_rule_could_not_judge() {
+    let (_dir, snapshot, model, out) = acme_with_forbidden("acme-payments");
+    let id = team_id_of(&snapshot, "acme-payments");
+    let md = read(&out.join("risk.md"));
+    let gap_rows: Vec<&str> =
+        md.lines().filter(|l| l.starts_with("| team acme-payments | GET /teams/{team}/")).collect();
+    assert_eq!(gap_rows.len(), 5, "{md}");
+    for row in &gap_rows {
+        assert!(row.ends_with(&format!("| team id {id} |")), "the id comes last, as a detail: {row}");
+    }
+    // No line of the report shows the id without the team's name before it.
+    for line in md.lines().filter(|l| l.contains(&id)) {
+        assert!(line.find("acme-payments") < line.find(&id), "{line}");
+    }
+    for r in &model.risk.rules_not_ok {
+        assert_eq!(r.not_judged, vec!["team acme-payments".to_owned()], "{}", r.rule_id);
+        assert!(md.contains(&format!("| {} | partial | team acme-payments |", r.rule_id)), "{}", r.rule_id);
+    }
+    let html = read(&out.join("index.html"));
+    assert!(
+        html.contains("<td>team acme-payments</td><td><code>GET &#x2f;teams&#x2f;{team}&#x2f;members</code></td>"),
+        "HTML gaps by name"
+    );
+}
+
+#[test]
+fn unknown_two_factor_is_a_line_in_the_completeness_section() {
+    let null = serde_json::json!({"two_factor_authentication": null});
+    let k = kit::Kit::new()
+        .team("web", true)
+        .member_with("web", "alice@acme.example", "admin", null.clone())
+        .member("web", "bob@acme.example", "admin")
+        .member_with("web", "carl@acme.example", "member", null.clone())
+        .team("data", true)
+        .member_with("data", "dana@acme.example", "viewer", null)
+        .member("data", "erik@acme.example", "admin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = k.write_to(dir.path());
+    let opts = hkaudit::analyze::AnalyzeOptions { snapshot: snapshot.clone(), ..Default::default() };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
+    let (model, out) = render(&snapshot, &Config::default());
+    assert_eq!(
+        model.risk.unknown,
+        vec!["2FA unknown for 3 members of teams data, web (not judged by admin-without-2fa, member-without-2fa)"
+            .to_owned()]
+    );
+    let md = read(&out.join("risk.md"));
+    assert!(md.contains("> **INCOMPLETE**"), "unknown values make the report incomplete");
+    let section = &md[md.find("## Unknown values").expect("section")..md.find("## Scope").expect("scope")];
+    assert!(
+        section.contains(
+            "- 2FA unknown for 3 members of teams data, web (not judged by admin-without-2fa, member-without-2fa)"
+        ),
+        "{section}"
+    );
+    assert!(md.contains("| admin-without-2fa | partial | 2FA unknown for 1 member of team web |"), "{md}");
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("<li>2FA unknown for 3 members of teams data, web"), "HTML too");
+    // The worksheet says unknown rather than leaving the cell blank.
+    let alice = model.certification.iter().find(|r| r.user_email == "alice@acme.example").expect("row");
+    assert_eq!(alice.two_factor, "unknown");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile names: every text output escapes for its own format.
+
+const EVIL_TEAM: &str = "evil</title><img src=x onerror=alert(1)>";
+const BROKEN_TEAM: &str = "two\nlines | and a cell";
+const RTL_TEAM: &str = "rtl\u{202E}gnp.exe\u{2066}x\u{2069}";
+const EVIL_APP: &str = "app`code`*em*_u_~~s~~[link](http://evil.example)![img](x)";
+const EVIL_EMAIL: &str = "<script>alert(1)</script>@acme.example";
+
+/// An organisation whose every name is hostile, with a finding of most rules on it. `old` lacks
+/// one member of the evil team, so a diff has a joiner.
+fn hostile_kit(id: &str, old: bool) -> kit::Kit {
+    let off = serde_json::json!({"two_factor_authentication": false});
+    let mut k = kit::Kit::new()
+        .team(EVIL_TEAM, true)
+        .member_with(EVIL_TEAM, EVIL_EMAIL, "admin", off)
+        .member(EVIL_TEAM, "admin2@acme.example", "admin")
+        .team(BROKEN_TEAM, true)
+        .member(BROKEN_TEAM, "solo|admin@acme.example", "admin")
+        .member(BROKEN_TEAM, "idle#1@acme.example", "member")
+        .team(RTL_TEAM, false)
+        .member(RTL_TEAM, "rtl\u{202E}moc.elpmaxe@acme.example", "admin")
+        .member(RTL_TEAM, "rtl-admin@acme.example", "admin")
+        .invitation(RTL_TEAM, "[x](http://evil.example)@acme.example", &kit::days_ago(40))
+        .ea_member(EVIL_EMAIL, &["view", "manage"])
+        .ea_member("admin2@acme.example", &["view"])
+        .row("apps", serde_json::json!({"id": "app-evil", "name": EVIL_APP, "personal": true, "owner_email": "owner@acme.example", "locked": false, "activity_scanned": true}))
+        .row("app_permissions", serde_json::json!({"app_id": "app-evil", "app_name": EVIL_APP, "email": "pal@acme.example", "permissions": [], "sources": ["personal-collaborator"]}))
+        .activity(EVIL_EMAIL, &kit::days_ago(1))
+        .activity("admin2@acme.example", &kit::days_ago(1))
+        .activity("solo|admin@acme.example", &kit::days_ago(1))
+        .activity("rtl-admin@acme.example", &kit::days_ago(1));
+    if !old {
+        k = k
+            .member(EVIL_TEAM, "new\u{202D}joiner@acme.example", "member")
+            .activity("new\u{202D}joiner@acme.example", &kit::days_ago(1));
+    }
+    k.snapshot_id = id.to_owned();
+    k
+}
+
+/// Write the kit into `dir`, analyze it in place and render every format.
+fn hostile_snapshot(dir: &Path, id: &str, old: bool) -> (PathBuf, PathBuf) {
+    let snapshot = hostile_kit(id, old).write_to(dir);
+    let opts = hkaudit::analyze::AnalyzeOptions { snapshot: snapshot.clone(), ..Default::default() };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
+    let (_, out) = render(&snapshot, &Config::default());
+    (snapshot, out)
+}
+
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Pipes that end a table cell: those not escaped with a backslash.
+fn cell_pipes(line: &str) -> usize {
+    let mut n = 0;
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => n += 1,
+            _ => escaped = false,
+        }
+        if c != '\\' {
+            escaped = false;
+        }
+    }
+    n
+}
+
+/// What a Markdown viewer would act on must not come from a value: no raw HTML from the names,
+/// no bidi control, no link or image syntax, and no value that ends a table row or starts a line.
+fn assert_markdown_is_inert(name: &str, md: &str) {
+    for raw in ["<img", "</title", "<script", "<b>", "[link](", "[x](", "![img]"] {
+        assert!(!md.contains(raw), "{name}: {raw:?} reached the file unescaped:\n{md}");
+    }
+    assert!(!md.chars().any(is_bidi), "{name}: a bidirectional control reached the file");
+    assert!(!md.lines().any(|l| l.starts_with("lines")), "{name}: a newline in a name started a line");
+    // Every table keeps one cell count from its header to its last row.
+    let mut table: Vec<&str> = Vec::new();
+    for line in md.lines().chain(std::iter::once("")) {
+        if line.starts_with('|') {
+            table.push(line);
+            continue;
+        }
+        if let Some(header) = table.first() {
+            let n = cell_pipes(header);
+            for row in &table {
+                assert_eq!(
+                    cell_pipes(row),
+                    n,
+                    "{name}: a row with another cell count than its header:\n{header}\n{row}"
+                );
+            }
+        }
+        table.clear();
+    }
+}
+
+/// The temporary folder is the only thing that differs between runs.
+fn scrub_dir(text: &str, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), "DIR")
+}
+
+#[test]
+fn hostile_names_are_inert_in_cost_and_risk_markdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, out) = hostile_snapshot(dir.path(), "new", false);
+    let cost = read(&out.join("cost.md"));
+    let risk = read(&out.join("risk.md"));
+    assert_markdown_is_inert("cost.md", &cost);
+    assert_markdown_is_inert("risk.md", &risk);
+    // The names are shown, escaped, not dropped.
+    assert!(cost.contains("evil&lt;/title&gt;&lt;img src=x onerror=alert(1)&gt;"), "{cost}");
+    assert!(cost.contains("two lines \\| and a cell"), "{cost}");
+    assert!(
+        risk.contains("app\\`code\\`\\*em\\*\\_u\\_\\~\\~s\\~\\~\\[link\\](http://evil.example)\\!\\[img\\](x)"),
+        "{risk}"
+    );
+    insta::assert_snapshot!("hostile_cost_md", cost);
+    insta::assert_snapshot!("hostile_risk_md", risk);
+}
+
+#[test]
+fn hostile_names_are_inert_in_diff_and_closure_markdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (old, old_out) = hostile_snapshot(dir.path(), "old", true);
+    let (new, _) = hostile_snapshot(dir.path(), "new", false);
+    let d = hkaudit::history::diff(&old, &new, &Config::default()).expect("diff");
+    assert_eq!(d.joiners.len(), 1, "{:?}", d.joiners);
+    let diff = hkaudit::history::diff_markdown(&d).expect("diff.md");
+    assert_markdown_is_inert("diff.md", &diff);
+    insta::assert_snapshot!("hostile_diff_md", diff);
+
+    // A reviewer denies the evil team's hostile admin (still there) and approves the rest.
+    let mut reader = csv::Reader::from_path(old_out.join("certification.csv")).expect("csv");
+    let header = reader.headers().expect("header").clone();
+    let at = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let mut writer = csv::Writer::from_path(dir.path().join("filled.csv")).expect("write");
+    writer.write_record(&header).expect("header");
+    for record in reader.records() {
+        let mut row: Vec<String> = record.expect("row").iter().map(str::to_owned).collect();
+        if row[at("grant_type")] != "not-read" {
+            let deny = row[at("user_email")] == EVIL_EMAIL && row[at("grant_type")] == "team-membership";
+            row[at("reviewer")] = "Carol".into();
+            row[at("decision")] = if deny { "Deny" } else { "Approve" }.into();
+            row[at("decision_date")] = "2026-11-21".into();
+            if deny {
+                row[at("justification")] = "left; see <b>ticket</b> | #12\nsecond line".into();
+            }
+        }
+        writer.write_record(&row).expect("row");
+    }
+    writer.flush().expect("flush");
+    let worksheet = dir.path().join("filled.csv");
+    let closure = hkaudit::history::certify(&worksheet, &new, Some(&old)).expect("certify");
+    assert!(closure.has_open_denials());
+    let md = hkaudit::history::closure_markdown(&closure).expect("closure.md");
+    assert_markdown_is_inert("closure.md", &md);
+    assert!(md.contains("left; see &lt;b&gt;ticket&lt;/b&gt; \\| \\#12 second line"), "{md}");
+    insta::assert_snapshot!("hostile_closure_md", scrub_dir(&md, dir.path()));
+}
+
+#[test]
+fn hostile_names_are_inert_in_html() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, out) = hostile_snapshot(dir.path(), "new", false);
+    let html = read(&out.join("index.html"));
+    assert!(!html.chars().any(is_bidi), "a bidirectional control reached index.html");
+    assert!(html.contains("rtl\u{FFFD}gnp.exe\u{FFFD}x\u{FFFD}"), "the name shows, its controls neutralised");
+    assert!(!html.contains("<img") && !html.to_lowercase().contains("<script") && !html.contains("</title><img"));
+    assert!(html.contains("evil&lt;&#x2f;title&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    // The worksheet keeps names exactly (certify matches grants by them); only the views neutralise.
+    assert!(read(&out.join("certification.csv")).contains(RTL_TEAM));
+}

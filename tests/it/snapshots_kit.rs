@@ -244,6 +244,8 @@ pub struct Kit {
     gaps: Vec<Gap>,
     pub account_email: Option<String>,
     pub window_days: u32,
+    /// The folder name and manifest id (`kit` unless a test needs two snapshots side by side).
+    pub snapshot_id: String,
 }
 
 impl Default for Kit {
@@ -260,6 +262,7 @@ impl Kit {
             gaps: Vec::new(),
             account_email: Some("audit@acme.example".into()),
             window_days: 180,
+            snapshot_id: KIT_SNAPSHOT_ID.into(),
         }
     }
 
@@ -326,7 +329,7 @@ impl Kit {
 
     /// Write the snapshot into `dir` (`dir/kit`), as `extract` would.
     pub fn write_to(&self, dir: &Path) -> PathBuf {
-        let mut writer = SnapshotWriter::begin(dir, KIT_SNAPSHOT_ID).expect("begin snapshot");
+        let mut writer = SnapshotWriter::begin(dir, &self.snapshot_id).expect("begin snapshot");
         for table in TABLES {
             let rows = self.rows.get(table).cloned().unwrap_or_default();
             let mut df = frame(table, &rows);
@@ -335,7 +338,7 @@ impl Kit {
         let as_of = as_of();
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
-            snapshot_id: KIT_SNAPSHOT_ID.into(),
+            snapshot_id: self.snapshot_id.clone(),
             taken_at: as_of,
             as_of,
             api_url: "http://127.0.0.1:1".into(),
