@@ -156,6 +156,7 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
             findings: findings.iter().filter(|f| f.rule_id == *id).count(),
             ignored: 0,
             skipped: vec![],
+            unknown: vec![],
             error: None,
         })
         .collect();

@@ -290,7 +290,7 @@ impl Unread {
     /// lists: a failed list of teams leaves out only the others.
     pub fn covers(&self, key: &GrantKey, listed_teams: &std::collections::BTreeSet<String>) -> Option<&UnreadScope> {
         self.scopes.iter().find(|s| {
-            if !s.grant_types.iter().any(|t| *t == key.grant_type) {
+            if !s.grant_types.contains(&key.grant_type) {
                 return false;
             }
             if s.unlisted_teams_only && (key.team.is_empty() || listed_teams.contains(&key.team)) {
