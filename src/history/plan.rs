@@ -7,7 +7,7 @@
 //! line with control and invisible characters escaped, since a newline in a comment would start a
 //! command; a positional value that begins with `-` is never written as a command, because the CLI
 //! would read it as an option.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -407,13 +407,23 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
         },
         ("idp-deprovisioned-member", _, _, Some(email)) => {
             let mut any = false;
+            // The rule gathers a person's access under every email of their user id: so does the plan.
+            let ids: BTreeSet<&str> =
+                inputs.grants.iter().filter(|g| &g.key.email == email).filter_map(|g| g.user_id.as_deref()).collect();
+            let emails: BTreeSet<&str> = inputs
+                .grants
+                .iter()
+                .filter(|g| &g.key.email == email || g.user_id.as_deref().is_some_and(|u| ids.contains(u)))
+                .map(|g| g.key.email.as_str())
+                .chain([email.as_str()])
+                .collect();
             // Invitations are revoked just below, with their ids.
-            for g in inputs.grants.iter().filter(|g| &g.key.email == email && g.key.grant_type != TEAM_INVITATION) {
+            for g in inputs.grants.iter().filter(|g| emails.contains(g.key.email.as_str()) && g.key.grant_type != TEAM_INVITATION) {
                 steps.add(grant_action(&g.key, inputs), Some(g.key.clone()), Some(r.clone()), None);
                 any = true;
             }
-            for inv in inputs.invitations.iter().filter(|i| &norm(&i.email) == email) {
-                steps.add(Action::RevokeInvitation { team: inv.team.clone(), email: email.clone(), id: inv.id.clone() }, None, Some(r.clone()), None);
+            for inv in inputs.invitations.iter().filter(|i| emails.contains(norm(&i.email).as_str())) {
+                steps.add(Action::RevokeInvitation { team: inv.team.clone(), email: norm(&inv.email), id: inv.id.clone() }, None, Some(r.clone()), None);
                 any = true;
             }
             if !any {

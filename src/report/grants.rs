@@ -56,6 +56,9 @@ pub struct Grant {
     pub permissions: Vec<String>,
     pub federated: Option<bool>,
     pub two_factor: Option<bool>,
+    /// The Heroku user id, where the table carries one: one person across emails.
+    #[serde(default)]
+    pub user_id: Option<String>,
 }
 
 /// Every grant in a snapshot, sorted by key.
@@ -71,12 +74,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
     let mut grants = Vec::new();
 
     let tm = read("team_members")?;
-    let (team, email, role, fed, tfa) = (
+    let (team, email, role, fed, tfa, uid) = (
         tm.string("team_name")?,
         tm.string("email")?,
         tm.string("role")?,
         tm.bool("federated")?,
         tm.bool("two_factor_authentication")?,
+        tm.str("user_id")?,
     );
     for i in 0..tm.len() {
         let permissions = match role[i].as_str() {
@@ -97,6 +101,7 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             permissions: permissions.into_iter().map(str::to_owned).collect(),
             federated: fed[i],
             two_factor: tfa[i],
+            user_id: uid[i].clone(),
         });
     }
 
@@ -111,12 +116,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             .map_err(|e| ReportError::Data(format!("app_permissions: {e}")))?;
         Rows::new("app_permissions", direct)
     };
-    let (app, team, email, perms, sources) = (
+    let (app, team, email, perms, sources, uid) = (
         ap.string("app_name")?,
         ap.str("team_name")?,
         ap.string("email")?,
         ap.list("permissions")?,
         ap.list("sources")?,
+        ap.str("user_id")?,
     );
     for i in 0..ap.len() {
         let grant_type = if sources[i].iter().any(|s| s == "personal-collaborator") {
@@ -140,11 +146,13 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             permissions: perms[i].clone(),
             federated: None,
             two_factor: None,
+            user_id: uid[i].clone(),
         });
     }
 
     let inv = read("team_invitations")?;
-    let (team, email, role) = (inv.string("team_name")?, inv.string("email")?, inv.string("role")?);
+    let (team, email, role, uid) =
+        (inv.string("team_name")?, inv.string("email")?, inv.string("role")?, inv.str("user_id")?);
     for i in 0..inv.len() {
         grants.push(Grant {
             key: GrantKey {
@@ -159,16 +167,18 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             permissions: Vec::new(),
             federated: None,
             two_factor: None,
+            user_id: uid[i].clone(),
         });
     }
 
     let em = read("enterprise_members")?;
-    let (ea, email, perms, tfa, fed) = (
+    let (ea, email, perms, tfa, fed, uid) = (
         em.string("enterprise_account_name")?,
         em.string("email")?,
         em.list("permissions")?,
         em.bool("two_factor_authentication")?,
         em.bool("federated")?,
+        em.str("user_id")?,
     );
     for i in 0..em.len() {
         grants.push(Grant {
@@ -184,6 +194,7 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
             permissions: perms[i].clone(),
             federated: fed[i],
             two_factor: tfa[i],
+            user_id: uid[i].clone(),
         });
     }
     grants.sort_by(|a, b| a.key.cmp(&b.key));

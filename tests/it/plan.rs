@@ -163,6 +163,7 @@ fn grant(kind: &str, ea: &str, team: &str, app: &str, email: &str) -> Grant {
         permissions: vec![],
         federated: None,
         two_factor: None,
+        user_id: None,
     }
 }
 
@@ -296,4 +297,40 @@ fn hostile_names_stay_single_arguments_and_run_nothing() {
         "{paths:?}"
     );
     assert!(json.as_array().expect("array").iter().any(|e| e["run_as"] == owner.as_str()));
+}
+
+/// The IdP rule gathers a person's access under every email of their Heroku user id; the plan
+/// removes all of it, not only what is listed under the email the IdP knows.
+#[test]
+fn a_deprovisioned_persons_grants_under_another_email_are_removed_too() {
+    use crate::snapshots_kit::Kit;
+    let kit = Kit::new()
+        .team("web", true)
+        .member_with("web", "dora@acme.example", "member", serde_json::json!({"user_id": "u-dora"}))
+        .row("enterprise_members", serde_json::json!({"enterprise_account_id": "ea-acme", "enterprise_account_name": "acme", "member_id": "eam-dora", "user_id": "u-dora",
+             "email": "dora.deprov@acme.example", "permissions": ["view"], "two_factor_authentication": true, "federated": false}));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = kit.write_to(dir.path());
+    let okta = "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change\nDora,dora.deprov@acme.example,DEPROVISIONED,2025-01-01T00:00:00.000Z,OKTA,,\n";
+    let inputs_dir = dir.path().join("in");
+    std::fs::create_dir_all(&inputs_dir).expect("mkdir");
+    std::fs::write(inputs_dir.join("okta.csv"), okta).expect("write");
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.clone(),
+        idp: vec![inputs_dir.join("okta.csv")],
+        ..Default::default()
+    };
+    let set = hkaudit::analyze::analyze_snapshot(&opts).expect("analyze").findings;
+    assert_eq!(
+        crate::snapshots_kit::lines_of(&set, "idp-deprovisioned-member"),
+        vec!["idp-deprovisioned-member okta/dora.deprov@acme.example".to_owned()]
+    );
+    let inputs = load_inputs(&snapshot).expect("inputs");
+    let plan = plan_findings(&inputs, Some(&["idp-deprovisioned-member".to_owned()])).expect("plan");
+    let script = plan.script();
+    assert!(script.contains("heroku members:remove dora@acme.example --team=web\n"), "{script}");
+    assert!(
+        script.contains("heroku enterprises:members-remove dora.deprov@acme.example --enterprise-account=acme\n"),
+        "{script}"
+    );
 }
