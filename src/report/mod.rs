@@ -73,16 +73,10 @@ fn read_idp(dir: &Path) -> Result<Option<model::IdpView>, ReportError> {
         ParquetReader::new(f).finish().map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))
     };
     let u = frame::Rows::new("idp_users", read(&users)?);
-    let rank = |s: &str| match s {
-        "deprovisioned" => 3,
-        "suspended" => 2,
-        "active" => 1,
-        _ => 0,
-    };
     let mut status: std::collections::BTreeMap<String, String> = Default::default();
     for (e, s) in u.string("email_norm")?.into_iter().zip(u.string("status")?) {
         // Across several exports, the most severe status is the one a reviewer must see.
-        let keep = status.get(&e).is_none_or(|old| rank(&s) > rank(old));
+        let keep = status.get(&e).is_none_or(|old| model::idp_rank(&s) > model::idp_rank(old));
         if keep {
             status.insert(e, s);
         }

@@ -546,8 +546,30 @@ pub fn build(
         }
     };
 
+    let all_grants = super::grants::load_grants(snapshot)?;
+    // A finding about a person holds for every email of their Heroku user id (as the rules
+    // gather them): each grant is flagged under all of them.
+    let mut ids_of_email: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for g in &all_grants {
+        if let Some(id) = g.user_id.as_deref() {
+            ids_of_email.entry(g.key.email.as_str()).or_default().insert(id);
+        }
+    }
+    let mut emails_of_id: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (email, ids) in &ids_of_email {
+        for id in ids {
+            emails_of_id.entry(id).or_default().insert(email);
+        }
+    }
+    let same_person = |email: &str| -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = BTreeSet::from([email.to_owned()]);
+        for id in ids_of_email.get(email).into_iter().flatten() {
+            out.extend(emails_of_id.get(id).into_iter().flatten().map(|e| (*e).to_owned()));
+        }
+        out
+    };
     let mut cert = Vec::new();
-    for g in super::grants::load_grants(snapshot)? {
+    for g in &all_grants {
         let k = &g.key;
         // What was read of a scope that was not read whole is no list to certify from.
         if unread.covers(k, &listed_teams).is_some() {
@@ -564,7 +586,12 @@ pub fn build(
         let membership = matches!(k.grant_type.as_str(), grants::TEAM_MEMBERSHIP | grants::ENTERPRISE_MEMBERSHIP);
         row.federated = if membership { known(g.federated) } else { yes_no(g.federated) };
         row.two_factor = if membership { known(g.two_factor) } else { yes_no(g.two_factor) };
-        let mut flags = flags_by_email.get(&k.email).cloned().unwrap_or_default();
+        let person = same_person(&k.email);
+        if let Some(v) = &idp {
+            row.idp_status = v.status_of_person(&person);
+        }
+        let mut flags: BTreeSet<String> =
+            person.iter().flat_map(|e| flags_by_email.get(e).cloned().unwrap_or_default()).collect();
         let mut why = Vec::new();
         let scoped = match k.grant_type.as_str() {
             grants::TEAM_MEMBERSHIP => {
@@ -584,7 +611,9 @@ pub fn build(
             flags.extend(scoped_flags.cloned().unwrap_or_default());
             why.extend(reasons.get(&(scope, k.email.clone())).cloned().unwrap_or_default());
         }
-        why.extend(reasons.get(&(String::new(), k.email.clone())).cloned().unwrap_or_default());
+        for e in &person {
+            why.extend(reasons.get(&(String::new(), e.clone())).cloned().unwrap_or_default());
+        }
         decide(&mut row, &flags, why);
         cert.push(row);
     }
@@ -684,7 +713,29 @@ pub struct IdpView {
     pub domains: BTreeSet<String>,
 }
 
+/// How severe an IdP status is: across several exports (or a person's several emails), the most
+/// severe is the one a reviewer must see.
+pub(super) fn idp_rank(status: &str) -> u8 {
+    match status {
+        "deprovisioned" => 3,
+        "suspended" => 2,
+        "active" => 1,
+        _ => 0,
+    }
+}
+
 impl IdpView {
+    /// A person's status under any of their emails: the most severe one listed, else `absent`
+    /// when an export covers one of their domains.
+    fn status_of_person(&self, emails: &BTreeSet<String>) -> String {
+        let listed = emails.iter().filter_map(|e| self.status.get(&norm(e))).max_by_key(|s| idp_rank(s));
+        match listed {
+            Some(s) => s.clone(),
+            None if emails.iter().any(|e| self.status(e) == "absent") => "absent".into(),
+            None => emails.iter().next().map(|e| self.status(e)).unwrap_or_else(|| "domain not covered".into()),
+        }
+    }
+
     fn status(&self, email: &str) -> String {
         let e = norm(email);
         if let Some(s) = self.status.get(&e) {

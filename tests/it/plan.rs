@@ -333,4 +333,12 @@ fn a_deprovisioned_persons_grants_under_another_email_are_removed_too() {
         script.contains("heroku enterprises:members-remove dora.deprov@acme.example --enterprise-account=acme\n"),
         "{script}"
     );
+    // The worksheet recommends revoking both, too.
+    let model = hkaudit::report::load_model(&snapshot, None, &hkaudit::analyze::Config::default()).expect("model");
+    for r in &model.certification {
+        assert_eq!(r.recommended_decision, "revoke", "{r:?}");
+        assert!(r.flags.contains("idp-deprovisioned-member"), "{r:?}");
+        assert_eq!(r.idp_status, "deprovisioned", "the person's status, under whichever email: {r:?}");
+    }
+    assert_eq!(model.certification.len(), 2);
 }
