@@ -141,18 +141,16 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         };
         let mut seen = BTreeSet::new();
         let mut unknown: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        let labels: Vec<String> = touching.iter().map(|t| qualifier(t, &scopes)).collect();
         for (keys, mut finding) in rows {
             let place = row_place(&keys, &scopes);
-            let mut qualifiers: Vec<String> = Vec::new();
+            let mut qualifiers: BTreeSet<&str> = BTreeSet::new();
             let mut withheld = false;
-            for t in &touching {
+            for (t, label) in touching.iter().zip(&labels) {
                 match effect(&rule.gap_scope, t, &place, &scopes) {
                     Effect::Withhold => withheld = true,
                     Effect::Qualify => {
-                        let label = qualifier(t, &scopes);
-                        if !qualifiers.contains(&label) {
-                            qualifiers.push(label);
-                        }
+                        qualifiers.insert(label);
                     }
                     Effect::None => {}
                 }
@@ -167,8 +165,7 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
                 continue;
             }
             if !qualifiers.is_empty() {
-                qualifiers.sort();
-                let list = qualifiers.join(", ");
+                let list = qualifiers.into_iter().collect::<Vec<_>>().join(", ");
                 finding.message = format!("{} (also possibly in {list}: not read)", finding.message);
                 finding.evidence.insert("not_read".into(), list);
             }
