@@ -48,7 +48,7 @@ struct Sizes {
 impl Sizes {
     fn key(&self) -> String {
         format!(
-            "t{}-p{}-m{}-a{}-apps{}-idp{}-v1",
+            "t{}-p{}-m{}-a{}-apps{}-idp{}-v2",
             self.teams, self.people, self.memberships, self.activity, self.apps, self.idp_users
         )
     }
@@ -592,25 +592,29 @@ fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Result<()
     extra_tables.push(audit.finish()?);
 
     // authorizations: mostly current members' tokens, some of people who have left.
-    let auths: Vec<(usize, String)> = (0..500usize)
+    // The owner's user id is the person's, as on Heroku (rules match owners by it).
+    let auths: Vec<(usize, String, String)> = (0..500usize)
         .map(|i| {
-            let who =
-                if i % 5 == 0 { format!("gone{i:04}@{DOMAIN}") } else { email(rng.random_range(0..sizes.people)) };
-            (i, who)
+            if i % 5 == 0 {
+                (i, format!("gone{i:04}@{DOMAIN}"), uuid(12, i as u64))
+            } else {
+                let p = rng.random_range(0..sizes.people);
+                (i, email(p), uuid(3, p as u64 + 1))
+            }
         })
         .collect();
     let mut df = TableBuilder::new()
-        .str("id", auths.iter().map(|(i, _)| Some(uuid(11, *i as u64))))
-        .str("user_id", auths.iter().map(|(i, _)| Some(uuid(12, *i as u64))))
-        .str("user_email", auths.iter().map(|(_, e)| Some(e)))
-        .str("user_email_norm", auths.iter().map(|(_, e)| Some(e)))
-        .str("description", auths.iter().map(|(i, _)| Some(format!("token {i}"))))
+        .str("id", auths.iter().map(|(i, _, _)| Some(uuid(11, *i as u64))))
+        .str("user_id", auths.iter().map(|(_, _, u)| Some(u)))
+        .str("user_email", auths.iter().map(|(_, e, _)| Some(e)))
+        .str("user_email_norm", auths.iter().map(|(_, e, _)| Some(e)))
+        .str("description", auths.iter().map(|(i, _, _)| Some(format!("token {i}"))))
         .list("scopes", auths.iter().map(|_| vec!["global".to_owned()]))
         .str::<&str>("client_id", auths.iter().map(|_| None))
         .str::<&str>("client_name", auths.iter().map(|_| None))
-        .time("created_at", auths.iter().map(|(i, _)| Some(as_of - Duration::days(30 + *i as i64))))
-        .time("updated_at", auths.iter().map(|(i, _)| Some(as_of - Duration::days(30 + *i as i64))))
-        .time("expires_at", auths.iter().map(|(i, _)| (i % 3 == 0).then(|| as_of + Duration::days(*i as i64 - 250))))
+        .time("created_at", auths.iter().map(|(i, _, _)| Some(as_of - Duration::days(30 + *i as i64))))
+        .time("updated_at", auths.iter().map(|(i, _, _)| Some(as_of - Duration::days(30 + *i as i64))))
+        .time("expires_at", auths.iter().map(|(i, _, _)| (i % 3 == 0).then(|| as_of + Duration::days(*i as i64 - 250))))
         .str("source", auths.iter().map(|_| Some("api")))
         .build("authorizations")?;
     writer.write_table("authorizations", &mut df)?;

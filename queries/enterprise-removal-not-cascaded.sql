@@ -18,44 +18,33 @@ WITH removals AS (
   WHERE name = 'enterprise_account_membership.destroy' AND target_email_norm IS NOT NULL
   GROUP BY enterprise_account_id, target_email_norm
 ),
-members AS (
-  SELECT
-    m.team_id,
-    m.team_name,
-    m.email,
-    m.email_norm,
-    m.user_id,
-    m.role,
-    COALESCE(m.member_id, m.user_id, m.email_norm) AS member_key,
-    t.enterprise_account_id,
-    t.enterprise_account_name
-  FROM team_members m
-  JOIN teams t ON m.team_id = t.id
-  WHERE t.enterprise_account_id IS NOT NULL
+-- An account's members by user id, and by email with whether that row lacks a user id.
+by_id AS (
+  SELECT DISTINCT enterprise_account_id, user_id FROM enterprise_members WHERE user_id IS NOT NULL
 ),
--- The same person: the same user id where both lists have one, the same email otherwise.
-in_account AS (
-  SELECT m.team_id, m.member_key
-  FROM members m
-  JOIN enterprise_members e ON e.enterprise_account_id = m.enterprise_account_id AND e.user_id = m.user_id
-  UNION
-  SELECT m.team_id, m.member_key
-  FROM members m
-  JOIN enterprise_members e ON e.enterprise_account_id = m.enterprise_account_id AND e.email_norm = m.email_norm
-  WHERE e.user_id IS NULL OR m.user_id IS NULL
+by_email AS (
+  SELECT enterprise_account_id, email_norm, MAX(CASE WHEN user_id IS NULL THEN 1 ELSE 0 END) AS without_id
+  FROM enterprise_members
+  WHERE email_norm IS NOT NULL
+  GROUP BY enterprise_account_id, email_norm
 )
 SELECT
   m.team_id,
   m.team_name,
   m.email,
   m.role,
-  m.enterprise_account_name AS enterprise_account,
+  t.enterprise_account_name AS enterprise_account,
   r.removed_at AS removed_from_enterprise_at,
   CASE
-    WHEN r.removed_at IS NULL THEN 'Member of a team of enterprise account ' || m.enterprise_account_name || ' but not of the account itself'
-    ELSE 'Removed from enterprise account ' || m.enterprise_account_name || ' but still a member of its team'
+    WHEN r.removed_at IS NULL THEN 'Member of a team of enterprise account ' || t.enterprise_account_name || ' but not of the account itself'
+    ELSE 'Removed from enterprise account ' || t.enterprise_account_name || ' but still a member of its team'
   END AS message
-FROM members m
-LEFT JOIN in_account x ON x.team_id = m.team_id AND x.member_key = m.member_key
-LEFT JOIN removals r ON r.enterprise_account_id = m.enterprise_account_id AND r.target_email_norm = m.email_norm
-WHERE x.member_key IS NULL
+FROM team_members m
+JOIN teams t ON m.team_id = t.id
+LEFT JOIN by_id i ON i.enterprise_account_id = t.enterprise_account_id AND i.user_id = m.user_id
+LEFT JOIN by_email e ON e.enterprise_account_id = t.enterprise_account_id AND e.email_norm = m.email_norm
+LEFT JOIN removals r ON r.enterprise_account_id = t.enterprise_account_id AND r.target_email_norm = m.email_norm
+WHERE t.enterprise_account_id IS NOT NULL
+  -- The same person: the same user id where both lists have one, the same email otherwise.
+  AND i.user_id IS NULL
+  AND (e.email_norm IS NULL OR (m.user_id IS NOT NULL AND e.without_id = 0))

@@ -7,37 +7,39 @@
 --   identity provider. Heroku removes nothing when someone leaves: the token keeps working for as
 --   long as the account exists. There is no organisation-wide list of authorizations, so only the
 --   exports given can be checked. The owner is matched to memberships by Heroku user id where
---   both carry one, by email otherwise, and to the identity provider by email, under the
---   authorization's email and every email Heroku shows for the same user id. When a team or
+--   both carry one, by email otherwise (`people`), and to the identity provider by email, under
+--   the authorization's email and every email Heroku shows for the same person. When a team or
 --   account was not read, the finding stands and says so: the owner may be a member there.
 -- remediation: Revoke the authorization (`heroku authorizations:revoke ID`, run as its owner), or
 --   have Heroku support disable the account.
--- tables: authorizations, team_members, enterprise_members, idp_users, idp_domains
+-- tables: authorizations, team_members, enterprise_members, idp_users, idp_domains, people
 -- params: as_of_epoch
 -- gap_scope: person
-WITH members AS (
-  SELECT user_id, email_norm FROM team_members
-  UNION ALL
-  SELECT user_id, email_norm FROM enterprise_members
+-- A row's person is its own user id, else the one Heroku shows with its email (`people`).
+WITH member_ids AS (
+  SELECT DISTINCT user_id AS person
+  FROM (SELECT user_id FROM team_members UNION ALL SELECT user_id FROM enterprise_members)
+  WHERE user_id IS NOT NULL
 ),
--- The owner is a member: the same user id where both have one, the same email otherwise.
-member_owners AS (
-  SELECT DISTINCT a.id
+members_without_id AS (
+  SELECT DISTINCT p.person
+  FROM (
+    SELECT user_id, email_norm FROM team_members
+    UNION ALL
+    SELECT user_id, email_norm FROM enterprise_members
+  ) m
+  JOIN people p ON p.email_norm = m.email_norm
+  WHERE m.user_id IS NULL
+),
+owners AS (
+  SELECT a.id, COALESCE(a.user_id, p.person) AS person
   FROM authorizations a
-  JOIN members m ON m.user_id = a.user_id
-  UNION
-  SELECT DISTINCT a.id
-  FROM authorizations a
-  JOIN members m ON m.email_norm = a.user_email_norm
-  WHERE m.user_id IS NULL OR a.user_id IS NULL
+  LEFT JOIN people p ON p.email_norm = a.user_email_norm
 ),
 owner_emails AS (
-  SELECT id, user_email_norm AS email_norm FROM authorizations WHERE user_email_norm IS NOT NULL
+  SELECT o.id, p.email_norm FROM owners o JOIN people p ON p.person = o.person
   UNION
-  SELECT a.id, m.email_norm
-  FROM authorizations a
-  JOIN members m ON m.user_id = a.user_id
-  WHERE m.email_norm IS NOT NULL
+  SELECT id, user_email_norm AS email_norm FROM authorizations WHERE user_email_norm IS NOT NULL
 ),
 present AS (
   SELECT DISTINCT o.id, u.source FROM owner_emails o JOIN idp_users u ON u.email_norm = o.email_norm
@@ -58,6 +60,11 @@ idp AS (
   SELECT id, ARRAY_TO_STRING(ARRAY_AGG(status || ' in ' || SPLIT_PART(source, ':', 1) ORDER BY source), ', ') AS idp_status
   FROM (SELECT DISTINCT id, status, source FROM flagged)
   GROUP BY id
+),
+member_owners AS (
+  SELECT o.id FROM owners o JOIN member_ids m ON m.person = o.person
+  UNION
+  SELECT o.id FROM owners o JOIN members_without_id m ON m.person = o.person
 )
 SELECT
   a.id AS item,

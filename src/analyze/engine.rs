@@ -55,6 +55,14 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         .str("domain", inputs.org_domains.iter().map(|d| Some(d.to_lowercase())))
         .build("org_domains")?;
     ctx.register("org_domains", org.lazy());
+    // Built once, and only when a rule reads it: rules join it many times.
+    if rules.iter().any(|r| r.tables.iter().chain(&r.evidence_tables).any(|t| t == "people")) {
+        let started = std::time::Instant::now();
+        let people =
+            ctx.execute(PEOPLE_SQL).and_then(|lf| lf.collect()).map_err(|e| AnalyzeError::query("people", e))?;
+        tracing::info!(rows = people.height(), elapsed = ?started.elapsed(), "people built");
+        ctx.register("people", people.lazy());
+    }
 
     let mut scopes = Scopes::read(snapshot)?;
     scopes.learn(&manifest.gaps);
@@ -214,6 +222,26 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
         findings,
     })
 }
+
+/// `people(email_norm, email, person)`: every email Heroku shows for someone with access or a
+/// token, and the person it belongs to: the Heroku user id shown with that email, else
+/// `email:<email_norm>`. One person has several emails when one user id appears under several.
+const PEOPLE_SQL: &str = "
+SELECT email_norm, FIRST(email) AS email, COALESCE(MIN(user_id), 'email:' || FIRST(email_norm)) AS person
+FROM (
+  SELECT email_norm, email, user_id FROM team_members
+  UNION ALL
+  SELECT email_norm, email, user_id FROM enterprise_members
+  UNION ALL
+  SELECT email_norm, email, user_id FROM team_invitations
+  UNION ALL
+  SELECT email_norm, email, user_id FROM app_permissions
+  UNION ALL
+  SELECT user_email_norm AS email_norm, user_email AS email, user_id FROM authorizations
+)
+WHERE email_norm IS NOT NULL
+GROUP BY email_norm
+";
 
 /// Why a rule cannot run at all, before looking at gaps.
 fn precondition(rule: &Rule, inputs: &Inputs, config: &Config, snapshot: &Snapshot) -> Option<String> {

@@ -56,8 +56,10 @@ const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rul
 pub const PARAMS: &[&str] =
     &["as_of_epoch", "inactive_days", "invite_stale_days", "seat_price_cents", "window_since_epoch"];
 
-/// Tables a rule may read besides the snapshot's.
-pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains"];
+/// Tables a rule may read besides the snapshot's: the IdP exports, the organisation's domains,
+/// and `people` (every email shown with access or a token, and the person it belongs to: the
+/// Heroku user id shown with it, else the email).
+pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains", "people"];
 
 /// How a gap cuts a rule's judgement (module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
