@@ -667,7 +667,8 @@ pub fn build(
     }
 
     let apps = read("apps")?;
-    let people: BTreeSet<String> = cert.iter().map(|r| norm(&r.user_email)).collect();
+    let people: BTreeSet<String> =
+        cert.iter().filter(|r| r.grant_type != grants::NOT_READ).map(|r| norm(&r.user_email)).collect();
     let eas = read("enterprise_accounts")?;
 
     Ok(ReportModel {

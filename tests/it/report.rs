@@ -435,6 +435,8 @@ fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing
     let markers: Vec<&hkaudit::report::CertRow> =
         model.certification.iter().filter(|r| r.grant_type == "not-read").collect();
     assert_eq!(markers.len(), 1, "{markers:?}");
+    // acme-payments' people are all enterprise members too: still 41 people, and the marker row is nobody.
+    assert_eq!(model.scope.people, 41);
     let m = markers[0];
     assert_eq!((m.team.as_str(), m.enterprise_account.as_str(), m.user_email.as_str()), ("acme-payments", "acme", ""));
     assert!(m.recommendation_reason.starts_with("team acme-payments not read: "), "{}", m.recommendation_reason);
