@@ -133,8 +133,8 @@ impl IdpFormat {
             IdpFormat::OktaApiCsv => "Okta /api/v1/users flattened to CSV",
             IdpFormat::OktaApiJson => "Okta /api/v1/users JSON",
             IdpFormat::EntraDownload => "Microsoft Entra ID \"Download users\" file",
-            IdpFormat::EntraPowerShell => "Microsoft Entra ID Get-MgUser | Export-Csv file",
-            IdpFormat::EntraJson => "Microsoft Entra ID users JSON (Get-MgUser | ConvertTo-Json, Graph /users)",
+            IdpFormat::EntraPowerShell => "Microsoft Entra ID Get-MgUser export from PowerShell Export-Csv",
+            IdpFormat::EntraJson => "Microsoft Entra ID users JSON (Get-MgUser with ConvertTo-Json, or Graph /users)",
             IdpFormat::GoogleDownload => "Google Workspace users download",
             IdpFormat::GoogleGam => "Google Workspace GAM print users output",
         }
@@ -827,8 +827,9 @@ fn detect_format(
             candidates.push(IdpFormat::OktaUserAccounts);
         } else if has("userid") && has("username") {
             candidates.push(IdpFormat::OktaRockstar);
-        } else if has("login") && has("user") && any(&["activationdate", "authenticationsource", "lastpasswordchange"])
-        {
+        } else if has("user") && any(&["activationdate", "authenticationsource", "lastpasswordchange"]) {
+            // The Password Health report's own columns: recognised even when `Login` or `Status`
+            // was deleted, so the error names what is missing.
             candidates.push(IdpFormat::OktaPasswordHealth);
         } else if okta_login && has("status") && !google_marked {
             candidates.push(IdpFormat::OktaApiCsv);
@@ -1916,7 +1917,7 @@ mod tests {
         assert!(one.applies_to(Path::new("exports/a=b.csv")) && !one.applies_to(Path::new("other/a=b.csv")));
         let bare: IdpFormatOverride = "a.csv=okta-api-csv".parse().expect("file=name");
         assert!(bare.applies_to(Path::new("any/dir/a.csv")), "a bare file name matches in any folder");
-        assert!("nope".parse::<IdpFormatOverride>().unwrap_err().contains("okta-password-health"));
+        assert!("nope".parse::<IdpFormatOverride>().expect_err("unknown").contains("okta-password-health"));
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(&dir, "x.csv", b"Email,Status\nz@acme.example,SUSPENDED\n");
         let other: IdpFormatOverride = "y.csv=okta-api-csv".parse().expect("parse");

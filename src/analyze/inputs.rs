@@ -207,8 +207,8 @@ fn utf8(path: &Path, bytes: &[u8], encoding: TextEncoding) -> Result<Text, Input
             let good = &bytes[..e.valid_up_to()];
             let line = 1 + good.iter().filter(|b| **b == b'\n').count();
             // UTF-16 without a byte-order mark is half NUL bytes; so is most binary data.
-            if good.contains(&0) {
-                return Err(binary(path, good));
+            if bytes[..bytes.len().min(8192)].contains(&0) {
+                return Err(binary(path, bytes));
             }
             return Err(InputError::new(
                 path,
@@ -527,7 +527,7 @@ enum InputRecordRepr {
         #[serde(default)]
         file: Option<String>,
         #[serde(default)]
-        idp: Option<IdpInputSummary>,
+        idp: Option<Box<IdpInputSummary>>,
     },
 }
 
@@ -538,7 +538,7 @@ impl From<InputRecordRepr> for InputRecord {
                 let kind = if name.starts_with("export:") { "authorizations" } else { "idp" };
                 InputRecord { name, kind: kind.to_owned(), file: None, idp: None }
             }
-            InputRecordRepr::Full { name, kind, file, idp } => InputRecord { name, kind, file, idp },
+            InputRecordRepr::Full { name, kind, file, idp } => InputRecord { name, kind, file, idp: idp.map(|b| *b) },
         }
     }
 }

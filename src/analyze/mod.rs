@@ -19,7 +19,7 @@ pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
 pub use finding::{Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject};
 pub use idp::{IdpFormat, IdpFormatOverride};
-pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning};
+pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEncoding};
 pub use rule::{builtin_rules, load_rules, Rule};
 pub use write::{
     read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET,
