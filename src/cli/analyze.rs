@@ -176,16 +176,18 @@ pub fn input_lines(set: &FindingSet) -> Vec<String> {
                 s.deprovisioned
             ));
             if s.guests > 0 {
-                parts.push(format!("{} guests", s.guests));
+                parts.push(format!("{} guest{}", s.guests, if s.guests == 1 { "" } else { "s" }));
             }
-            if s.non_email_logins > 0 {
-                parts.push(format!("{} logins that are not emails", s.non_email_logins));
+            match s.non_email_logins {
+                0 => {}
+                1 => parts.push("1 login that is not an email".to_owned()),
+                n => parts.push(format!("{n} logins that are not emails")),
             }
             let from = if s.domains_from == "idp_domains" { "from idp_domains" } else { "derived from its members" };
             let domains = if s.domains.is_empty() { "none".to_owned() } else { s.domains.join(", ") };
             parts.push(format!("covers {domains} ({from})"));
             if s.warnings > 0 {
-                parts.push(format!("{} warnings", s.warnings));
+                parts.push(format!("{} warning{}", s.warnings, if s.warnings == 1 { "" } else { "s" }));
             }
             let given = if s.format_given { ", as --idp-format says" } else { "" };
             Some(format!(

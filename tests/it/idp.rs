@@ -366,7 +366,7 @@ fn analyze_says_what_each_idp_file_held_and_findings_json_records_it() {
         "{stdout}"
     );
     assert!(
-        stdout.lines().any(|l| l.starts_with("  idp okta:password-health.csv: Okta Password Health report (UTF-8, ','): 44 users, switched off 3 (1 suspended, 2 deprovisioned), 1 logins that are not emails")),
+        stdout.lines().any(|l| l.starts_with("  idp okta:password-health.csv: Okta Password Health report (UTF-8, ','): 44 users, switched off 3 (1 suspended, 2 deprovisioned), 1 login that is not an email")),
         "{stdout}"
     );
     let raw: serde_json::Value =
