@@ -535,6 +535,12 @@ fn a_fifo_is_refused_at_once_for_every_input_and_nothing_is_written() {
     assert_refused_naming(&run_bounded(c), &fifo, &["named pipe (FIFO)"]);
     assert!(!closure.exists(), "certify wrote nothing");
     let mut c = hkaudit();
+    c.args(["snapshots", "prune", "--keep", "0"]).arg(dir.path()).arg("--worksheet").arg(&fifo);
+    let out = run_bounded(c);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("named pipe (FIFO)"), "prune names the FIFO");
+    assert!(snapshot.join("manifest.json").exists(), "prune removed nothing");
+    let mut c = hkaudit();
     c.arg("analyze").arg(&snapshot).arg("--idp").arg("/dev/zero");
     assert_refused_naming(&run_bounded(c), Path::new("/dev/zero"), &["character device"]);
     assert_eq!(files_in(&snapshot), before);
