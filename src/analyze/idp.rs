@@ -1027,7 +1027,8 @@ impl<'p> Reader<'p> {
     /// Okta and Google: the email, else the login; the other one is an alias.
     fn plain_identity(&mut self, line: usize, email: &str, login: &str) -> Result<(Identity, Vec<String>), InputError> {
         let email_ok = valid_email(email);
-        let login_ok = valid_email(login);
+        // Most exports write the same address as login and email: read it once.
+        let login_ok = if email_ok.is_some() && login.eq_ignore_ascii_case(email) { None } else { valid_email(login) };
         match (email_ok, login_ok) {
             (Some(e), l) => Ok((Identity::Email(e), l.into_iter().collect())),
             (None, Some(l)) => {
@@ -1128,13 +1129,18 @@ impl<'p> Reader<'p> {
         match self.layout.status {
             StatusFrom::Word(col) => {
                 let raw = get(col);
-                let word = raw.to_uppercase().replace([' ', '-'], "_");
+                // Exports write the API's own words (`ACTIVE`): no copy needed for those.
+                let word: std::borrow::Cow<str> = if raw.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                    raw.into()
+                } else {
+                    raw.to_uppercase().replace([' ', '-'], "_").into()
+                };
                 let status = match self.layout.format.vendor() {
                     // LOCKED_OUT and PASSWORD_EXPIRED accounts still exist and are one password
                     // reset away from signing in, and STAGED/PROVISIONED/RECOVERY ones can be
                     // activated by the user alone: none of them is an offboarded person. The
                     // second names of each pair are the Admin Console's labels for the same states.
-                    IdpVendor::Okta => match word.as_str() {
+                    IdpVendor::Okta => match word.as_ref() {
                         "ACTIVE"
                         | "PROVISIONED"
                         | "PENDING_USER_ACTION"
@@ -1148,7 +1154,7 @@ impl<'p> Reader<'p> {
                         _ => None,
                     },
                     // Archived users keep their data but can no longer sign in: an offboarded person.
-                    _ => match word.as_str() {
+                    _ => match word.as_ref() {
                         "ACTIVE" => Some(IdpStatus::Active),
                         "SUSPENDED" => Some(IdpStatus::Suspended),
                         "ARCHIVED" => Some(IdpStatus::Deprovisioned),
@@ -1479,11 +1485,14 @@ enum DateParse {
 
 fn parse_date(raw: &str) -> DateParse {
     let s = raw.trim();
-    if s.is_empty()
-        || matches!(s.to_ascii_lowercase().as_str(), "never" | "never logged in" | "-" | "n/a" | "null" | "none")
+    let Some(first) = s.bytes().next() else { return DateParse::Never };
+    let never = if first.is_ascii_digit() {
         // The Directory API's "never signed in".
-        || s.starts_with("1970-01-01T00:00:00")
-    {
+        s.starts_with("1970-01-01T00:00:00")
+    } else {
+        ["never", "never logged in", "-", "n/a", "null", "none"].iter().any(|w| s.eq_ignore_ascii_case(w))
+    };
+    if never {
         return DateParse::Never;
     }
     if let Some(t) = parse_iso(s) {

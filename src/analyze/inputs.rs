@@ -108,6 +108,9 @@ pub(crate) struct Text {
     pub encoding: TextEncoding,
 }
 
+/// How much of a file is searched for the NUL bytes that give binary data away.
+const BINARY_SNIFF: usize = 64 * 1024;
+
 const REEXPORT_UTF8: &str = "re-export it as UTF-8 (in Excel: Save As \"CSV UTF-8\")";
 
 /// Refuses anything but a regular file (after following symlinks) before it is opened: opening a
@@ -207,7 +210,7 @@ fn utf8(path: &Path, bytes: &[u8], encoding: TextEncoding) -> Result<Text, Input
             let good = &bytes[..e.valid_up_to()];
             let line = 1 + good.iter().filter(|b| **b == b'\n').count();
             // UTF-16 without a byte-order mark is half NUL bytes; so is most binary data.
-            if bytes[..bytes.len().min(8192)].contains(&0) {
+            if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
                 return Err(binary(path, bytes));
             }
             return Err(InputError::new(
@@ -218,7 +221,8 @@ fn utf8(path: &Path, bytes: &[u8], encoding: TextEncoding) -> Result<Text, Input
             ));
         }
     };
-    if text.as_bytes().contains(&0) {
+    // Binary data shows itself at once; the rest of a large export need not be scanned again.
+    if text.as_bytes()[..text.len().min(BINARY_SNIFF)].contains(&0) {
         return Err(binary(path, text.as_bytes()));
     }
     Ok(Text { text: text.to_owned(), encoding })
@@ -263,7 +267,7 @@ fn utf16(
             }
         }
     }
-    if out.contains('\0') {
+    if out.as_bytes()[..out.len().min(BINARY_SNIFF)].contains(&0) {
         return Err(binary(path, out.as_bytes()));
     }
     Ok(Text { text: out, encoding: label })
