@@ -7,6 +7,8 @@
 //! high-water mark, polling only misses growth in the last few milliseconds before exit.
 #![allow(dead_code)]
 
+pub mod synthetic;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};

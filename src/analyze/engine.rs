@@ -27,8 +27,8 @@ pub struct Inputs {
     /// Email domains that belong to the organisation (lower-case), resolved by the caller: the
     /// config's `org_domains`, else the audit identity's domain.
     pub org_domains: Vec<String>,
-    /// Human names of the inputs used, for the findings' header.
-    pub names: Vec<String>,
+    /// The inputs used and what was read from each, for the findings' header.
+    pub names: Vec<super::inputs::InputRecord>,
 }
 
 pub fn run(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule]) -> Result<FindingSet, AnalyzeError> {

@@ -278,7 +278,9 @@ pub struct FindingSet {
     /// False when the snapshot had gaps or a rule was skipped for missing data: the findings
     /// are then a lower bound, not the whole truth.
     pub complete: bool,
-    pub inputs: Vec<String>,
+    /// Every input besides the snapshot, with what was read from it (an older findings.json's
+    /// plain names still read).
+    pub inputs: Vec<super::inputs::InputRecord>,
     pub rules: Vec<RuleResult>,
     pub findings: Vec<Finding>,
 }

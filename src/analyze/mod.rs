@@ -21,7 +21,8 @@ pub use engine::{run, Inputs};
 pub use finding::{
     Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject, UnknownValues,
 };
-pub use inputs::InputError;
+pub use idp::{IdpFormat, IdpFormatOverride};
+pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEncoding};
 pub use rule::{builtin_rules, load_rules, Rule};
 pub use write::{
     read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET,
@@ -63,6 +64,8 @@ pub struct AnalyzeOptions {
     /// A snapshot folder, or an output folder's `latest`.
     pub snapshot: std::path::PathBuf,
     pub idp: Vec<std::path::PathBuf>,
+    /// `--idp-format`: the format of IdP files whose header is ambiguous.
+    pub idp_formats: Vec<IdpFormatOverride>,
     pub authorizations: Vec<std::path::PathBuf>,
     pub config: Option<std::path::PathBuf>,
     /// Rules folder instead of the built-in rules.
@@ -92,10 +95,10 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
 
     let mut inputs = Inputs::default();
     if !opts.idp.is_empty() {
-        let exports = idp::load_idp_exports(&opts.idp, config.idp_domains.as_deref())?;
+        let exports = idp::load_idp_exports_with(&opts.idp, config.idp_domains.as_deref(), &opts.idp_formats)?;
         inputs.idp_users = Some(idp::idp_users_frame(&exports)?);
         inputs.idp_domains = Some(idp::idp_domains_frame(&exports)?);
-        inputs.names.extend(exports.iter().map(|e| e.source.clone()));
+        inputs.names.extend(exports.iter().map(idp::IdpExport::input_record));
     }
     if !opts.authorizations.is_empty() {
         let mut rows = Vec::new();
@@ -103,8 +106,11 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
             rows.extend(tokens::load_authorization_export(path)?);
         }
         inputs.authorizations = Some(tokens::authorizations_frame(&rows)?);
-        inputs.names.extend(opts.authorizations.iter().map(|p| {
-            format!("export:{}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        inputs.names.extend(opts.authorizations.iter().map(|p| InputRecord {
+            name: format!("export:{}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+            kind: "authorizations".to_owned(),
+            file: Some(p.display().to_string()),
+            idp: None,
         }));
     }
     // Without `org_domains`, the organisation is the audit identity's own domain.

@@ -1,7 +1,7 @@
 //! `hkaudit analyze`: run the audit rules over a snapshot.
 use std::path::PathBuf;
 
-use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, FindingSet, RuleStatus, Severity};
+use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, FindingSet, IdpFormatOverride, RuleStatus, Severity};
 
 use super::{code, Outcome};
 
@@ -25,10 +25,18 @@ pub struct Args {
 /// What `analyze` reads besides the snapshot, and its exit policy: shared with `run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Inputs {
-    /// Identity-provider user export (Okta users report, Entra ID "Download users", Google
-    /// Workspace users CSV); the format is detected from its header. Repeatable.
+    /// Identity-provider user export (Okta reports, /api/v1/users JSON or CSV, rockstar export;
+    /// Entra ID "Download users", Get-MgUser | Export-Csv or ConvertTo-Json; Google Workspace users
+    /// download, GAM print users); the format is detected from its header. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub idp: Vec<PathBuf>,
+
+    /// The format of --idp files whose header is ambiguous: NAME for every --idp file, or
+    /// FILE=NAME for one. Names: okta-password-health, okta-user-accounts, okta-rockstar,
+    /// okta-api-csv, okta-api-json, entra-download, entra-powershell, entra-json,
+    /// google-download, google-gam. Repeatable.
+    #[arg(long, value_name = "[FILE=]NAME", value_parser = parse_idp_format)]
+    pub idp_format: Vec<IdpFormatOverride>,
 
     /// A user's `heroku authorizations --json` output (one file per user). Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -63,11 +71,16 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
+fn parse_idp_format(s: &str) -> Result<IdpFormatOverride, String> {
+    s.parse()
+}
+
 impl Inputs {
     pub fn options(&self, snapshot: PathBuf, out: Option<PathBuf>) -> AnalyzeOptions {
         AnalyzeOptions {
             snapshot,
             idp: self.idp.clone(),
+            idp_formats: self.idp_format.clone(),
             authorizations: self.authorizations.clone(),
             config: self.config.clone(),
             queries: self.queries.clone(),
@@ -78,6 +91,7 @@ impl Inputs {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let analyzed = analyze_snapshot(&args.inputs.options(args.snapshot.clone(), args.out.clone()))?;
+    warn_about_inputs(&analyzed.findings);
     if args.json {
         super::print_line(&serde_json::to_string(&summary_json(&analyzed.findings, &analyzed.out_dir))?)?;
     } else {
@@ -111,6 +125,7 @@ fn summary_json(set: &FindingSet, out: &std::path::Path) -> serde_json::Value {
         "findings": set.findings.len(),
         "by_severity": set.count_by_severity().into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect::<std::collections::BTreeMap<_, _>>(),
         "rules": set.rules,
+        "inputs": set.inputs,
         "out": out,
     })
 }
@@ -128,7 +143,80 @@ fn not_judged(r: &hkaudit::analyze::RuleResult) -> String {
     parts.join("; ")
 }
 
-/// One screen: completeness first, then counts by severity, then one line per rule.
+/// On stderr, one line per IdP file with unreadable optional values: `N warnings in okta.csv,
+/// first at line 45: …` (the whole list is in findings.json's `inputs`).
+pub fn warn_about_inputs(set: &FindingSet) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    for line in warning_lines(set) {
+        let _ = writeln!(err, "hkaudit: warning: {line}");
+    }
+}
+
+pub fn warning_lines(set: &FindingSet) -> Vec<String> {
+    set.inputs
+        .iter()
+        .filter_map(|i| {
+            let idp = i.idp.as_ref()?;
+            let first = idp.warning_list.first()?;
+            let file = i
+                .file
+                .as_deref()
+                .and_then(|f| std::path::Path::new(f).file_name())
+                .map_or_else(|| i.name.clone(), |n| n.to_string_lossy().into_owned());
+            let at = first.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            let column = first.column.as_ref().map(|c| format!("column `{c}`: ")).unwrap_or_default();
+            let plural = if idp.warnings == 1 { "" } else { "s" };
+            Some(format!(
+                "{} warning{plural} in {file}, first{at}: {column}{} (all of them are in findings.json's inputs)",
+                idp.warnings, first.message
+            ))
+        })
+        .collect()
+}
+
+/// One line per IdP export: what was read, so a reviewer sees the check ran on the file they meant.
+pub fn input_lines(set: &FindingSet) -> Vec<String> {
+    set.inputs
+        .iter()
+        .filter_map(|i| {
+            let s = i.idp.as_ref()?;
+            let mut parts = vec![format!("{} users", s.users)];
+            parts.push(format!(
+                "switched off {} ({} suspended, {} deprovisioned)",
+                s.switched_off(),
+                s.suspended,
+                s.deprovisioned
+            ));
+            if s.guests > 0 {
+                parts.push(format!("{} guest{}", s.guests, if s.guests == 1 { "" } else { "s" }));
+            }
+            match s.non_email_logins {
+                0 => {}
+                1 => parts.push("1 login that is not an email".to_owned()),
+                n => parts.push(format!("{n} logins that are not emails")),
+            }
+            let from = if s.domains_from == "idp_domains" { "from idp_domains" } else { "derived from its members" };
+            let domains = if s.domains.is_empty() { "none".to_owned() } else { s.domains.join(", ") };
+            parts.push(format!("covers {domains} ({from})"));
+            if s.warnings > 0 {
+                parts.push(format!("{} warning{}", s.warnings, if s.warnings == 1 { "" } else { "s" }));
+            }
+            let given = if s.format_given { ", as --idp-format says" } else { "" };
+            Some(format!(
+                "  idp {}: {}{given} ({}, {}): {}",
+                i.name,
+                s.format_name,
+                s.encoding.as_str(),
+                if s.delimiter == "json" { "JSON".to_owned() } else { format!("'{}'", s.delimiter) },
+                parts.join(", ")
+            ))
+        })
+        .collect()
+}
+
+/// One screen: completeness first, then counts by severity, then what each IdP file held, then
+/// one line per rule.
 pub fn summary_lines(set: &FindingSet) -> Vec<String> {
     let mut lines = Vec::new();
     if !set.complete {
@@ -140,6 +228,7 @@ pub fn summary_lines(set: &FindingSet) -> Vec<String> {
     let by_sev: Vec<String> =
         Severity::ALL.iter().rev().map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s)).collect();
     lines.push(format!("snapshot {}: {} findings ({})", set.snapshot_id, set.findings.len(), by_sev.join(", ")));
+    lines.extend(input_lines(set));
     for r in &set.rules {
         let status = match r.status {
             RuleStatus::Ok => String::new(),

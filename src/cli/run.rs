@@ -20,6 +20,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let extracted = super::extract::extract_with_discovered_token(&args.extract)?;
     let analyzed = analyze_snapshot(&args.analyze.options(extracted.path.clone(), None))?;
+    super::analyze::warn_about_inputs(&analyzed.findings);
     for line in super::analyze::summary_lines(&analyzed.findings) {
         super::print_line(&line)?;
     }

@@ -469,6 +469,8 @@ pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[Workshe
         ));
     }
     let mut steps = Steps::default();
+    // Looked up once per denied row: a scan of every grant per row was quadratic in a large review.
+    let known: std::collections::BTreeSet<&GrantKey> = inputs.grants.iter().map(|g| &g.key).collect();
     for row in rows.iter().filter(|r| r.decision == Decision::Deny) {
         let r = RowRef {
             file: worksheet_name.to_owned(),
@@ -477,7 +479,7 @@ pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[Workshe
             decision_date: row.decision_date.clone(),
             justification: row.justification.clone(),
         };
-        let action = if inputs.grants.iter().any(|g| g.key == row.key) {
+        let action = if known.contains(&row.key) {
             grant_action(&row.key, inputs)
         } else {
             Action::Manual { text: format!("{} is not in snapshot {}: removed since, or in a scope the snapshot did not read (see its gaps); nothing to run", row.key.display(), inputs.snapshot_id) }

@@ -11,8 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::HistoryError;
-use crate::analyze::idp::{csv_error, detect_delimiter, record_line};
-use crate::analyze::inputs::{email_norm, read_utf8};
+use crate::analyze::inputs::{ambiguous_columns, email_norm, read_utf8, CsvText};
 use crate::analyze::InputError;
 use crate::report::grants::{GrantKey, GRANT_TYPES, NOT_READ};
 
@@ -96,31 +95,47 @@ pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
         )
         .into());
     }
-    let delimiter = detect_delimiter(text.lines().next().unwrap_or_default());
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| csv_error(path, &text, &e))?.clone();
+    let csv = CsvText::new(path, &text);
+    let mut reader = csv.reader(false);
+    let headers = csv.headers(&mut reader)?;
     let keys: Vec<String> = headers.iter().map(column_key).collect();
-    let find = |name: &str| keys.iter().position(|k| k == name);
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| find(c).is_none()).collect();
+    // A second `decision` column (or two spellings of one) must not silently win.
+    let find = |name: &str| -> Result<Option<usize>, InputError> {
+        let hits: Vec<usize> = keys.iter().enumerate().filter(|(_, k)| *k == name).map(|(i, _)| i).collect();
+        match hits.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            many => Err(ambiguous_columns(path, csv.header_line(), &headers, &format!("`{name}`"), many)),
+        }
+    };
+    let mut columns = Vec::with_capacity(REQUIRED.len());
+    for c in REQUIRED {
+        columns.push(find(c)?);
+    }
+    let missing: Vec<&str> = REQUIRED.iter().zip(&columns).filter(|(_, i)| i.is_none()).map(|(c, _)| *c).collect();
     if !missing.is_empty() {
         return Err(InputError::new(
             path,
-            Some(1),
+            Some(csv.header_line()),
             format!("the worksheet has no {} column{}", missing.join(", "), if missing.len() > 1 { "s" } else { "" }),
             format!("keep the header row of certification.csv; a worksheet needs {}", REQUIRED.join(", ")),
         )
         .into());
     }
-    let [snapshot_id, grant_type, ea, team, app, email, decision] = REQUIRED.map(|c| find(c).unwrap_or(usize::MAX));
-    let [reviewer, decision_date, justification] = OPTIONAL.map(find);
+    let [snapshot_id, grant_type, ea, team, app, email, decision] =
+        [0, 1, 2, 3, 4, 5, 6].map(|i| columns[i].unwrap_or(usize::MAX));
+    let mut optional = [None; 3];
+    for (slot, c) in optional.iter_mut().zip(OPTIONAL) {
+        *slot = find(c)?;
+    }
+    let [reviewer, decision_date, justification] = optional;
 
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(path, &text, &e))?;
+    for record in csv.records(&mut reader) {
+        let (line, record) = record?;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let line = record.position().map(|p| record_line(&text, p.byte())).unwrap_or(0);
         let get = |i: usize| record.get(i).map(cell).unwrap_or_default();
         let opt = |i: Option<usize>| i.map(get).unwrap_or_default();
         let word = get(decision);

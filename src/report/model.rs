@@ -137,6 +137,8 @@ pub struct Scope {
     pub apps: usize,
     pub people: usize,
     pub inputs: Vec<String>,
+    /// What each identity-provider export held, as analyze read it.
+    pub idp_files: Vec<crate::analyze::InputRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -692,7 +694,8 @@ pub fn build(
             teams: team_ids.len(),
             apps: apps.len(),
             people: people.len(),
-            inputs: findings.inputs.clone(),
+            inputs: findings.inputs.iter().map(|i| i.name.clone()).collect(),
+            idp_files: findings.inputs.iter().filter(|i| i.idp.is_some()).cloned().collect(),
         },
         cost,
         risk: risk(findings),

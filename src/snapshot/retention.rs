@@ -129,29 +129,30 @@ pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
 /// Snapshot ids in the `snapshot_id` column of a worksheet. Only that column is read, so a
 /// worksheet with a typo in a decision still protects its snapshot.
 pub fn worksheet_snapshot_ids(path: &Path) -> Result<BTreeSet<String>, SnapshotError> {
-    let bytes = fs::read(path).map_err(|e| io(path, format!("cannot read the worksheet: {e}")))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    // Read as `plan` and `certify` read worksheets: regular files only (a FIFO would block the
+    // prune), UTF-8 or UTF-16, a `#TYPE` or `sep=` first line set aside.
+    let text = crate::analyze::inputs::read_text(path)
+        .map_err(|e| io(path, format!("cannot read the worksheet: {}. {}", e.problem(), e.fix())))?
+        .text;
     let key = |h: &str| h.trim().to_lowercase().replace([' ', '-'], "_");
-    // Spreadsheets save with `,`, `;` or tabs: use whichever makes a snapshot_id column.
-    for delimiter in [b',', b';', b'\t'] {
-        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
-        let Ok(headers) = reader.byte_headers() else { continue };
-        let Some(col) = headers.iter().position(|h| key(&String::from_utf8_lossy(h)) == "snapshot_id") else {
-            continue;
-        };
-        let mut ids = BTreeSet::new();
-        for record in reader.byte_records() {
-            let record = record.map_err(|e| io(path, format!("cannot read the worksheet: {e}")))?;
-            if let Some(v) = record.get(col) {
-                let v = String::from_utf8_lossy(v).trim().to_owned();
-                if !v.is_empty() {
-                    ids.insert(v);
-                }
+    let csv = crate::analyze::inputs::CsvText::new(path, &text);
+    let mut reader = csv.reader(false);
+    let col = reader
+        .headers()
+        .ok()
+        .and_then(|headers| headers.iter().position(|h| key(h) == "snapshot_id"))
+        .ok_or_else(|| io(path, "the worksheet has no snapshot_id column, so it cannot say which snapshots it needs: fix or move it, then prune again"))?;
+    let mut ids = BTreeSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| io(path, format!("cannot read the worksheet: {e}")))?;
+        if let Some(v) = record.get(col) {
+            let v = v.trim();
+            if !v.is_empty() {
+                ids.insert(v.to_owned());
             }
         }
-        return Ok(ids);
     }
-    Err(io(path, "the worksheet has no snapshot_id column, so it cannot say which snapshots it needs: fix or move it, then prune again"))
+    Ok(ids)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1155,8 +1155,6 @@ fn refusals() -> Vec<Refusal> {
     // The start of line 3 (the export ends its lines with CRLF, as Okta's does).
     let third_line = okta.match_indices('\n').nth(1).expect("three lines").0 + 1;
     non_utf8.splice(third_line..third_line, [b'X', 0xFF, 0xFE, b'Y']);
-    let bad_date = okta.replacen("2026-11-18T23:52:00.000Z", "yesterday", 1);
-    let bad_date_line = okta.lines().position(|l| l.contains("2026-11-18T23:52:00.000Z")).expect("a login time") + 1;
     let dave = std::fs::read_to_string(acme_inputs().join("heroku-authorizations-dave.deprov.json")).expect("export");
     let truncated: String = dave.lines().take(20).collect::<Vec<_>>().join("\n");
     vec![
@@ -1185,12 +1183,38 @@ fn refusals() -> Vec<Refusal> {
             fix: "Re-export it as UTF-8",
         },
         Refusal {
-            case: "idp: unparsable date",
+            case: "idp: binary file",
             flag: "--idp",
-            file: "okta-bad-date.csv",
-            bytes: bad_date.into_bytes(),
-            line: Some(bad_date_line),
-            fix: "re-export instead of saving from a spreadsheet",
+            file: "okta.png",
+            // The PNG signature holds two line feeds before its first NUL byte.
+            bytes: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10".to_vec(),
+            line: Some(3),
+            fix: "Pass the CSV or JSON export itself",
+        },
+        Refusal {
+            case: "idp: a spreadsheet workbook",
+            flag: "--idp",
+            file: "okta.xlsx",
+            bytes: b"PK\x03\x04\x14\x00\x06\x00\x08\x00".to_vec(),
+            line: Some(1),
+            fix: "save it as \"CSV UTF-8\"",
+        },
+        Refusal {
+            case: "idp: no header row",
+            flag: "--idp",
+            file: "okta-no-header.csv",
+            bytes: okta.lines().skip(1).collect::<Vec<_>>().join("\n").into_bytes(),
+            line: Some(1),
+            fix: "Pass the file as downloaded",
+        },
+        Refusal {
+            case: "idp: no email column",
+            flag: "--idp",
+            file: "okta-no-login.csv",
+            bytes: b"User,Status,Activation date,Authentication Source,Last Login,Last Password Change\nAda Adams,ACTIVE,,OKTA,,\n"
+                .to_vec(),
+            line: Some(1),
+            fix: "Download the export again with all columns",
         },
         Refusal {
             case: "idp: empty file",

@@ -5,6 +5,7 @@ mod conformance;
 mod extract;
 mod heroku_cli;
 mod history;
+mod idp;
 mod newcomer;
 mod plan;
 mod report;

@@ -409,6 +409,7 @@ impl Extra {
         let opts = AnalyzeOptions {
             snapshot: snapshot.to_owned(),
             idp: self.idp.iter().map(|(n, t)| write(n, t)).collect(),
+            idp_formats: Vec::new(),
             authorizations: self.authorizations.iter().map(|(n, t)| write(n, t)).collect(),
             config: self.config.as_deref().map(|t| write("hkaudit.toml", t)),
             queries: None,
