@@ -58,6 +58,12 @@ pub struct Args {
     /// Team (name or id) whose members, invitations, permissions, apps and identity providers answer 403.
     #[arg(long, value_name = "NAME")]
     forbid_team: Vec<String>,
+    /// Send `Retry-After: SECS` with every 429.
+    #[arg(long, value_name = "SECS")]
+    retry_after: Option<u64>,
+    /// Share of 2xx responses whose connection drops halfway through the body.
+    #[arg(long, default_value_t = 0.0)]
+    reset_mid_body_rate: f64,
     /// Share of requests answered 200 with an HTML error page.
     #[arg(long, default_value_t = 0.0)]
     html_200_rate: f64,
@@ -165,6 +171,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             pagination_loop: args.pagination_loop,
             forbid_team: args.forbid_team,
             html_200_rate: args.html_200_rate,
+            retry_after_secs: args.retry_after,
+            reset_mid_body_rate: args.reset_mid_body_rate,
             wrong_content_type: args.wrong_content_type,
             malformed_200: args.malformed_200,
             missing_next_range: args.missing_next_range,

@@ -281,7 +281,35 @@ impl Crawler<'_> {
         // `/teams` lists the caller's teams; an enterprise may hold teams the caller is not in.
         let mut by_id: BTreeMap<String, Team> = BTreeMap::new();
         for team in teams.into_iter().chain(ea_teams) {
-            by_id.entry(team.id.clone()).or_insert(team);
+            match by_id.get(&team.id) {
+                None => {
+                    by_id.insert(team.id.clone(), team);
+                }
+                // The same team listed twice (by `/teams` and by its enterprise account) is one
+                // team; two teams under one id cannot both be read, and that is said.
+                Some(first) if first.name != team.name => {
+                    let gap = Gap {
+                        endpoint: "GET /teams".into(),
+                        path: "/teams".into(),
+                        tables: PER_TEAM_TABLES.iter().map(|t| (*t).to_owned()).collect(),
+                        team_id: Some(team.id.clone()),
+                        team_name: team.name.clone(),
+                        status: Some(200),
+                        error_id: Some("duplicate_id".into()),
+                        message: redact(&format!(
+                            "team {} has the id of team {} ({}); only the first is read",
+                            team.label(),
+                            first.label(),
+                            team.id
+                        ))
+                        .into_owned(),
+                        ..Gap::default()
+                    };
+                    tracing::warn!("{}; recorded as a gap", gap.message);
+                    crawl.gaps.push(gap);
+                }
+                Some(_) => {}
+            }
         }
         crawl.teams = by_id.into_values().collect();
         self.progress.inc_length(crawl.teams.len() as u64);

@@ -157,6 +157,11 @@ pub struct Faults {
     /// Teams (name or id) whose members, invitations, permissions, apps and identity providers
     /// answer 403 `forbidden`.
     pub forbid_team: Vec<String>,
+    /// `Retry-After` (seconds) sent with every 429 (Heroku documents none; a proxy may send one).
+    pub retry_after_secs: Option<u64>,
+    /// Share of 2xx responses whose connection drops halfway through the body (headers and the
+    /// full `Content-Length` already sent).
+    pub reset_mid_body_rate: f64,
     /// Share of requests answered 200 with an HTML error page (a proxy or load balancer's).
     pub html_200_rate: f64,
     /// Label every JSON answer `text/html` instead of `application/json` (the body is unchanged).

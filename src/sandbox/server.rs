@@ -313,9 +313,27 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
         state.stat(|s| s.fault(&template, Fault::Truncate));
         reply.body = reply.body.slice(..reply.body.len() / 2);
     }
+    if reply.status == 429 {
+        if let Some(secs) = faults.retry_after_secs {
+            reply.headers.push(("retry-after", secs.to_string()));
+        }
+    }
     state.stat(|s| s.status(&template, reply.status));
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = stable_uuid(&["request", &state.seed.to_string(), &n.to_string()]);
+    if decision.reset_mid_body && (200..300).contains(&reply.status) && reply.body.len() > 1 {
+        state.stat(|s| s.fault(&template, Fault::ResetMidBody));
+        // Headers and the full length go out, then half the body, then the connection dies.
+        let full = reply.body.len();
+        let half = reply.body.slice(..full / 2);
+        let chunks: Vec<Result<Bytes, std::io::Error>> =
+            vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset injected mid-body"))];
+        reply.body = Bytes::new();
+        let mut response = reply.into_response(&request_id, state.fixture.now);
+        *response.body_mut() = Body::from_stream(futures::stream::iter(chunks));
+        insert(response.headers_mut(), "content-length", &full.to_string());
+        return Ok(response);
+    }
     Ok(reply.into_response(&request_id, state.fixture.now))
 }
 
