@@ -65,6 +65,10 @@ struct Scope {
 }
 
 impl Scope {
+    fn is_empty(&self) -> bool {
+        self.enterprise_account.is_none() && self.team.is_none() && self.app.is_none()
+    }
+
     fn team(team: &Team) -> Self {
         Scope { team: Some((team.id.clone(), team.name.clone())), ..Default::default() }
     }
@@ -116,8 +120,14 @@ impl Read<'_> {
         let mut gap = self.base_gap();
         gap.status = err.status().map(|s| s.as_u16());
         gap.error_id = err.heroku_id().map(str::to_owned);
-        gap.message = err.gap_message();
+        gap.message = self.scoped(&err.gap_message());
         gap
+    }
+
+    /// The message with the scope named first, so it reads on its own wherever it is shown.
+    fn scoped(&self, message: &str) -> String {
+        let text = if self.scope.is_empty() { message.to_owned() } else { format!("{}: {message}", self.scope) };
+        redact(&text).into_owned()
     }
 
     fn problem_gap(&self, problem: &ElementProblem) -> Gap {
@@ -125,7 +135,7 @@ impl Read<'_> {
         gap.json_path = Some(problem.path.clone());
         gap.status = Some(200);
         gap.error_id = Some("unexpected_body".to_owned());
-        gap.message = redact(&problem.message(self.resource)).into_owned();
+        gap.message = self.scoped(&problem.message(self.resource));
         gap
     }
 
