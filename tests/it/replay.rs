@@ -331,3 +331,47 @@ async fn a_recorded_401_is_one_error_naming_the_token() {
     assert!(stderr.contains("401") && stderr.contains("HEROKU_API_KEY"), "{stderr}");
     assert!(!stderr.contains(RECORDED_TOKEN), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads do not depend on unrelated reads.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_enterprise_list_names_teams_and_keeps_those_get_teams_returned() {
+    let faults = Faults { malformed_200: Some("/enterprise-accounts".into()), ..Faults::default() };
+    let (x, clean, _stats, _dirs) = acme_with(faults).await;
+    assert_eq!(x.manifest.gaps.len(), 1, "{:#?}", x.manifest.gaps);
+    let gap = &x.manifest.gaps[0];
+    assert_eq!((gap.status, gap.error_id.as_deref()), (Some(200), Some("unexpected_body")));
+    for table in ["enterprise_accounts", "enterprise_members", "audit_events", "teams", "team_members"] {
+        assert!(gap.tables.iter().any(|t| t == table), "the gap names {table}: {:?}", gap.tables);
+    }
+    assert_eq!(rows(&x, "enterprise_accounts"), 0);
+    // Every team `GET /teams` lists is still there, with all it holds.
+    for table in ["teams", "team_members", "team_invitations", "identity_providers"] {
+        assert_eq!(x.manifest.tables[table], clean.manifest.tables[table], "{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_archive_list_still_reads_every_day_of_the_window() {
+    let ea = fixture_list("enterprise-accounts.json")
+        .into_iter()
+        .find(|e| {
+            e["permissions"].as_array().is_some_and(|p| p.iter().any(|p| p == "manage"))
+                && !fixture_list(&format!("enterprise-accounts/{}/events.json", text(e, &["name"]).expect("name")))
+                    .is_empty()
+        })
+        .expect("an enterprise account with an audit trail the caller may read");
+    let path = format!("/enterprise-accounts/{}/archives", text(&ea, &["id"]).expect("id"));
+    let faults = Faults { malformed_200: Some(path.clone()), ..Faults::default() };
+    let (x, clean, _stats, _dirs) = acme_with(faults).await;
+    assert_eq!(x.manifest.gaps.len(), 1, "{:#?}", x.manifest.gaps);
+    assert_eq!(x.manifest.gaps[0].path, path);
+    assert_eq!(x.manifest.gaps[0].enterprise_account_name.as_deref(), text(&ea, &["name"]));
+    // The events endpoint works, so no event is lost: every day of the window was read.
+    for table in ["audit_events", "activity"] {
+        assert_eq!(x.manifest.tables[table], clean.manifest.tables[table], "{table}");
+    }
+    let days = x.manifest.activity_window.until.date_naive() - x.manifest.activity_window.since.date_naive();
+    assert!(x.manifest.endpoints["GET /enterprise-accounts/{ea}/events"].requests > days.num_days() as u64);
+}
