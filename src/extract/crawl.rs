@@ -9,6 +9,7 @@ use std::io::Read as _;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::future::join_all;
+use tracing::Instrument;
 
 use crate::heroku::decode::ElementProblem;
 use crate::heroku::models::*;
@@ -65,6 +66,13 @@ struct Scope {
 }
 
 impl Scope {
+    /// A span naming the scope, so every log line of the client's (retries, waits) says whose
+    /// read it was.
+    fn span(&self) -> tracing::Span {
+        // At warn level, so the name shows beside warnings even when nothing else is logged.
+        tracing::warn_span!("read", of = %self)
+    }
+
     fn is_empty(&self) -> bool {
         self.enterprise_account.is_none() && self.team.is_none() && self.app.is_none()
     }
@@ -157,13 +165,21 @@ impl Read<'_> {
         }
     }
 
+    /// A warning that names the scope first: through the span the read runs in (which names
+    /// the client's own log lines too), or one of its own when it runs in none.
+    fn warn(&self, text: &str) {
+        let _entered =
+            (!self.scope.is_empty() && tracing::Span::current().is_none()).then(|| self.scope.span().entered());
+        tracing::warn!("{}; recorded as a gap", redact(text));
+    }
+
     /// Record a failed read as a gap and say so in the log, naming the scope. 401 stays fatal:
     /// nothing after it can succeed.
     fn failed(&self, gaps: &mut Vec<Gap>, err: ApiError) -> Result<(), ApiError> {
         if matches!(err, ApiError::Unauthorized { .. }) {
             return Err(err);
         }
-        tracing::warn!("{}: {} failed: {}; recorded as a gap", self.scope, self.endpoint, redact(&err.to_string()));
+        self.warn(&err.to_string());
         gaps.push(self.gap(&err));
         Ok(())
     }
@@ -172,12 +188,7 @@ impl Read<'_> {
     /// true when every page was read.
     fn list<T>(&self, gaps: &mut Vec<Gap>, listed: Listed<T>) -> Result<(Vec<T>, bool), ApiError> {
         for problem in &listed.problems {
-            tracing::warn!(
-                "{}: {}: {}; recorded as a gap",
-                self.scope,
-                self.endpoint,
-                redact(&problem.message(self.resource))
-            );
+            self.warn(&format!("{}: {}", self.endpoint, problem.message(self.resource)));
             gaps.push(self.problem_gap(problem));
         }
         let complete = listed.error.is_none();
@@ -266,7 +277,8 @@ impl Crawler<'_> {
         let (eas, _) =
             read.list(&mut crawl.gaps, client.list(endpoint, "/enterprise-accounts", RangeSpec::by_id()).await)?;
         self.progress.inc_length(eas.len() as u64 * 3);
-        let ea_results = join_all(eas.iter().map(|ea| self.enterprise(ea))).await;
+        let ea_results =
+            join_all(eas.iter().map(|ea| self.enterprise(ea).instrument(Scope::enterprise(ea).span()))).await;
         let mut ea_teams: Vec<Team> = Vec::new();
         for result in ea_results {
             let part = result?;
@@ -326,7 +338,7 @@ impl Crawler<'_> {
         let team_names: BTreeMap<String, String> =
             crawl.teams.iter().filter_map(|t| t.name.clone().map(|n| (t.id.clone(), n))).collect();
 
-        let team_results = join_all(crawl.teams.iter().map(|t| self.team(t))).await;
+        let team_results = join_all(crawl.teams.iter().map(|t| self.team(t).instrument(Scope::team(t).span()))).await;
         for result in team_results {
             let part = result?;
             crawl.gaps.extend(part.gaps);
@@ -359,12 +371,16 @@ impl Crawler<'_> {
         // Personal apps are outside Teams' permission lists: their collaborators are read per app.
         let personal: Vec<App> = crawl.apps.values().filter(|a| a.personal()).cloned().collect();
         self.progress.inc_length(personal.len() as u64);
-        let collab_results = join_all(personal.iter().map(|app| async move {
-            let path = format!("/apps/{}/collaborators", seg(&app.id));
-            let endpoint = "GET /apps/{app}/collaborators";
-            let result = client.list::<Collaborator>(endpoint, &path, RangeSpec::by_id()).await;
-            self.step(app.label());
-            (app, path, endpoint, result)
+        let collab_results = join_all(personal.iter().map(|app| {
+            let span = Scope::app(app, &team_names).span();
+            async move {
+                let path = format!("/apps/{}/collaborators", seg(&app.id));
+                let endpoint = "GET /apps/{app}/collaborators";
+                let result = client.list::<Collaborator>(endpoint, &path, RangeSpec::by_id()).await;
+                self.step(app.label());
+                (app, path, endpoint, result)
+            }
+            .instrument(span)
         }))
         .await;
         for (app, path, endpoint, result) in collab_results {
@@ -391,7 +407,12 @@ impl Crawler<'_> {
             .cloned()
             .collect();
         self.progress.inc_length(active.len() as u64);
-        let activity_results = join_all(active.iter().map(|app| self.app_activity(app, &team_names))).await;
+        let activity_results = join_all(
+            active
+                .iter()
+                .map(|app| self.app_activity(app, &team_names).instrument(Scope::app(app, &team_names).span())),
+        )
+        .await;
         for (app, result) in active.iter().zip(activity_results) {
             let part = result?;
             if part.complete {
@@ -489,8 +510,7 @@ impl Crawler<'_> {
                 Err(err @ ApiError::Unauthorized { .. }) => return Err(err),
                 Err(err) => {
                     tracing::warn!(
-                        "{}: audit-trail archive {year}-{month:02} could not be read ({}); reading its days one by one instead",
-                        Scope::enterprise(ea),
+                        "audit-trail archive {year}-{month:02} could not be read ({}); reading its days one by one instead",
                         redact(&err.to_string())
                     );
                     unread_months.push((*year, *month));
