@@ -54,6 +54,13 @@ fn assert_verdict(name: &str, x: &Extracted, clean: &Extracted, verdict: Verdict
             "{name}: the enterprise account by name: {gap:?}"
         );
         assert!(!gap.message.contains(SECRET_MARK), "{name}: {gap:?}");
+        // The message reads on its own: it names the scope by name.
+        if let Some(team) = &gap.team_name {
+            assert!(gap.message.contains(&format!("team {team}")), "{name}: {}", gap.message);
+        }
+        if let Some(app) = &gap.app_name {
+            assert!(gap.message.contains(&format!("app {app}")), "{name}: {}", gap.message);
+        }
     }
     match verdict {
         Verdict::Clean => assert!(m.complete, "{name}: transient faults leave no gap: {:#?}", m.gaps),

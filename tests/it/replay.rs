@@ -313,7 +313,7 @@ async fn recorded_answers_give_the_snapshot_their_objects_imply_and_name_what_is
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_recorded_401_is_one_error_naming_the_token() {
+async fn a_recorded_401_is_one_error_that_says_where_the_token_came_from() {
     let dir = recorded_dir();
     let mut config = support::config(Fixture::load(&dir.join("org")).expect("the replay org loads"));
     let mut replay = load_replay(&dir).expect("replay.json loads");
