@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod heroku;
 pub mod history;
+pub mod redact;
 pub mod report;
 pub mod sandbox;
 pub mod snapshot;

@@ -13,6 +13,41 @@ use super::inputs::{email_norm, file_name, line_of, read_utf8, InputError};
 use crate::heroku::models::Authorization;
 use crate::snapshot::TableBuilder;
 
+/// The export's array, or the line and a description of what is wrong with it.
+///
+/// The description never quotes a value from the file: serde's own "invalid type: string
+/// \"…\"" would print a token that sits where the `access_token` object belongs. It names the
+/// entry, the field and the JSON types instead ([`crate::heroku::decode::describe`]), and the
+/// result still passes the redaction step.
+fn parse_export(text: &str) -> Result<Vec<Authorization>, (usize, String)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let err = match serde_path_to_error::deserialize::<_, Vec<Authorization>>(&mut de) {
+        Ok(parsed) => match de.end() {
+            Ok(()) => return Ok(parsed),
+            Err(e) => {
+                return Err((e.line().max(1), format!("malformed JSON at column {}: text after the array", e.column())))
+            }
+        },
+        Err(err) => err,
+    };
+    let inner = err.inner();
+    let line = inner.line().max(1);
+    let what = if inner.is_syntax() || inner.is_eof() {
+        let full = inner.to_string();
+        let detail =
+            full.strip_suffix(&format!(" at line {} column {}", inner.line(), inner.column())).unwrap_or(&full);
+        format!("malformed JSON at column {}: {detail}", inner.column())
+    } else {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        let described = crate::heroku::decode::describe(err.path(), inner, &value);
+        format!(
+            "not the JSON array of authorizations that `heroku authorizations --json` prints (column {}): {described}",
+            inner.column()
+        )
+    };
+    Err((line, crate::redact::redact(&what).into_owned()))
+}
+
 /// One authorization from an export, in the shape of the snapshot's `authorizations` rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportedAuthorization {
@@ -45,19 +80,8 @@ pub fn load_authorization_export(path: &Path) -> Result<Vec<ExportedAuthorizatio
     if text.trim().is_empty() {
         return Err(InputError::new(path, Some(1), "the file is empty", HOW_TO_EXPORT));
     }
-    let parsed: Vec<Authorization> = serde_json::from_str(&text).map_err(|e| {
-        let full = e.to_string();
-        let detail = full.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&full);
-        let what = if e.is_syntax() || e.is_eof() {
-            format!("malformed JSON at column {}: {detail}", e.column())
-        } else {
-            format!(
-                "not the JSON array of authorizations that `heroku authorizations --json` prints (column {}): {detail}",
-                e.column()
-            )
-        };
-        InputError::new(path, Some(e.line().max(1)), what, HOW_TO_EXPORT)
-    })?;
+    let parsed: Vec<Authorization> =
+        parse_export(&text).map_err(|(line, what)| InputError::new(path, Some(line), what, HOW_TO_EXPORT))?;
     let source = format!("export:{}", file_name(path));
     parsed
         .into_iter()
@@ -240,6 +264,34 @@ mod tests {
         assert!(shown.contains("broken.json:3:"), "{shown}");
         assert!(shown.contains("column"), "{shown}");
         assert!(shown.contains("heroku authorizations --json"), "{shown}");
+    }
+
+    #[test]
+    fn a_token_where_the_access_token_object_belongs_is_never_quoted() {
+        let planted = "HRKU-PLANTED-EXPORT-SECRET-7";
+        for (shape, text) in [
+            (
+                "string access_token",
+                format!(r#"[{{"id":"a1","access_token":"{planted}","user":{{"email":"a@b.c"}}}}]"#),
+            ),
+            (
+                "string refresh_token",
+                format!(r#"[{{"id":"a1","refresh_token":"{planted}","user":{{"email":"a@b.c"}}}}]"#),
+            ),
+            ("token as id", format!(r#"[{{"id":{{"token":"{planted}"}},"user":{{"email":"a@b.c"}}}}]"#)),
+            ("uuid token as scope", r#"[{"id":"a1","scope":"01234567-89ab-cdef-0123-456789abcdef"}]"#.to_owned()),
+        ] {
+            let (_dir, path) = write("shape.json", &text);
+            let err = load_authorization_export(&path).expect_err(shape);
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(planted), "{shape}: {shown}");
+            assert!(!shown.contains("01234567-89ab-cdef-0123-456789abcdef"), "{shape}: {shown}");
+            assert!(shown.contains("heroku authorizations --json"), "{shape}: {shown}");
+        }
+        let (_dir, path) =
+            write("one.json", &format!(r#"[{{"id":"a1","access_token":"{planted}","user":{{"email":"a@b.c"}}}}]"#));
+        let shown = load_authorization_export(&path).expect_err("refused").to_string();
+        assert!(shown.contains("`[0].access_token` is a string"), "names the entry and field: {shown}");
     }
 
     #[test]

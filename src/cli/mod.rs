@@ -107,7 +107,7 @@ pub fn main() -> ExitCode {
             // `{:#}` prints the whole context chain on one line, without a backtrace.
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("hkaudit: error: {err:#}");
+                eprintln!("hkaudit: error: {}", hkaudit::redact::redact(&format!("{err:#}")));
             }
             ExitCode::from(code::ERROR)
         }
@@ -131,7 +131,8 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_env("HKAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Every log line passes the one redaction step on its way out.
+        .with_writer(hkaudit::redact::RedactingStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

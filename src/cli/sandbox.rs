@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use hkaudit::sandbox::{self, Burst, Faults, Fixture, RateLimitConfig, SandboxConfig, SyntheticParams};
+use hkaudit::sandbox::{
+    self, Burst, DenyAfter, Faults, Fixture, Quirk, RateLimitConfig, SandboxConfig, SyntheticParams,
+};
 
 use super::{code, print_line, Outcome};
 
@@ -56,6 +58,34 @@ pub struct Args {
     /// Team (name or id) whose members, invitations, permissions, apps and identity providers answer 403.
     #[arg(long, value_name = "NAME")]
     forbid_team: Vec<String>,
+    /// Send `Retry-After: SECS` with every 429.
+    #[arg(long, value_name = "SECS")]
+    retry_after: Option<u64>,
+    /// Share of 2xx responses whose connection drops halfway through the body.
+    #[arg(long, default_value_t = 0.0)]
+    reset_mid_body_rate: f64,
+    /// Share of requests answered 200 with an HTML error page.
+    #[arg(long, default_value_t = 0.0)]
+    html_200_rate: f64,
+    /// Label every JSON answer text/html (bodies unchanged).
+    #[arg(long)]
+    wrong_content_type: bool,
+    /// Path whose 200 answers wrap the list in {"data": [...]}, e.g. /apps.
+    #[arg(long, value_name = "PATH")]
+    malformed_200: Option<String>,
+    /// Path whose first page is a 206 with half the list and no Next-Range.
+    #[arg(long, value_name = "PATH")]
+    missing_next_range: Option<String>,
+    /// After N requests, every read under a team or app answers STATUS (403 or 404).
+    #[arg(long, value_parser = parse_deny_after, value_name = "N:STATUS")]
+    deny_after: Option<DenyAfter>,
+    /// Change what an endpoint serves as real answers do: TEMPLATE:FIELD removes FIELD from every
+    /// object, TEMPLATE:FIELD=JSON sets it, e.g. '/teams/{team}/members:two_factor_authentication'.
+    #[arg(long, value_parser = parse_quirk, value_name = "TEMPLATE:FIELD[=JSON]")]
+    quirk: Vec<Quirk>,
+    /// Serve recorded answers from DIR/replay.json before the fixture's (docs/fixtures.md).
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
     /// At exit, print request counts per endpoint as one JSON line on stdout.
     #[arg(long)]
     stats: bool,
@@ -83,6 +113,30 @@ fn parse_burst(text: &str) -> Result<Burst, String> {
         return Err(bad());
     }
     Ok(Burst { every, len })
+}
+
+fn parse_deny_after(text: &str) -> Result<DenyAfter, String> {
+    let bad = || format!("expected N:STATUS with STATUS 403 or 404, got {text:?}");
+    let (after, status) = text.split_once(':').ok_or_else(bad)?;
+    let after: u64 = after.trim().parse().map_err(|_| bad())?;
+    let status: u16 = status.trim().parse().map_err(|_| bad())?;
+    if !matches!(status, 403 | 404) {
+        return Err(bad());
+    }
+    Ok(DenyAfter { after, status })
+}
+
+fn parse_quirk(text: &str) -> Result<Quirk, String> {
+    let bad = |why: &str| format!("expected TEMPLATE:FIELD[=JSON], got {text:?}: {why}");
+    let (head, value) = match text.split_once('=') {
+        Some((head, json)) => (head, Some(serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?)),
+        None => (text, None),
+    };
+    let (template, field) = head.rsplit_once(':').ok_or_else(|| bad("no `:`"))?;
+    if template.is_empty() || field.is_empty() {
+        return Err(bad("empty template or field"));
+    }
+    Ok(Quirk { template: template.to_owned(), field: field.to_owned(), value })
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -116,6 +170,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             delete_app: args.delete_app,
             pagination_loop: args.pagination_loop,
             forbid_team: args.forbid_team,
+            html_200_rate: args.html_200_rate,
+            retry_after_secs: args.retry_after,
+            reset_mid_body_rate: args.reset_mid_body_rate,
+            wrong_content_type: args.wrong_content_type,
+            malformed_200: args.malformed_200,
+            missing_next_range: args.missing_next_range,
+            deny_after: args.deny_after,
+            quirks: args.quirk,
+            replay: match &args.replay {
+                Some(dir) => sandbox::load_replay(dir).context("loading the replay set")?,
+                None => Default::default(),
+            },
         },
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

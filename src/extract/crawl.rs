@@ -5,13 +5,16 @@
 //! activity window, newest first, stopping at the window's edge; audit-trail months as archives
 //! and only the days not archived yet as daily event calls.
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+use std::io::Read as _;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::future::join_all;
+use tracing::Instrument;
 
+use crate::heroku::decode::ElementProblem;
 use crate::heroku::models::*;
-use crate::heroku::{ApiError, Client, RangeSpec, ACCEPT_TEAM_INVITATIONS, ACCEPT_V3};
+use crate::heroku::{ApiError, Client, Listed, RangeSpec, ACCEPT_TEAM_INVITATIONS, ACCEPT_V3};
+use crate::redact::redact;
 use crate::snapshot::Gap;
 
 /// Everything read, before it becomes tables.
@@ -54,43 +57,152 @@ impl Window {
     }
 }
 
-/// What a failed read left out, and where.
+/// What a failed read left out, and where: ids for joining, names for people.
 #[derive(Default, Clone)]
 struct Scope {
-    enterprise_account_id: Option<String>,
-    team: Option<(String, String)>,
-    app: Option<(String, String)>,
+    enterprise_account: Option<(String, Option<String>)>,
+    team: Option<(String, Option<String>)>,
+    app: Option<(String, Option<String>)>,
 }
 
 impl Scope {
+    /// A span naming the scope, so every log line of the client's (retries, waits) says whose
+    /// read it was.
+    fn span(&self) -> tracing::Span {
+        // At warn level, so the name shows beside warnings even when nothing else is logged.
+        tracing::warn_span!("read", of = %self)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.enterprise_account.is_none() && self.team.is_none() && self.app.is_none()
+    }
+
     fn team(team: &Team) -> Self {
         Scope { team: Some((team.id.clone(), team.name.clone())), ..Default::default() }
     }
-    fn app(app: &App) -> Self {
-        Scope {
-            team: app.team.as_ref().map(|t| (t.id.clone(), t.name.clone().unwrap_or_default())),
-            app: Some((app.id.clone(), app.name.clone())),
-            ..Default::default()
-        }
+    fn app(app: &App, crawl_teams: &BTreeMap<String, String>) -> Self {
+        let team = app.team_id().map(|id| {
+            let name = app.team.as_ref().and_then(|t| t.name.clone()).or_else(|| crawl_teams.get(id).cloned());
+            (id.clone(), name)
+        });
+        Scope { team, app: Some((app.id.clone(), app.name.clone())), ..Default::default() }
     }
     fn enterprise(ea: &EnterpriseAccount) -> Self {
-        Scope { enterprise_account_id: Some(ea.id.clone()), ..Default::default() }
+        Scope { enterprise_account: Some((ea.id.clone(), ea.name.clone())), ..Default::default() }
     }
 }
 
-fn gap(err: &ApiError, endpoint: &str, path: &str, tables: &[&str], scope: Scope) -> Gap {
-    Gap {
-        endpoint: endpoint.to_owned(),
-        path: path.to_owned(),
-        tables: tables.iter().map(|t| (*t).to_owned()).collect(),
-        enterprise_account_id: scope.enterprise_account_id,
-        team_id: scope.team.as_ref().map(|t| t.0.clone()),
-        team_name: scope.team.map(|t| t.1),
-        app_id: scope.app.as_ref().map(|a| a.0.clone()),
-        app_name: scope.app.map(|a| a.1),
-        status: err.status().map(|s| s.as_u16()),
-        error_id: err.heroku_id().map(str::to_owned),
-        message: err.gap_message(),
+/// `team acme-payments (id 4f1e…)`: the name first, the id as the second detail.
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        for (kind, part) in [("enterprise account", &self.enterprise_account), ("team", &self.team), ("app", &self.app)]
+        {
+            if let Some((id, name)) = part {
+                parts.push(match name {
+                    Some(name) => format!("{kind} {name} (id {id})"),
+                    None => format!("{kind} with id {id}"),
+                });
+            }
+        }
+        if parts.is_empty() {
+            f.write_str("organisation")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
+/// One read: where it goes, what it fills, for whom.
+struct Read<'a> {
+    endpoint: &'a str,
+    path: &'a str,
+    tables: &'a [&'a str],
+    scope: Scope,
+    /// What one element is, for messages about it (`team member`, `app`).
+    resource: &'a str,
+}
+
+impl Read<'_> {
+    fn gap(&self, err: &ApiError) -> Gap {
+        let mut gap = self.base_gap();
+        gap.status = err.status().map(|s| s.as_u16());
+        gap.error_id = err.heroku_id().map(str::to_owned);
+        gap.message = self.scoped(&err.gap_message());
+        gap
+    }
+
+    /// The message with the scope named first, so it reads on its own wherever it is shown.
+    fn scoped(&self, message: &str) -> String {
+        let text = if self.scope.is_empty() { message.to_owned() } else { format!("{}: {message}", self.scope) };
+        redact(&text).into_owned()
+    }
+
+    fn problem_gap(&self, problem: &ElementProblem) -> Gap {
+        let mut gap = self.base_gap();
+        gap.json_path = Some(problem.path.clone());
+        gap.status = Some(200);
+        gap.error_id = Some("unexpected_body".to_owned());
+        gap.message = self.scoped(&problem.message(self.resource));
+        gap
+    }
+
+    fn base_gap(&self) -> Gap {
+        let (ea_id, ea_name) = split(&self.scope.enterprise_account);
+        let (team_id, team_name) = split(&self.scope.team);
+        let (app_id, app_name) = split(&self.scope.app);
+        Gap {
+            endpoint: self.endpoint.to_owned(),
+            path: self.path.to_owned(),
+            tables: self.tables.iter().map(|t| (*t).to_owned()).collect(),
+            enterprise_account_id: ea_id,
+            enterprise_account_name: ea_name,
+            team_id,
+            team_name,
+            app_id,
+            app_name,
+            ..Gap::default()
+        }
+    }
+
+    /// A warning that names the scope first: through the span the read runs in (which names
+    /// the client's own log lines too), or one of its own when it runs in none.
+    fn warn(&self, text: &str) {
+        let _entered =
+            (!self.scope.is_empty() && tracing::Span::current().is_none()).then(|| self.scope.span().entered());
+        tracing::warn!("{}; recorded as a gap", redact(text));
+    }
+
+    /// Record a failed read as a gap and say so in the log, naming the scope. 401 stays fatal:
+    /// nothing after it can succeed.
+    fn failed(&self, gaps: &mut Vec<Gap>, err: ApiError) -> Result<(), ApiError> {
+        if matches!(err, ApiError::Unauthorized { .. }) {
+            return Err(err);
+        }
+        self.warn(&err.to_string());
+        gaps.push(self.gap(&err));
+        Ok(())
+    }
+
+    /// The rows of a list read, its element problems and any error recorded as gaps. The flag is
+    /// true when every page was read.
+    fn list<T>(&self, gaps: &mut Vec<Gap>, listed: Listed<T>) -> Result<(Vec<T>, bool), ApiError> {
+        for problem in &listed.problems {
+            self.warn(&format!("{}: {}", self.endpoint, problem.message(self.resource)));
+            gaps.push(self.problem_gap(problem));
+        }
+        let complete = listed.error.is_none();
+        if let Some(err) = listed.error {
+            self.failed(gaps, err)?;
+        }
+        Ok((listed.items, complete))
+    }
+}
+
+fn split(part: &Option<(String, Option<String>)>) -> (Option<String>, Option<String>) {
+    match part {
+        Some((id, name)) => (Some(id.clone()), name.clone()),
+        None => (None, None),
     }
 }
 
@@ -100,26 +212,9 @@ fn seg(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
-/// A read whose failure is recorded as a gap instead of ending the run. 401 stays fatal: nothing
-/// after it can succeed.
-async fn read_or_gap<T>(
-    gaps: &mut Vec<Gap>,
-    fut: impl std::future::Future<Output = Result<T, ApiError>>,
-    endpoint: &str,
-    path: &str,
-    tables: &[&str],
-    scope: Scope,
-) -> Result<Option<T>, ApiError> {
-    match fut.await {
-        Ok(v) => Ok(Some(v)),
-        Err(err @ ApiError::Unauthorized { .. }) => Err(err),
-        Err(err) => {
-            tracing::warn!(error = %err, "read failed; recorded as a gap");
-            gaps.push(gap(&err, endpoint, path, tables, scope));
-            Ok(None)
-        }
-    }
-}
+/// What a team that was not listed leaves out: everything read per team.
+const PER_TEAM_TABLES: [&str; 7] =
+    ["teams", "team_members", "team_invitations", "identity_providers", "apps", "app_permissions", "activity"];
 
 /// Read everything. The activity window is `days` long and ends at `as_of`, or, when `None`, at
 /// the API's clock as its first answer tells it (the local clock if it does not say).
@@ -155,22 +250,35 @@ impl Crawler<'_> {
         let client = self.client;
         // Free on Heroku: tells the client how much of the pool is left before the crawl starts.
         if let Err(err) = client.fetch_rate_limit().await {
-            tracing::info!(error = %err, "could not read /account/rate-limits; continuing");
+            tracing::info!("could not read /account/rate-limits ({}); continuing", redact(&err.to_string()));
         }
 
         self.step("enterprise accounts");
-        let eas: Vec<EnterpriseAccount> = read_or_gap(
-            &mut crawl.gaps,
-            client.list("GET /enterprise-accounts", "/enterprise-accounts", RangeSpec::by_id()),
-            "GET /enterprise-accounts",
-            "/enterprise-accounts",
-            &["enterprise_accounts", "enterprise_members", "audit_events", "activity"],
-            Scope::default(),
-        )
-        .await?
-        .unwrap_or_default();
+        let endpoint = "GET /enterprise-accounts";
+        let read = Read {
+            endpoint,
+            path: "/enterprise-accounts",
+            // Teams reachable only through an enterprise account's team list go unread too.
+            tables: &[
+                "enterprise_accounts",
+                "enterprise_members",
+                "audit_events",
+                "activity",
+                "teams",
+                "team_members",
+                "team_invitations",
+                "identity_providers",
+                "apps",
+                "app_permissions",
+            ],
+            scope: Scope::default(),
+            resource: "enterprise account",
+        };
+        let (eas, _) =
+            read.list(&mut crawl.gaps, client.list(endpoint, "/enterprise-accounts", RangeSpec::by_id()).await)?;
         self.progress.inc_length(eas.len() as u64 * 3);
-        let ea_results = join_all(eas.iter().map(|ea| self.enterprise(ea))).await;
+        let ea_results =
+            join_all(eas.iter().map(|ea| self.enterprise(ea).instrument(Scope::enterprise(ea).span()))).await;
         let mut ea_teams: Vec<Team> = Vec::new();
         for result in ea_results {
             let part = result?;
@@ -184,25 +292,53 @@ impl Crawler<'_> {
         crawl.enterprise_accounts = eas;
 
         self.step("teams");
-        let teams: Vec<Team> = read_or_gap(
-            &mut crawl.gaps,
-            client.list("GET /teams", "/teams", RangeSpec::by_id()),
-            "GET /teams",
-            "/teams",
-            &["teams", "team_members", "team_invitations", "identity_providers", "apps", "app_permissions"],
-            Scope::default(),
-        )
-        .await?
-        .unwrap_or_default();
+        let read = Read {
+            endpoint: "GET /teams",
+            path: "/teams",
+            tables: &PER_TEAM_TABLES,
+            scope: Scope::default(),
+            resource: "team",
+        };
+        let (teams, _) = read.list(&mut crawl.gaps, client.list("GET /teams", "/teams", RangeSpec::by_id()).await)?;
         // `/teams` lists the caller's teams; an enterprise may hold teams the caller is not in.
         let mut by_id: BTreeMap<String, Team> = BTreeMap::new();
         for team in teams.into_iter().chain(ea_teams) {
-            by_id.entry(team.id.clone()).or_insert(team);
+            match by_id.get(&team.id) {
+                None => {
+                    by_id.insert(team.id.clone(), team);
+                }
+                // The same team listed twice (by `/teams` and by its enterprise account) is one
+                // team; two teams under one id cannot both be read, and that is said.
+                Some(first) if first.name != team.name => {
+                    let gap = Gap {
+                        endpoint: "GET /teams".into(),
+                        path: "/teams".into(),
+                        tables: PER_TEAM_TABLES.iter().map(|t| (*t).to_owned()).collect(),
+                        team_id: Some(team.id.clone()),
+                        team_name: team.name.clone(),
+                        status: Some(200),
+                        error_id: Some("duplicate_id".into()),
+                        message: redact(&format!(
+                            "team {} has the id of team {} ({}); only the first is read",
+                            team.label(),
+                            first.label(),
+                            team.id
+                        ))
+                        .into_owned(),
+                        ..Gap::default()
+                    };
+                    tracing::warn!("{}; recorded as a gap", gap.message);
+                    crawl.gaps.push(gap);
+                }
+                Some(_) => {}
+            }
         }
         crawl.teams = by_id.into_values().collect();
         self.progress.inc_length(crawl.teams.len() as u64);
+        let team_names: BTreeMap<String, String> =
+            crawl.teams.iter().filter_map(|t| t.name.clone().map(|n| (t.id.clone(), n))).collect();
 
-        let team_results = join_all(crawl.teams.iter().map(|t| self.team(t))).await;
+        let team_results = join_all(crawl.teams.iter().map(|t| self.team(t).instrument(Scope::team(t).span()))).await;
         for result in team_results {
             let part = result?;
             crawl.gaps.extend(part.gaps);
@@ -219,38 +355,44 @@ impl Crawler<'_> {
         }
 
         self.step("apps");
-        let all_apps: Vec<App> = read_or_gap(
-            &mut crawl.gaps,
-            client.list("GET /apps", "/apps", RangeSpec::by_id()),
-            "GET /apps",
-            "/apps",
-            &["apps", "app_permissions", "activity"],
-            Scope::default(),
-        )
-        .await?
-        .unwrap_or_default();
+        let read = Read {
+            endpoint: "GET /apps",
+            path: "/apps",
+            tables: &["apps", "app_permissions", "activity"],
+            scope: Scope::default(),
+            resource: "app",
+        };
+        let (all_apps, _) =
+            read.list(&mut crawl.gaps, client.list::<App>("GET /apps", "/apps", RangeSpec::by_id()).await)?;
         for app in all_apps {
             crawl.apps.entry(app.id.clone()).or_insert(app);
         }
 
         // Personal apps are outside Teams' permission lists: their collaborators are read per app.
-        let personal: Vec<App> = crawl.apps.values().filter(|a| a.team.is_none()).cloned().collect();
+        let personal: Vec<App> = crawl.apps.values().filter(|a| a.personal()).cloned().collect();
         self.progress.inc_length(personal.len() as u64);
-        let collab_results = join_all(personal.iter().map(|app| async move {
-            let path = format!("/apps/{}/collaborators", seg(&app.id));
-            let endpoint = "GET /apps/{app}/collaborators";
-            let result = client.list::<Collaborator>(endpoint, &path, RangeSpec::by_id()).await;
-            self.step(&app.name);
-            (app, path, endpoint, result)
+        let collab_results = join_all(personal.iter().map(|app| {
+            let span = Scope::app(app, &team_names).span();
+            async move {
+                let path = format!("/apps/{}/collaborators", seg(&app.id));
+                let endpoint = "GET /apps/{app}/collaborators";
+                let result = client.list::<Collaborator>(endpoint, &path, RangeSpec::by_id()).await;
+                self.step(app.label());
+                (app, path, endpoint, result)
+            }
+            .instrument(span)
         }))
         .await;
         for (app, path, endpoint, result) in collab_results {
-            if let Some(collabs) =
-                read_or_gap(&mut crawl.gaps, async { result }, endpoint, &path, &["app_permissions"], Scope::app(app))
-                    .await?
-            {
-                crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
-            }
+            let read = Read {
+                endpoint,
+                path: &path,
+                tables: &["app_permissions"],
+                scope: Scope::app(app, &team_names),
+                resource: "collaborator",
+            };
+            let (collabs, _) = read.list(&mut crawl.gaps, result)?;
+            crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
         }
 
         // Releases and builds only for apps touched inside the window: an app whose last release
@@ -265,7 +407,12 @@ impl Crawler<'_> {
             .cloned()
             .collect();
         self.progress.inc_length(active.len() as u64);
-        let activity_results = join_all(active.iter().map(|app| self.app_activity(app))).await;
+        let activity_results = join_all(
+            active
+                .iter()
+                .map(|app| self.app_activity(app, &team_names).instrument(Scope::app(app, &team_names).span())),
+        )
+        .await;
         for (app, result) in active.iter().zip(activity_results) {
             let part = result?;
             if part.complete {
@@ -278,24 +425,20 @@ impl Crawler<'_> {
 
         self.step("authorizations");
         // Pages holding authorizations are never cached: the raw body carries token values.
-        let auths = client.list_with::<Authorization>(
-            "GET /oauth/authorizations",
-            "/oauth/authorizations",
-            RangeSpec::by_id(),
-            ACCEPT_V3,
-            false,
-            |_| true,
-        );
-        crawl.authorizations = read_or_gap(
-            &mut crawl.gaps,
-            auths,
-            "GET /oauth/authorizations",
-            "/oauth/authorizations",
-            &["authorizations"],
-            Scope::default(),
-        )
-        .await?
-        .unwrap_or_default();
+        let endpoint = "GET /oauth/authorizations";
+        let auths = client
+            .list_with::<Authorization>(endpoint, "/oauth/authorizations", RangeSpec::by_id(), ACCEPT_V3, false, |_| {
+                true
+            })
+            .await;
+        let read = Read {
+            endpoint,
+            path: "/oauth/authorizations",
+            tables: &["authorizations"],
+            scope: Scope::default(),
+            resource: "authorization",
+        };
+        crawl.authorizations = read.list(&mut crawl.gaps, auths)?.0;
         Ok(crawl)
     }
 
@@ -306,89 +449,85 @@ impl Crawler<'_> {
 
         let path = format!("/enterprise-accounts/{id}/members");
         let endpoint = "GET /enterprise-accounts/{ea}/members";
-        if let Some(members) = read_or_gap(
-            &mut part.gaps,
-            client.list::<EnterpriseMember>(endpoint, &path, RangeSpec::by_id()),
+        let read = Read {
             endpoint,
-            &path,
-            &["enterprise_members"],
-            Scope::enterprise(ea),
-        )
-        .await?
-        {
-            part.members = members.into_iter().map(|m| (ea.clone(), m)).collect();
-        }
-        self.step(&ea.name);
+            path: &path,
+            tables: &["enterprise_members"],
+            scope: Scope::enterprise(ea),
+            resource: "enterprise member",
+        };
+        let (members, _) = read.list(&mut part.gaps, client.list(endpoint, &path, RangeSpec::by_id()).await)?;
+        part.members = members.into_iter().map(|m| (ea.clone(), m)).collect();
+        self.step(ea.label());
 
         let path = format!("/enterprise-accounts/{id}/teams");
         let endpoint = "GET /enterprise-accounts/{ea}/teams";
-        if let Some(teams) = read_or_gap(
-            &mut part.gaps,
-            client.list::<Team>(endpoint, &path, RangeSpec::by_id()),
-            endpoint,
-            &path,
-            &["teams"],
-            Scope::enterprise(ea),
-        )
-        .await?
-        {
-            part.teams = teams;
-        }
-        self.step(&ea.name);
+        let read =
+            Read { endpoint, path: &path, tables: &PER_TEAM_TABLES, scope: Scope::enterprise(ea), resource: "team" };
+        part.teams = read.list(&mut part.gaps, client.list(endpoint, &path, RangeSpec::by_id()).await)?.0;
+        self.step(ea.label());
 
         self.audit_trail(ea, &mut part).await?;
-        self.step(&ea.name);
+        self.step(ea.label());
         Ok(part)
     }
 
     /// Monthly archives that overlap the window, checksum-verified, then one daily events call
-    /// per day after the newest archive's coverage.
+    /// per day the archives do not cover: the days after the newest archive's coverage, and the
+    /// days of any archive that could not be read (so a failed archive costs requests, not
+    /// events). When the archive list itself cannot be read (other than for lack of permission,
+    /// which the daily reads would meet too), every day of the window is read one by one.
     async fn audit_trail(&self, ea: &EnterpriseAccount, part: &mut EnterprisePart) -> Result<(), ApiError> {
         let client = self.client;
         let id = seg(&ea.id);
         let tables = ["audit_events", "activity"];
         let path = format!("/enterprise-accounts/{id}/archives");
         let endpoint = "GET /enterprise-accounts/{ea}/archives";
-        let Some(archives) = read_or_gap(
-            &mut part.gaps,
-            client.list::<Archive>(endpoint, &path, RangeSpec::by_id()),
-            endpoint,
-            &path,
-            &tables,
-            Scope::enterprise(ea),
-        )
-        .await?
-        else {
+        let read = Read { endpoint, path: &path, tables: &tables, scope: Scope::enterprise(ea), resource: "archive" };
+        let listed = client.list::<Archive>(endpoint, &path, RangeSpec::by_id()).await;
+        let denied = listed
+            .error
+            .as_ref()
+            .and_then(ApiError::status)
+            .is_some_and(|s| s == reqwest::StatusCode::FORBIDDEN || s == reqwest::StatusCode::NOT_FOUND);
+        let (archives, listed_all) = read.list(&mut part.gaps, listed)?;
+        if denied {
             return Ok(());
-        };
-        let mut covered_until: Option<DateTime<Utc>> = None;
+        }
         let in_window: Vec<(&Archive, (i32, u32))> = archives
             .iter()
             .filter_map(|a| a.period().map(|p| (a, p)))
             .filter(|(_, (y, m))| month_overlaps(*y, *m, self.window))
             .collect();
-        let downloads = join_all(in_window.iter().map(|(archive, _)| self.archive(archive))).await;
+        let downloads = join_all(in_window.iter().map(|(archive, period)| self.archive(ea, archive, *period))).await;
+        let mut covered_until: Option<DateTime<Utc>> = None;
+        let mut unread_months: Vec<(i32, u32)> = Vec::new();
         for ((archive, (year, month)), result) in in_window.iter().zip(downloads) {
+            let end = archive.created_at.unwrap_or_else(|| month_end(*year, *month));
+            covered_until = Some(covered_until.map_or(end, |c| c.max(end)));
             match result {
-                Ok(events) => {
-                    let end = archive.created_at.unwrap_or_else(|| month_end(*year, *month));
-                    covered_until = Some(covered_until.map_or(end, |c| c.max(end)));
-                    part.events.extend(
-                        events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)),
-                    );
-                }
+                Ok(events) => part.events.extend(events.into_iter().map(|e| (ea.clone(), e))),
                 Err(err @ ApiError::Unauthorized { .. }) => return Err(err),
                 Err(err) => {
-                    let path = format!("/enterprise-accounts/{id}/archives/{year}/{month:02}");
-                    part.gaps.push(gap(&err, "GET archive download", &path, &tables, Scope::enterprise(ea)));
+                    tracing::warn!(
+                        "audit-trail archive {year}-{month:02} could not be read ({}); reading its days one by one instead",
+                        redact(&err.to_string())
+                    );
+                    unread_months.push((*year, *month));
                 }
             }
         }
-        // Days not covered by any archive are read one by one; with no archive at all that is
-        // every day of the window, which is what it costs to be complete.
-        let first_day = covered_until.unwrap_or(self.window.since).date_naive();
+        // Days not covered by any archive are read one by one; with no archive at all (or no
+        // readable list of them) that is every day of the window, which is what it costs to be
+        // complete.
+        let first_day = if listed_all { covered_until.unwrap_or(self.window.since) } else { self.window.since };
         let last_day = self.window.until.date_naive();
-        let days: Vec<NaiveDate> = first_day.iter_days().take_while(|d| *d <= last_day).collect();
+        let mut days: BTreeSet<NaiveDate> = first_day.date_naive().iter_days().take_while(|d| *d <= last_day).collect();
+        for (year, month) in unread_months {
+            let start = month_start(year, month).max(self.window.since).date_naive();
+            let end = month_end(year, month).min(self.window.until + Duration::days(1)).date_naive();
+            days.extend(start.iter_days().take_while(|d| *d < end && *d <= last_day));
+        }
         let endpoint = "GET /enterprise-accounts/{ea}/events";
         let results = join_all(days.iter().map(|day| {
             let path = format!("/enterprise-accounts/{id}/events?day={}", day.format("%Y-%m-%d"));
@@ -399,27 +538,74 @@ impl Crawler<'_> {
         }))
         .await;
         for (path, result) in results {
-            if let Some(events) =
-                read_or_gap(&mut part.gaps, async { result }, endpoint, &path, &tables, Scope::enterprise(ea)).await?
-            {
-                part.events
-                    .extend(events.into_iter().filter(|e| self.window.contains(e.created_at)).map(|e| (ea.clone(), e)));
-            }
+            let read =
+                Read { endpoint, path: &path, tables: &tables, scope: Scope::enterprise(ea), resource: "audit event" };
+            let (events, _) = read.list(&mut part.gaps, result)?;
+            part.events.extend(events.into_iter().map(|e| (ea.clone(), e)));
         }
+        part.events.retain(|(_, e)| self.window.contains(e.created_at));
         Ok(())
     }
 
-    async fn archive(&self, archive: &Archive) -> Result<Vec<AuditEvent>, ApiError> {
+    /// One month's events. An archive listed without its download `url` or `checksum` (the list
+    /// endpoint of the official CLI's recordings) is completed from
+    /// `GET /enterprise-accounts/{ea}/archives/{year}/{month}`, where the CLI reads them too.
+    /// Events that cannot be read are left out of the month (with a gap each); the rest is kept.
+    async fn archive(
+        &self,
+        ea: &EnterpriseAccount,
+        archive: &Archive,
+        (year, month): (i32, u32),
+    ) -> Result<Vec<AuditEvent>, ApiError> {
         let endpoint = "GET archive download";
+        let (url, checksum) = match (&archive.url, &archive.checksum) {
+            (Some(url), Some(checksum)) => (url.clone(), checksum.clone()),
+            _ => {
+                let path = format!("/enterprise-accounts/{}/archives/{year}/{month:02}", seg(&ea.id));
+                let detail: Archive =
+                    self.client.get("GET /enterprise-accounts/{ea}/archives/{year}/{month}", &path).await?;
+                match (detail.url, detail.checksum.or_else(|| archive.checksum.clone())) {
+                    (Some(url), Some(checksum)) => (url, checksum),
+                    _ => {
+                        return Err(ApiError::Decode {
+                            endpoint: "GET /enterprise-accounts/{ea}/archives/{year}/{month}".into(),
+                            status: 200,
+                            detail: "the archive has no `url` or `checksum` to download it with".into(),
+                        })
+                    }
+                }
+            }
+        };
         // Checksum-verified by the client, which retries a cut or corrupted transfer.
-        let bytes = self.client.download(endpoint, &archive.url, &archive.checksum).await?;
+        let bytes = self.client.download(endpoint, &url, &checksum).await?;
         let mut json = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut json)
-            .map_err(|e| ApiError::Decode { endpoint: endpoint.into(), detail: format!("archive is not gzip: {e}") })?;
-        let file: ArchiveFile = serde_json::from_slice(&json)
-            .map_err(|e| ApiError::Decode { endpoint: endpoint.into(), detail: e.to_string() })?;
-        Ok(file.into_entries())
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut json).map_err(|e| ApiError::Decode {
+            endpoint: endpoint.into(),
+            status: 200,
+            detail: format!("archive is not gzip: {e}"),
+        })?;
+        let parsed = crate::heroku::decode::parse(&json).map_err(|e| ApiError::Decode {
+            endpoint: endpoint.into(),
+            status: 200,
+            detail: e.detail().to_owned(),
+        })?;
+        let file: ArchiveFile = serde_json::from_value(parsed).map_err(|_| ApiError::Decode {
+            endpoint: endpoint.into(),
+            status: 200,
+            detail: "expected `{\"entries\": [...]}` or a JSON array".into(),
+        })?;
+        let mut events = Vec::new();
+        for (index, entry) in file.into_entries().into_iter().enumerate() {
+            if let Ok((event, _)) = crate::heroku::decode::element_lenient::<AuditEvent>(entry) {
+                events.push(event);
+            } else {
+                tracing::warn!(
+                    "{}: archive {year}-{month:02}: event $[{index}] could not be read",
+                    Scope::enterprise(ea)
+                );
+            }
+        }
+        Ok(events)
     }
 
     async fn team(&self, team: &Team) -> Result<TeamPart, ApiError> {
@@ -435,7 +621,8 @@ impl Crawler<'_> {
             gaps: Vec::new(),
         };
         let id = seg(&team.id);
-        let name = seg(&team.name);
+        // Invitations and identity providers take the team's name; its id when it has none.
+        let name = seg(team.name.as_deref().unwrap_or(&team.id));
         let scope = || Scope::team(team);
 
         let members_path = format!("/teams/{id}/members");
@@ -458,72 +645,32 @@ impl Crawler<'_> {
             client.list::<PermissionEntity>("GET /teams/{team}/permissions", &permissions_path, RangeSpec::by_id()),
         );
         let gaps = &mut part.gaps;
-        if let Some(v) = read_or_gap(
-            gaps,
-            async { members },
-            "GET /teams/{team}/members",
-            &members_path,
-            &["team_members", "app_permissions"],
-            scope(),
-        )
-        .await?
-        {
-            part.members = v;
-            part.members_read = true;
-        }
-        if let Some(v) = read_or_gap(
-            gaps,
-            async { invitations },
-            "GET /teams/{team}/invitations",
-            &invitations_path,
-            &["team_invitations"],
-            scope(),
-        )
-        .await?
-        {
-            part.invitations = v;
-        }
-        if let Some(v) = read_or_gap(
-            gaps,
-            async { idps },
-            "GET /teams/{team}/identity-providers",
-            &idps_path,
-            &["identity_providers"],
-            scope(),
-        )
-        .await?
-        {
-            part.identity_providers = v;
-        }
-        if let Some(v) = read_or_gap(
-            gaps,
-            async { apps },
-            "GET /teams/{team}/apps",
-            &apps_path,
-            &["apps", "app_permissions", "activity"],
-            scope(),
-        )
-        .await?
-        {
-            part.apps = v;
-        }
-        if let Some(v) = read_or_gap(
-            gaps,
-            async { permissions },
-            "GET /teams/{team}/permissions",
-            &permissions_path,
-            &["app_permissions"],
-            scope(),
-        )
-        .await?
-        {
-            part.permissions = v;
-        }
-        self.step(&team.name);
+        let read = |endpoint, path, tables, resource| Read { endpoint, path, tables, scope: scope(), resource };
+        let (v, complete) =
+            read("GET /teams/{team}/members", &members_path, &["team_members", "app_permissions"][..], "team member")
+                .list(gaps, members)?;
+        part.members = v;
+        part.members_read = complete;
+        part.invitations =
+            read("GET /teams/{team}/invitations", &invitations_path, &["team_invitations"][..], "invitation")
+                .list(gaps, invitations)?
+                .0;
+        part.identity_providers =
+            read("GET /teams/{team}/identity-providers", &idps_path, &["identity_providers"][..], "identity provider")
+                .list(gaps, idps)?
+                .0;
+        part.apps = read("GET /teams/{team}/apps", &apps_path, &["apps", "app_permissions", "activity"][..], "app")
+            .list(gaps, apps)?
+            .0;
+        part.permissions =
+            read("GET /teams/{team}/permissions", &permissions_path, &["app_permissions"][..], "permission entity")
+                .list(gaps, permissions)?
+                .0;
+        self.step(team.label());
         Ok(part)
     }
 
-    async fn app_activity(&self, app: &App) -> Result<ActivityPart, ApiError> {
+    async fn app_activity(&self, app: &App, team_names: &BTreeMap<String, String>) -> Result<ActivityPart, ApiError> {
         let client = self.client;
         let since = self.window.since;
         let id = seg(&app.id);
@@ -548,33 +695,21 @@ impl Crawler<'_> {
             |page| page.last().is_none_or(|b| b.created_at >= since),
         );
         let (releases, builds) = tokio::join!(releases, builds);
-        match read_or_gap(
-            &mut part.gaps,
-            async { releases },
-            "GET /apps/{app}/releases",
-            &releases_path,
-            &["activity"],
-            Scope::app(app),
-        )
-        .await?
-        {
-            Some(v) => part.releases = v.into_iter().filter(|r| self.window.contains(r.created_at)).collect(),
-            None => part.complete = false,
-        }
-        match read_or_gap(
-            &mut part.gaps,
-            async { builds },
-            "GET /apps/{app}/builds",
-            &builds_path,
-            &["activity"],
-            Scope::app(app),
-        )
-        .await?
-        {
-            Some(v) => part.builds = v.into_iter().filter(|b| self.window.contains(b.created_at)).collect(),
-            None => part.complete = false,
-        }
-        self.step(&app.name);
+        let read = |endpoint, path, resource| Read {
+            endpoint,
+            path,
+            tables: &["activity"],
+            scope: Scope::app(app, team_names),
+            resource,
+        };
+        let (v, complete) =
+            read("GET /apps/{app}/releases", &releases_path, "release").list(&mut part.gaps, releases)?;
+        part.releases = v.into_iter().filter(|r| self.window.contains(r.created_at)).collect();
+        part.complete &= complete;
+        let (v, complete) = read("GET /apps/{app}/builds", &builds_path, "build").list(&mut part.gaps, builds)?;
+        part.builds = v.into_iter().filter(|b| self.window.contains(b.created_at)).collect();
+        part.complete &= complete;
+        self.step(app.label());
         Ok(part)
     }
 }

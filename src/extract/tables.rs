@@ -39,7 +39,7 @@ pub fn build(crawl: &Crawl) -> Result<Vec<(&'static str, DataFrame)>, SnapshotEr
 fn account(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let rows: Vec<&Account> = crawl.account.iter().collect();
     TableBuilder::new()
-        .str("id", rows.iter().map(|a| Some(&a.id)))
+        .str("id", rows.iter().map(|a| a.id.as_ref()))
         .str("email", rows.iter().map(|a| Some(&a.email)))
         .str("email_norm", rows.iter().map(|a| Some(norm(&a.email))))
         .str("name", rows.iter().map(|a| a.name.as_ref()))
@@ -55,10 +55,10 @@ fn enterprise_accounts(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     rows.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     TableBuilder::new()
         .str("id", rows.iter().map(|a| Some(&a.id)))
-        .str("name", rows.iter().map(|a| Some(&a.name)))
+        .str("name", rows.iter().map(|a| a.name.as_ref()))
         .list("caller_permissions", rows.iter().map(|a| a.permissions.clone()))
         .bool("trial", rows.iter().map(|a| a.trial))
-        .str("identity_provider_id", rows.iter().map(|a| a.identity_provider.as_ref().map(|i| &i.id)))
+        .str("identity_provider_id", rows.iter().map(|a| a.identity_provider.as_ref().and_then(|i| i.id.as_ref())))
         .time("created_at", rows.iter().map(|a| a.created_at))
         .time("updated_at", rows.iter().map(|a| a.updated_at))
         .build("enterprise_accounts")
@@ -67,18 +67,19 @@ fn enterprise_accounts(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 fn enterprise_members(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let mut rows: Vec<&(EnterpriseAccount, EnterpriseMember)> = crawl.enterprise_members.iter().collect();
     let email = |m: &EnterpriseMember| m.user.email.clone().unwrap_or_default();
-    rows.sort_by_key(|(ea, m)| (ea.name.clone(), norm(&email(m)), m.id.clone()));
+    rows.sort_by_key(|(ea, m)| (ea.name.clone(), norm(&email(m)), m.user.id.clone(), m.id.clone()));
     TableBuilder::new()
         .str("enterprise_account_id", rows.iter().map(|(ea, _)| Some(&ea.id)))
-        .str("enterprise_account_name", rows.iter().map(|(ea, _)| Some(&ea.name)))
-        .str("member_id", rows.iter().map(|(_, m)| Some(&m.id)))
+        .str("enterprise_account_name", rows.iter().map(|(ea, _)| ea.name.as_ref()))
+        .str("member_id", rows.iter().map(|(_, m)| m.id.as_ref()))
         .str("user_id", rows.iter().map(|(_, m)| m.user.id.as_ref()))
         .str("email", rows.iter().map(|(_, m)| m.user.email.as_ref()))
         .str("email_norm", rows.iter().map(|(_, m)| norm_opt(m.user.email.as_deref())))
         .list("permissions", rows.iter().map(|(_, m)| m.permissions.0.clone()))
         .bool("two_factor_authentication", rows.iter().map(|(_, m)| m.two_factor_authentication))
-        .bool("federated", rows.iter().map(|(_, m)| Some(m.identity_provider.is_some())))
-        .str("identity_provider_id", rows.iter().map(|(_, m)| m.identity_provider.as_ref().map(|i| &i.id)))
+        // Unknown when the API did not say (no `identity_provider` key, or one without an id).
+        .bool("federated", rows.iter().map(|(_, m)| m.federated()))
+        .str("identity_provider_id", rows.iter().map(|(_, m)| m.identity_provider.value().and_then(|i| i.id.as_ref())))
         .build("enterprise_members")
 }
 
@@ -87,14 +88,14 @@ fn teams(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     rows.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     TableBuilder::new()
         .str("id", rows.iter().map(|t| Some(&t.id)))
-        .str("name", rows.iter().map(|t| Some(&t.name)))
+        .str("name", rows.iter().map(|t| t.name.as_ref()))
         .str("type", rows.iter().map(|t| t.kind.as_ref()))
-        .str("enterprise_account_id", rows.iter().map(|t| t.enterprise_account.as_ref().map(|e| &e.id)))
+        .str("enterprise_account_id", rows.iter().map(|t| t.enterprise_account_id()))
         .str(
             "enterprise_account_name",
             rows.iter().map(|t| t.enterprise_account.as_ref().and_then(|e| e.name.as_ref())),
         )
-        .str("identity_provider_id", rows.iter().map(|t| t.identity_provider.as_ref().map(|i| &i.id)))
+        .str("identity_provider_id", rows.iter().map(|t| t.identity_provider.as_ref().and_then(|i| i.id.as_ref())))
         .str("caller_role", rows.iter().map(|t| t.role.as_ref()))
         .f64("membership_limit", rows.iter().map(|t| t.membership_limit))
         .bool("default", rows.iter().map(|t| t.default))
@@ -105,20 +106,22 @@ fn teams(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 
 fn team_members(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let mut rows: Vec<&(Team, TeamMember)> = crawl.team_members.iter().collect();
-    rows.sort_by_key(|(t, m)| (t.name.clone(), norm(&m.email), m.id.clone()));
+    rows.sort_by_key(|(t, m)| {
+        (t.name.clone(), norm_opt(m.email().map(String::as_str)), m.user_id().cloned(), m.id.clone())
+    });
     TableBuilder::new()
         .str("team_id", rows.iter().map(|(t, _)| Some(&t.id)))
-        .str("team_name", rows.iter().map(|(t, _)| Some(&t.name)))
-        .str("enterprise_account_id", rows.iter().map(|(t, _)| t.enterprise_account.as_ref().map(|e| &e.id)))
+        .str("team_name", rows.iter().map(|(t, _)| t.name.as_ref()))
+        .str("enterprise_account_id", rows.iter().map(|(t, _)| t.enterprise_account_id()))
         .str("member_id", rows.iter().map(|(_, m)| m.id.as_ref()))
-        .str("user_id", rows.iter().map(|(_, m)| m.user.as_ref().and_then(|u| u.id.as_ref())))
-        .str("email", rows.iter().map(|(_, m)| Some(&m.email)))
-        .str("email_norm", rows.iter().map(|(_, m)| Some(norm(&m.email))))
+        .str("user_id", rows.iter().map(|(_, m)| m.user_id()))
+        .str("email", rows.iter().map(|(_, m)| m.email()))
+        .str("email_norm", rows.iter().map(|(_, m)| norm_opt(m.email().map(String::as_str))))
         .str("name", rows.iter().map(|(_, m)| m.user.as_ref().and_then(|u| u.name.as_ref())))
         .str("role", rows.iter().map(|(_, m)| m.role.as_ref()))
         .bool("federated", rows.iter().map(|(_, m)| m.federated))
         .bool("two_factor_authentication", rows.iter().map(|(_, m)| m.two_factor_authentication))
-        .str("identity_provider_id", rows.iter().map(|(_, m)| m.identity_provider.as_ref().map(|i| &i.id)))
+        .str("identity_provider_id", rows.iter().map(|(_, m)| m.identity_provider.as_ref().and_then(|i| i.id.as_ref())))
         .time("created_at", rows.iter().map(|(_, m)| m.created_at))
         .time("updated_at", rows.iter().map(|(_, m)| m.updated_at))
         .build("team_members")
@@ -126,12 +129,12 @@ fn team_members(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 
 fn team_invitations(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let mut rows: Vec<&(Team, TeamInvitation)> = crawl.team_invitations.iter().collect();
-    rows.sort_by_key(|(t, i)| (t.name.clone(), i.id.clone()));
+    rows.sort_by_key(|(t, i)| (t.name.clone(), i.id.clone(), norm_opt(i.user.email.as_deref())));
     TableBuilder::new()
-        .str("id", rows.iter().map(|(_, i)| Some(&i.id)))
+        .str("id", rows.iter().map(|(_, i)| i.id.as_ref()))
         .str("team_id", rows.iter().map(|(t, _)| Some(&t.id)))
-        .str("team_name", rows.iter().map(|(t, _)| Some(&t.name)))
-        .str("enterprise_account_id", rows.iter().map(|(t, _)| t.enterprise_account.as_ref().map(|e| &e.id)))
+        .str("team_name", rows.iter().map(|(t, _)| t.name.as_ref()))
+        .str("enterprise_account_id", rows.iter().map(|(t, _)| t.enterprise_account_id()))
         .str("user_id", rows.iter().map(|(_, i)| i.user.id.as_ref()))
         .str("email", rows.iter().map(|(_, i)| i.user.email.as_ref()))
         .str("email_norm", rows.iter().map(|(_, i)| norm_opt(i.user.email.as_deref())))
@@ -148,7 +151,7 @@ fn identity_providers(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     TableBuilder::new()
         .str("id", rows.iter().map(|(_, i)| Some(&i.id)))
         .str("team_id", rows.iter().map(|(t, _)| Some(&t.id)))
-        .str("team_name", rows.iter().map(|(t, _)| Some(&t.name)))
+        .str("team_name", rows.iter().map(|(t, _)| t.name.as_ref()))
         .str("entity_id", rows.iter().map(|(_, i)| i.entity_id.as_ref()))
         .str("sso_target_url", rows.iter().map(|(_, i)| i.sso_target_url.as_ref()))
         .time("created_at", rows.iter().map(|(_, i)| i.created_at))
@@ -159,7 +162,7 @@ fn identity_providers(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 /// An app's team name; `/apps` may give only the team's id, so the teams read supply the name.
 fn app_team_name(crawl: &Crawl, app: &App) -> Option<String> {
     let t = app.team.as_ref()?;
-    t.name.clone().or_else(|| crawl.teams.iter().find(|x| x.id == t.id).map(|x| x.name.clone()))
+    t.name.clone().or_else(|| crawl.teams.iter().find(|x| Some(&x.id) == t.id.as_ref()).and_then(|x| x.name.clone()))
 }
 
 fn apps(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
@@ -168,10 +171,10 @@ fn apps(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let team_name = |a: &App| app_team_name(crawl, a);
     TableBuilder::new()
         .str("id", rows.iter().map(|a| Some(&a.id)))
-        .str("name", rows.iter().map(|a| Some(&a.name)))
-        .str("team_id", rows.iter().map(|a| a.team.as_ref().map(|t| &t.id)))
+        .str("name", rows.iter().map(|a| a.name.as_ref()))
+        .str("team_id", rows.iter().map(|a| a.team_id()))
         .str("team_name", rows.iter().map(|a| team_name(a)))
-        .bool("personal", rows.iter().map(|a| Some(a.team.is_none())))
+        .bool("personal", rows.iter().map(|a| Some(a.personal())))
         .str("owner_id", rows.iter().map(|a| a.owner.as_ref().and_then(|o| o.id.as_ref())))
         .str("owner_email", rows.iter().map(|a| a.owner.as_ref().and_then(|o| o.email.as_ref())))
         .str("owner_email_norm", rows.iter().map(|a| norm_opt(a.owner.as_ref().and_then(|o| o.email.as_deref()))))
@@ -191,17 +194,27 @@ fn apps(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
 #[derive(Default)]
 struct Grant {
     user_id: Option<String>,
-    email: String,
+    email: Option<String>,
     permissions: BTreeSet<&'static str>,
     extra: BTreeSet<String>,
     sources: BTreeSet<String>,
 }
 
+/// Who a grant is for: the normalised email, else the user id (a collaborator whose `user.email`
+/// is null is still somebody, and rules can match people by id).
+fn grant_key(user_id: Option<&String>, email: Option<&str>) -> Option<String> {
+    email.map(norm).or_else(|| user_id.map(|id| format!("id:{id}")))
+}
+
 fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let mut grants: BTreeMap<(String, String), Grant> = BTreeMap::new();
-    let mut add = |app_id: &str, user_id: Option<&String>, email: &str, perms: &[String], source: String| {
-        let g = grants.entry((app_id.to_owned(), norm(email))).or_default();
-        g.email = email.to_owned();
+    let mut add = |app_id: &str, user_id: Option<&String>, email: Option<&str>, perms: &[String], source: String| {
+        // The decoder skips (with a gap) anyone with neither, so this always has a key.
+        let Some(key) = grant_key(user_id, email) else { return };
+        let g = grants.entry((app_id.to_owned(), key)).or_default();
+        if g.email.is_none() {
+            g.email = email.map(str::to_owned);
+        }
         if g.user_id.is_none() {
             g.user_id = user_id.cloned();
         }
@@ -220,41 +233,37 @@ fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     let all: Vec<String> = APP_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
     for (_, entity) in &crawl.permission_entities {
         for user in &entity.users {
-            add(&entity.id, user.id.as_ref(), &user.email, &user.permissions.0, "explicit".into());
+            add(&entity.id, user.id.as_ref(), user.email.as_deref(), &user.permissions.0, "explicit".into());
         }
     }
     // Personal apps have no permission model: a collaborator can do what the owner can except
     // delete or transfer the app, recorded as view, deploy and operate when the API lists none.
     let personal_default: Vec<String> = ["view", "deploy", "operate"].iter().map(|p| (*p).to_owned()).collect();
     for (app, collab) in &crawl.personal_collaborators {
-        let Some(email) = collab.user.email.as_deref() else { continue };
         let perms = if collab.permissions.0.is_empty() { &personal_default } else { &collab.permissions.0 };
-        add(&app.id, collab.user.id.as_ref(), email, perms, "personal-collaborator".into());
+        add(&app.id, collab.user.id.as_ref(), collab.user.email.as_deref(), perms, "personal-collaborator".into());
     }
-    for app in crawl.apps.values().filter(|a| a.team.is_none()) {
+    for app in crawl.apps.values().filter(|a| a.personal()) {
         if let Some(owner) = app.owner.as_ref() {
-            if let Some(email) = owner.email.as_deref() {
-                add(&app.id, owner.id.as_ref(), email, &all, "owner".into());
-            }
+            add(&app.id, owner.id.as_ref(), owner.email.as_deref(), &all, "owner".into());
         }
     }
 
-    let rows: Vec<(&App, &Grant)> =
-        grants.iter().filter_map(|((app_id, _), g)| crawl.apps.get(app_id).map(|a| (a, g))).collect::<Vec<_>>();
-    let mut rows = rows;
-    rows.sort_by_key(|(a, g)| (a.name.clone(), norm(&g.email)));
+    let mut rows: Vec<(&App, &String, &Grant)> =
+        grants.iter().filter_map(|((app_id, key), g)| crawl.apps.get(app_id).map(|a| (a, key, g))).collect();
+    rows.sort_by_key(|(a, key, _)| (a.name.clone(), a.id.clone(), (*key).clone()));
     let team_name = |a: &App| app_team_name(crawl, a);
     TableBuilder::new()
-        .str("app_id", rows.iter().map(|(a, _)| Some(&a.id)))
-        .str("app_name", rows.iter().map(|(a, _)| Some(&a.name)))
-        .str("team_id", rows.iter().map(|(a, _)| a.team.as_ref().map(|t| &t.id)))
-        .str("team_name", rows.iter().map(|(a, _)| team_name(a)))
-        .str("user_id", rows.iter().map(|(_, g)| g.user_id.as_ref()))
-        .str("email", rows.iter().map(|(_, g)| Some(&g.email)))
-        .str("email_norm", rows.iter().map(|(_, g)| Some(norm(&g.email))))
+        .str("app_id", rows.iter().map(|(a, _, _)| Some(&a.id)))
+        .str("app_name", rows.iter().map(|(a, _, _)| a.name.as_ref()))
+        .str("team_id", rows.iter().map(|(a, _, _)| a.team_id()))
+        .str("team_name", rows.iter().map(|(a, _, _)| team_name(a)))
+        .str("user_id", rows.iter().map(|(_, _, g)| g.user_id.as_ref()))
+        .str("email", rows.iter().map(|(_, _, g)| g.email.as_ref()))
+        .str("email_norm", rows.iter().map(|(_, _, g)| norm_opt(g.email.as_deref())))
         .list(
             "permissions",
-            rows.iter().map(|(_, g)| {
+            rows.iter().map(|(_, _, g)| {
                 APP_PERMISSIONS
                     .iter()
                     .filter(|p| g.permissions.contains(*p))
@@ -263,7 +272,7 @@ fn app_permissions(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
                     .collect()
             }),
         )
-        .list("sources", rows.iter().map(|(_, g)| g.sources.iter().cloned().collect()))
+        .list("sources", rows.iter().map(|(_, _, g)| g.sources.iter().cloned().collect()))
         .build("app_permissions")
 }
 
@@ -271,6 +280,7 @@ struct ActivityRow {
     id: String,
     kind: &'static str,
     action: String,
+    user_id: Option<String>,
     user_email: Option<String>,
     app_id: Option<String>,
     app_name: Option<String>,
@@ -286,10 +296,11 @@ fn activity(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
             id: r.id.clone(),
             kind: "release",
             action: format!("release.{}", r.status.as_deref().unwrap_or("unknown")),
+            user_id: r.user.as_ref().and_then(|u| u.id.clone()),
             user_email: r.user.as_ref().and_then(|u| u.email.clone()),
             app_id: Some(app.id.clone()),
-            app_name: Some(app.name.clone()),
-            team_id: app.team.as_ref().map(|t| t.id.clone()),
+            app_name: app.name.clone(),
+            team_id: app.team_id().cloned(),
             enterprise_account_id: None,
             at: r.created_at,
         });
@@ -299,10 +310,11 @@ fn activity(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
             id: b.id.clone(),
             kind: "build",
             action: format!("build.{}", b.status.as_deref().unwrap_or("unknown")),
+            user_id: b.user.as_ref().and_then(|u| u.id.clone()),
             user_email: b.user.as_ref().and_then(|u| u.email.clone()),
             app_id: Some(app.id.clone()),
-            app_name: Some(app.name.clone()),
-            team_id: app.team.as_ref().map(|t| t.id.clone()),
+            app_name: app.name.clone(),
+            team_id: app.team_id().cloned(),
             enterprise_account_id: None,
             at: b.created_at,
         });
@@ -311,11 +323,12 @@ fn activity(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         rows.push(ActivityRow {
             id: e.id.clone(),
             kind: "audit",
-            action: format!("{}.{}", e.kind, e.action),
+            action: e.name(),
+            user_id: e.actor.as_ref().and_then(|u| u.id.clone()),
             user_email: e.actor.as_ref().and_then(|u| u.email.clone()),
-            app_id: e.app.as_ref().map(|a| a.id.clone()),
+            app_id: e.app.as_ref().and_then(|a| a.id.clone()),
             app_name: e.app.as_ref().and_then(|a| a.name.clone()),
-            team_id: e.team.as_ref().map(|t| t.id.clone()),
+            team_id: e.team.as_ref().and_then(|t| t.id.clone()),
             enterprise_account_id: Some(ea.id.clone()),
             at: e.created_at,
         });
@@ -325,6 +338,7 @@ fn activity(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
         .str("id", rows.iter().map(|r| Some(&r.id)))
         .str("kind", rows.iter().map(|r| Some(r.kind)))
         .str("action", rows.iter().map(|r| Some(&r.action)))
+        .str("user_id", rows.iter().map(|r| r.user_id.as_ref()))
         .str("user_email", rows.iter().map(|r| r.user_email.as_ref()))
         .str("user_email_norm", rows.iter().map(|r| norm_opt(r.user_email.as_deref())))
         .str("app_id", rows.iter().map(|r| r.app_id.as_ref()))
@@ -343,17 +357,17 @@ fn audit_events(crawl: &Crawl) -> Result<DataFrame, SnapshotError> {
     TableBuilder::new()
         .str("id", rows.iter().map(|(_, e)| Some(&e.id)))
         .str("enterprise_account_id", rows.iter().map(|(ea, _)| Some(&ea.id)))
-        .str("enterprise_account_name", rows.iter().map(|(ea, _)| Some(&ea.name)))
+        .str("enterprise_account_name", rows.iter().map(|(ea, _)| ea.name.as_ref()))
         .time("created_at", rows.iter().map(|(_, e)| Some(e.created_at)))
-        .str("type", rows.iter().map(|(_, e)| Some(&e.kind)))
-        .str("action", rows.iter().map(|(_, e)| Some(&e.action)))
-        .str("name", rows.iter().map(|(_, e)| Some(format!("{}.{}", e.kind, e.action))))
+        .str("type", rows.iter().map(|(_, e)| e.kind.as_ref()))
+        .str("action", rows.iter().map(|(_, e)| e.action.as_ref()))
+        .str("name", rows.iter().map(|(_, e)| Some(e.name())))
         .str("actor_id", rows.iter().map(|(_, e)| e.actor.as_ref().and_then(|a| a.id.as_ref())))
         .str("actor_email", rows.iter().map(|(_, e)| actor_email(e)))
         .str("actor_email_norm", rows.iter().map(|(_, e)| norm_opt(actor_email(e).as_deref())))
-        .str("app_id", rows.iter().map(|(_, e)| e.app.as_ref().map(|a| &a.id)))
+        .str("app_id", rows.iter().map(|(_, e)| e.app.as_ref().and_then(|a| a.id.as_ref())))
         .str("app_name", rows.iter().map(|(_, e)| e.app.as_ref().and_then(|a| a.name.as_ref())))
-        .str("team_id", rows.iter().map(|(_, e)| e.team.as_ref().map(|t| &t.id)))
+        .str("team_id", rows.iter().map(|(_, e)| e.team.as_ref().and_then(|t| t.id.as_ref())))
         .str("team_name", rows.iter().map(|(_, e)| e.team.as_ref().and_then(|t| t.name.as_ref())))
         .str("owner_email", rows.iter().map(|(_, e)| owner_email(e)))
         .str("owner_email_norm", rows.iter().map(|(_, e)| norm_opt(owner_email(e).as_deref())))

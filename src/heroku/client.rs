@@ -1,7 +1,8 @@
 //! The read-only Platform API client.
 //!
-//! One place decides what is retried (connection errors, timeouts, 408, 429, 5xx, bodies that are
-//! not the JSON expected), how long to wait (jittered exponential backoff; after a 429, Heroku's
+//! One place decides what is retried (connection errors, timeouts, 408, 429, 5xx, bodies cut
+//! short; a body that is not JSON at all once; well-formed JSON of the wrong shape never, since
+//! asking again gets the same answer), how long to wait (jittered exponential backoff; after a 429, Heroku's
 //! own client waits from 30 s up, or `Retry-After` when sent), when to slow down (when
 //! `RateLimit-Remaining` runs low, pace requests at the refill rate instead of hitting 429), and
 //! what is counted per endpoint for the snapshot manifest.
@@ -23,6 +24,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::cache::CachedPage;
+use super::decode::{self, BodyError, Element, ElementProblem};
 use super::{ApiError, EtagCache, RangeSpec, Token, ACCEPT_V3};
 
 /// How the client talks to the API. Defaults suit the real API; tests shorten the waits.
@@ -104,11 +106,40 @@ pub struct Client {
 struct Page<R> {
     value: R,
     next_range: Option<String>,
+    /// Answered 206 Partial Content: more of the list exists.
+    partial: bool,
+}
+
+/// A whole list as read: every element that could be read, what could not be read about the
+/// others, and the error that stopped the paging early, if one did (the pages before it are
+/// kept: not read is never not there, but read is never thrown away either).
+#[derive(Debug)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub problems: Vec<ElementProblem>,
+    pub error: Option<ApiError>,
+}
+
+impl<T> Listed<T> {
+    /// Every page was read (elements may still have problems).
+    pub fn complete(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The items when every page was read, else the error: for callers that need all or none.
+    pub fn all(self) -> Result<Vec<T>, ApiError> {
+        match self.error {
+            None => Ok(self.items),
+            Some(err) => Err(err),
+        }
+    }
 }
 
 enum Attempt {
     /// Worth trying again after the usual backoff.
     Retry(ApiError),
+    /// Worth one more try, not more (a body that is not JSON: perhaps a proxy's page).
+    RetryOnce(ApiError),
     /// A 429: wait for the pool to refill.
     RateLimited(ApiError, Option<Duration>),
     Fatal(ApiError),
@@ -136,7 +167,7 @@ impl Client {
             // a redirect must not carry it anywhere either.
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()
-            .map_err(|e| ApiError::Transport { endpoint: "client".into(), detail: e.to_string() })?;
+            .map_err(|e| ApiError::Transport { endpoint: "client".into(), detail: e.to_string(), timed_out: false })?;
         Ok(Client {
             http,
             in_flight: Semaphore::new(cfg.concurrency.max(1)),
@@ -173,10 +204,11 @@ impl Client {
         self.cfg.base_url.join(path.trim_start_matches('/')).map_err(|e| ApiError::Transport {
             endpoint: endpoint.to_owned(),
             detail: format!("cannot build a URL from {path}: {e}"),
+            timed_out: false,
         })
     }
 
-    /// GET one resource.
+    /// GET one resource. A body of the wrong shape is an error at once, never retried.
     pub async fn get<T: DeserializeOwned>(&self, endpoint: &str, path: &str) -> Result<T, ApiError> {
         let req = Request {
             endpoint,
@@ -186,23 +218,23 @@ impl Client {
             authenticated: true,
             cacheable: false,
         };
-        Ok(self.send(&req, decode_json::<T>).await?.value)
+        Ok(self.send(&req, |b: &Bytes| decode::single::<T>(b)).await?.value)
     }
 
     /// GET every item of a list, following `Next-Range` to the end.
-    pub async fn list<T: DeserializeOwned>(
-        &self,
-        endpoint: &str,
-        path: &str,
-        range: RangeSpec,
-    ) -> Result<Vec<T>, ApiError> {
+    pub async fn list<T: Element>(&self, endpoint: &str, path: &str, range: RangeSpec) -> Listed<T> {
         self.list_with(endpoint, path, range, ACCEPT_V3, true, |_: &[T]| true).await
     }
 
     /// GET a list page by page while `more(page)` says the next page is still wanted (used to
     /// stop reading releases newest-first once they are older than the activity window).
     /// `cacheable = false` keeps pages out of the ETag cache (pages that hold secrets).
-    pub async fn list_with<T: DeserializeOwned>(
+    ///
+    /// Each page is decoded element by element ([`decode::list_page`]): an element that cannot
+    /// be read is a problem of its own, never a failed page. A page that is not a JSON list, a
+    /// 206 without `Next-Range` and a repeated `Next-Range` stop the paging with an error, and
+    /// what was read before is kept.
+    pub async fn list_with<T: Element>(
         &self,
         endpoint: &str,
         path: &str,
@@ -210,11 +242,18 @@ impl Client {
         accept: &str,
         cacheable: bool,
         mut more: impl FnMut(&[T]) -> bool,
-    ) -> Result<Vec<T>, ApiError> {
-        let url = self.url(endpoint, path)?;
-        let mut items = Vec::new();
+    ) -> Listed<T> {
+        let mut listed = Listed { items: Vec::new(), problems: Vec::new(), error: None };
+        let url = match self.url(endpoint, path) {
+            Ok(url) => url,
+            Err(err) => {
+                listed.error = Some(err);
+                return listed;
+            }
+        };
         let mut seen = HashSet::new();
         let mut range_header = range.header();
+        let mut elements = 0usize;
         loop {
             let req = Request {
                 endpoint,
@@ -224,17 +263,33 @@ impl Client {
                 authenticated: true,
                 cacheable,
             };
-            let page = self.send(&req, decode_json::<Vec<T>>).await?;
-            let wanted = more(&page.value);
-            items.extend(page.value);
+            let first = elements;
+            let page = match self.send(&req, move |b: &Bytes| decode::list_page::<T>(b, first)).await {
+                Ok(page) => page,
+                Err(err) => {
+                    listed.error = Some(err);
+                    return listed;
+                }
+            };
+            let (items, problems) = page.value;
+            elements += items.len() + problems.iter().filter(|p| p.skipped).count();
+            let wanted = more(&items);
+            listed.items.extend(items);
+            listed.problems.extend(problems);
             match page.next_range {
                 Some(next) if wanted => {
                     if !seen.insert(next.clone()) || next == range_header {
-                        return Err(ApiError::PaginationLoop { endpoint: endpoint.to_owned(), next_range: next });
+                        listed.error =
+                            Some(ApiError::PaginationLoop { endpoint: endpoint.to_owned(), next_range: next });
+                        return listed;
                     }
                     range_header = next;
                 }
-                _ => return Ok(items),
+                None if page.partial && wanted => {
+                    listed.error = Some(ApiError::MissingNextRange { endpoint: endpoint.to_owned() });
+                    return listed;
+                }
+                _ => return listed,
             }
         }
     }
@@ -249,15 +304,17 @@ impl Client {
         let parsed = Url::parse(url).map_err(|e| ApiError::Transport {
             endpoint: endpoint.to_owned(),
             detail: format!("bad download URL: {e}"),
+            timed_out: false,
         })?;
         let req = Request { endpoint, url: parsed, accept: "*/*", range: None, authenticated: false, cacheable: false };
         let expected = expected_sha256.trim();
+        // A body with another digest is treated as cut (retried); its detail is the digest.
         let verify = |b: &Bytes| {
             let actual = hex::encode(Sha256::digest(b));
             if actual.eq_ignore_ascii_case(expected) {
                 Ok(b.clone())
             } else {
-                Err(actual)
+                Err(BodyError::Cut(actual))
             }
         };
         match self.send(&req, verify).await {
@@ -289,12 +346,14 @@ impl Client {
         }
     }
 
-    /// Send with retries; `decode` turns a body into the value (a failure is retried, since a
-    /// truncated body is a transport fault, not an answer).
+    /// Send with retries; `decode` turns a body into the value. A body cut short is a transport
+    /// fault and retried like one; a body that is not JSON at all is retried once (a proxy's
+    /// error page can be a moment's); well-formed JSON of the wrong shape is the answer, and
+    /// asking again would only spend the rate-limit budget on the same answer.
     async fn send<R>(
         &self,
         req: &Request<'_>,
-        decode: impl Fn(&Bytes) -> Result<R, String>,
+        decode: impl Fn(&Bytes) -> Result<R, BodyError>,
     ) -> Result<Page<R>, ApiError> {
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(self.cfg.backoff_min)
@@ -303,10 +362,21 @@ impl Client {
             .with_jitter()
             .build();
         let mut rate_limit_retries = 0usize;
+        let mut retried_once = false;
         loop {
             match self.attempt(req, &decode).await {
                 Ok(page) => return Ok(page),
                 Err(Attempt::Fatal(err)) => return Err(err),
+                Err(Attempt::RetryOnce(err)) => {
+                    if retried_once {
+                        return Err(err);
+                    }
+                    retried_once = true;
+                    let delay = self.cfg.backoff_min;
+                    tracing::debug!(endpoint = req.endpoint, error = %err, ?delay, "retrying once");
+                    self.count(req.endpoint, |s| s.retries += 1);
+                    tokio::time::sleep(delay).await;
+                }
                 Err(Attempt::Retry(err)) => match backoff.next() {
                     Some(delay) => {
                         tracing::debug!(endpoint = req.endpoint, error = %err, ?delay, "retrying");
@@ -355,13 +425,17 @@ impl Client {
     async fn attempt<R>(
         &self,
         req: &Request<'_>,
-        decode: &impl Fn(&Bytes) -> Result<R, String>,
+        decode: &impl Fn(&Bytes) -> Result<R, BodyError>,
     ) -> Result<Page<R>, Attempt> {
         if req.authenticated {
             self.pace().await;
         }
         let _permit = self.in_flight.acquire().await.map_err(|e| {
-            Attempt::Fatal(ApiError::Transport { endpoint: req.endpoint.to_owned(), detail: e.to_string() })
+            Attempt::Fatal(ApiError::Transport {
+                endpoint: req.endpoint.to_owned(),
+                detail: e.to_string(),
+                timed_out: false,
+            })
         })?;
         let cache = self.cfg.cache.as_ref().filter(|_| req.cacheable);
         let cached = cache.and_then(|c| c.get(req.url.as_str(), req.range.as_deref(), req.accept));
@@ -385,8 +459,10 @@ impl Client {
 
         self.count(req.endpoint, |s| s.requests += 1);
         let transport = |e: reqwest::Error| {
-            let detail = if e.is_timeout() { format!("timed out: {e}") } else { format!("connection failed: {e}") };
-            Attempt::Retry(ApiError::Transport { endpoint: req.endpoint.to_owned(), detail: without_url(&detail) })
+            let timed_out = e.is_timeout();
+            let detail = if timed_out { format!("timed out: {e}") } else { format!("connection failed: {e}") };
+            let detail = crate::redact::redact(&without_url(&detail)).into_owned();
+            Attempt::Retry(ApiError::Transport { endpoint: req.endpoint.to_owned(), detail, timed_out })
         };
         let response = builder.send().await.map_err(transport)?;
         let status = response.status();
@@ -412,23 +488,36 @@ impl Client {
 
         if status == StatusCode::NOT_MODIFIED {
             if let Some(page) = cached {
-                let value = decode(&Bytes::from(page.body.into_bytes())).map_err(|detail| {
+                let value = decode(&Bytes::from(page.body.into_bytes())).map_err(|err| {
                     Attempt::Fatal(ApiError::Cache {
                         path: "etag cache".into(),
-                        detail: format!("cached page does not decode: {detail}"),
+                        detail: format!("cached page does not decode: {}", err.detail()),
                     })
                 })?;
                 self.count(req.endpoint, |s| {
                     s.not_modified += 1;
                     s.pages += 1;
                 });
-                return Ok(Page { value, next_range: page.next_range });
+                return Ok(Page { value, next_range: page.next_range, partial: page.status == 206 });
             }
             return Err(Attempt::Retry(http_error(req.endpoint, status, &body, request_id)));
         }
         if status.is_success() {
-            let value = decode(&body)
-                .map_err(|detail| Attempt::Retry(ApiError::Decode { endpoint: req.endpoint.to_owned(), detail }))?;
+            let value = decode(&body).map_err(|err| {
+                let content_type = header_str(&headers, "content-type").unwrap_or("none");
+                let error = |detail: String| ApiError::Decode {
+                    endpoint: req.endpoint.to_owned(),
+                    status: status.as_u16(),
+                    detail: crate::redact::redact(&detail).into_owned(),
+                };
+                match err {
+                    BodyError::Cut(detail) => Attempt::Retry(error(detail)),
+                    BodyError::NotJson(detail) => {
+                        Attempt::RetryOnce(error(format!("{detail} (Content-Type: {content_type})")))
+                    }
+                    BodyError::WrongShape(detail) => Attempt::Fatal(error(detail)),
+                }
+            })?;
             let next_range = if status == StatusCode::PARTIAL_CONTENT {
                 header_str(&headers, "next-range").map(str::to_owned)
             } else {
@@ -448,7 +537,7 @@ impl Client {
                 }
             }
             self.count(req.endpoint, |s| s.pages += 1);
-            return Ok(Page { value, next_range });
+            return Ok(Page { value, next_range, partial: status == StatusCode::PARTIAL_CONTENT });
         }
         let err = http_error(req.endpoint, status, &body, request_id);
         match status {
@@ -468,10 +557,6 @@ impl Client {
             _ => Err(Attempt::Fatal(err)),
         }
     }
-}
-
-fn decode_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -497,13 +582,19 @@ fn http_error(endpoint: &str, status: StatusCode, body: &[u8], request_id: Optio
     struct HerokuError {
         id: Option<String>,
         message: Option<String>,
+        /// Older 401 bodies say `error` instead of `message` (a recorded `/account` answer).
+        error: Option<String>,
     }
     let parsed: Option<HerokuError> = serde_json::from_slice(body).ok();
     let id = parsed.as_ref().and_then(|e| e.id.clone());
     let message = parsed
-        .and_then(|e| e.message)
+        .and_then(|e| e.message.or(e.error))
         .map(|m| m.replace('\n', " "))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    // The API's text is not ours: a server that echoes the request's Authorization header would
+    // otherwise put the token in a gap message.
+    let message = crate::redact::redact(&message).into_owned();
+    let id = id.map(|i| crate::redact::redact(&i).into_owned());
     ApiError::Http { endpoint: endpoint.to_owned(), status, id, message, request_id }
 }
 
@@ -523,8 +614,18 @@ mod tests {
     #[test]
     fn error_bodies_that_are_not_json_keep_the_status() {
         let err = http_error("GET /apps", StatusCode::BAD_GATEWAY, b"<html>", None);
-        assert_eq!(err.heroku_id(), None);
+        assert_eq!(err.status(), Some(StatusCode::BAD_GATEWAY));
+        // No id in the body: the gap still says why it is there.
+        assert_eq!(err.heroku_id(), Some("server_error"));
         assert!(err.to_string().contains("502"), "{err}");
+    }
+
+    #[test]
+    fn an_error_body_echoing_the_authorization_header_is_redacted() {
+        let body = br#"{"id":"bad_request","message":"Rejected header Authorization: Bearer HRKU-PLANTED-SECRET-1"}"#;
+        let err = http_error("GET /apps", StatusCode::BAD_REQUEST, body, None);
+        assert!(!err.to_string().contains("PLANTED"), "{err}");
+        assert!(!err.gap_message().contains("PLANTED"), "{}", err.gap_message());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Errors of the API client. Each carries what the API said (its error id and message, the
-//! `Request-Id` to quote to Heroku support) and never the token.
+//! `Request-Id` to quote to Heroku support) and never the token: every message built from a
+//! response passes through [`crate::redact::redact`] where it is made.
 use reqwest::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,13 +16,19 @@ pub enum ApiError {
     Http { endpoint: String, status: StatusCode, id: Option<String>, message: String, request_id: Option<String> },
 
     #[error("{endpoint}: {detail}")]
-    Transport { endpoint: String, detail: String },
+    Transport { endpoint: String, detail: String, timed_out: bool },
 
-    #[error("{endpoint}: the response was not the JSON expected: {detail}")]
-    Decode { endpoint: String, detail: String },
+    /// A success status whose body is not what the endpoint returns. `detail` names what was
+    /// unexpected and never quotes a value from the body.
+    #[error("{endpoint}: HTTP {status} but the body was not the JSON expected: {detail}")]
+    Decode { endpoint: String, status: u16, detail: String },
 
     #[error("{endpoint}: pagination loop: the API sent the same Next-Range twice ({next_range}); stopped instead of looping")]
     PaginationLoop { endpoint: String, next_range: String },
+
+    /// A 206 is a page of a longer list; without `Next-Range` the rest cannot be asked for.
+    #[error("{endpoint}: HTTP 206 Partial Content without a Next-Range header: the rest of the list cannot be read")]
+    MissingNextRange { endpoint: String },
 
     #[error("{endpoint}: invalid Range or Content-Range header: {detail}")]
     BadRange { endpoint: String, detail: String },
@@ -39,27 +46,43 @@ impl ApiError {
         match self {
             ApiError::Http { status, .. } => Some(*status),
             ApiError::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
+            ApiError::Decode { status, .. } => StatusCode::from_u16(*status).ok(),
+            ApiError::MissingNextRange { .. } => Some(StatusCode::PARTIAL_CONTENT),
+            ApiError::Checksum { .. } => Some(StatusCode::OK),
             _ => None,
         }
     }
 
-    /// Heroku's error id (`not_found`, `forbidden`, ...), when the body carried one.
+    /// Heroku's error id (`not_found`, `forbidden`, ...) when the body carried one, else
+    /// hkaudit's own for what went wrong, so every gap says why it is there.
     pub fn heroku_id(&self) -> Option<&str> {
         match self {
-            ApiError::Http { id, .. } => id.as_deref(),
+            ApiError::Http { id: Some(id), .. } => Some(id),
+            ApiError::Http { status, .. } if status.is_server_error() => Some("server_error"),
+            ApiError::Http { .. } => None,
             ApiError::Unauthorized { .. } => Some("unauthorized"),
             ApiError::PaginationLoop { .. } => Some("pagination_loop"),
+            ApiError::MissingNextRange { .. } => Some("missing_next_range"),
             ApiError::Checksum { .. } => Some("checksum_mismatch"),
-            _ => None,
+            ApiError::Decode { .. } => Some("unexpected_body"),
+            ApiError::Transport { timed_out: true, .. } => Some("timeout"),
+            ApiError::Transport { .. } => Some("connection_failed"),
+            ApiError::BadRange { .. } => Some("bad_range"),
+            ApiError::Cache { .. } => Some("cache_error"),
+            ApiError::NoToken { .. } => Some("no_token"),
         }
     }
 
     /// A short message for a manifest gap: what went wrong, without the endpoint repeated.
     pub fn gap_message(&self) -> String {
-        match self {
+        let text = match self {
             ApiError::Http { message, .. } => message.clone(),
-            ApiError::Transport { detail, .. } | ApiError::Decode { detail, .. } => detail.clone(),
+            ApiError::Transport { detail, .. } => detail.clone(),
+            ApiError::Decode { status, detail, .. } => {
+                format!("HTTP {status} but the body was not the JSON expected: {detail}")
+            }
             other => other.to_string(),
-        }
+        };
+        crate::redact::redact(&text).into_owned()
     }
 }

@@ -7,13 +7,14 @@
 mod auth;
 mod cache;
 mod client;
+pub mod decode;
 mod error;
 pub mod models;
 mod range;
 
 pub use auth::{discover_token, Token, TokenSource};
 pub use cache::EtagCache;
-pub use client::{Client, ClientConfig, EndpointStats, Stats};
+pub use client::{Client, ClientConfig, EndpointStats, Listed, Stats};
 pub use error::ApiError;
 pub use range::{ContentRange, RangeSpec};
 

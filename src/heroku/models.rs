@@ -4,15 +4,25 @@
 //! grow fields). Fields that hold secrets are simply not declared: `access_token.token`,
 //! `refresh_token.token` and `grant.code` of an OAuth authorization are dropped while the JSON is
 //! being read, so no later code can store or print them.
+//!
+//! Real responses are looser than the schema suggests (`shared/heroku/NOTES.md` §7: `required` is
+//! rare; the official CLI's recordings hold `identity_provider: {}`, archives without `url`,
+//! members without `two_factor_authentication`). So every field is optional except what
+//! identifies a resource (its `id`, or what [`Element::missing_identity`] checks), and every
+//! nested reference is all-optional: `identity_provider: {}` reads as "no id", not as an
+//! unreadable page. A missing boolean stays `None` (unknown), never `false`.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
+
+pub use super::decode::Element;
 
 pub type Timestamp = DateTime<Utc>;
 
 /// `{id, name}` references (team, enterprise account, app).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct NamedRef {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
 }
@@ -30,9 +40,39 @@ pub struct UserRef {
     pub federated: Option<bool>,
 }
 
+/// A field that may be absent, `null`, or a value: the three mean different things for an
+/// identity provider (absent: unknown; null: none; an object: that one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Presence<T> {
+    #[default]
+    Absent,
+    Null,
+    Present(T),
+}
+
+impl<T> Presence<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Presence::Present(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Presence<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Only called when the key is there (`#[serde(default)]` covers the absent case).
+        Ok(match Option::<T>::deserialize(d)? {
+            Some(v) => Presence::Present(v),
+            None => Presence::Null,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Account {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
     pub email: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -46,9 +86,10 @@ pub struct Account {
     pub created_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct IdentityProviderRef {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
 }
@@ -56,7 +97,8 @@ pub struct IdentityProviderRef {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EnterpriseAccount {
     pub id: String,
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub permissions: Vec<String>,
     #[serde(default)]
@@ -68,6 +110,15 @@ pub struct EnterpriseAccount {
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
 }
+
+impl EnterpriseAccount {
+    /// The name people know it by; the id when the API gave none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+impl Element for EnterpriseAccount {}
 
 /// Enterprise member permissions arrive as `[{name, description}]`; older payloads use strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,20 +146,41 @@ impl<'de> Deserialize<'de> for PermissionNames {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EnterpriseMember {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
     pub user: UserRef,
     #[serde(default)]
     pub permissions: PermissionNames,
     #[serde(default)]
     pub two_factor_authentication: Option<bool>,
     #[serde(default)]
-    pub identity_provider: Option<IdentityProviderRef>,
+    pub identity_provider: Presence<IdentityProviderRef>,
+}
+
+impl EnterpriseMember {
+    /// Signs in through an identity provider: known only when the API said which (or said none).
+    pub fn federated(&self) -> Option<bool> {
+        match &self.identity_provider {
+            Presence::Absent => None,
+            Presence::Null => Some(false),
+            Presence::Present(idp) => idp.id.as_ref().map(|_| true),
+        }
+    }
+}
+
+impl Element for EnterpriseMember {
+    fn missing_identity(&self) -> Option<&'static str> {
+        (self.user.email.is_none() && self.user.id.is_none())
+            .then_some("no `user.email` and no `user.id`: whose membership it is is unknown")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Team {
     pub id: String,
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
@@ -128,11 +200,25 @@ pub struct Team {
     pub updated_at: Option<Timestamp>,
 }
 
+impl Team {
+    /// The name people know it by; the id when the API gave none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn enterprise_account_id(&self) -> Option<&String> {
+        self.enterprise_account.as_ref().and_then(|e| e.id.as_ref())
+    }
+}
+
+impl Element for Team {}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct TeamMember {
     #[serde(default)]
     pub id: Option<String>,
-    pub email: String,
+    #[serde(default)]
+    pub email: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
     #[serde(default)]
@@ -149,9 +235,29 @@ pub struct TeamMember {
     pub updated_at: Option<Timestamp>,
 }
 
+impl TeamMember {
+    /// The member's email: the membership's own, else its user's.
+    pub fn email(&self) -> Option<&String> {
+        self.email.as_ref().or_else(|| self.user.as_ref().and_then(|u| u.email.as_ref()))
+    }
+
+    pub fn user_id(&self) -> Option<&String> {
+        self.user.as_ref().and_then(|u| u.id.as_ref())
+    }
+}
+
+impl Element for TeamMember {
+    fn missing_identity(&self) -> Option<&'static str> {
+        (self.email().is_none() && self.user_id().is_none())
+            .then_some("no `email`, `user.email` or `user.id`: who the member is is unknown")
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct TeamInvitation {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
     pub user: UserRef,
     #[serde(default)]
     pub invited_by: Option<UserRef>,
@@ -161,6 +267,13 @@ pub struct TeamInvitation {
     pub created_at: Option<Timestamp>,
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
+}
+
+impl Element for TeamInvitation {
+    fn missing_identity(&self) -> Option<&'static str> {
+        (self.id.is_none() && self.user.email.is_none() && self.user.id.is_none())
+            .then_some("no `id`, `user.email` or `user.id`: which invitation it is is unknown")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,10 +289,13 @@ pub struct IdentityProvider {
     pub updated_at: Option<Timestamp>,
 }
 
+impl Element for IdentityProvider {}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct App {
     pub id: String,
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub team: Option<NamedRef>,
     #[serde(default)]
@@ -194,11 +310,30 @@ pub struct App {
     pub released_at: Option<Timestamp>,
 }
 
+impl App {
+    /// The name people know it by; the id when the API gave none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Owned by a user rather than a team (outside Teams' controls).
+    pub fn personal(&self) -> bool {
+        self.team.is_none()
+    }
+
+    pub fn team_id(&self) -> Option<&String> {
+        self.team.as_ref().and_then(|t| t.id.as_ref())
+    }
+}
+
+impl Element for App {}
+
 /// `GET /teams/{team}/permissions`: one entry per team app, with each user's permissions.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PermissionEntity {
     pub id: String,
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
     #[serde(default, rename = "type")]
@@ -207,20 +342,25 @@ pub struct PermissionEntity {
     pub users: Vec<PermissionEntityUser>,
 }
 
+impl Element for PermissionEntity {}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PermissionEntityUser {
     #[serde(default)]
     pub id: Option<String>,
-    pub email: String,
+    #[serde(default)]
+    pub email: Option<String>,
     #[serde(default)]
     pub permissions: PermissionNames,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Collaborator {
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(default)]
     pub app: Option<NamedRef>,
+    #[serde(default)]
     pub user: UserRef,
     #[serde(default)]
     pub role: Option<String>,
@@ -230,6 +370,13 @@ pub struct Collaborator {
     pub created_at: Option<Timestamp>,
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
+}
+
+impl Element for Collaborator {
+    fn missing_identity(&self) -> Option<&'static str> {
+        (self.user.email.is_none() && self.user.id.is_none())
+            .then_some("no `user.email` and no `user.id`: whose access it is is unknown")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,6 +391,8 @@ pub struct Release {
     pub created_at: Timestamp,
 }
 
+impl Element for Release {}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Build {
     pub id: String,
@@ -254,12 +403,18 @@ pub struct Build {
     pub created_at: Timestamp,
 }
 
+impl Element for Build {}
+
+/// An audit-trail archive. The list endpoint may leave out `url` (the official CLI reads it from
+/// `GET /enterprise-accounts/{ea}/archives/{year}/{month}`), so it is optional here.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Archive {
     pub year: serde_json::Value,
     pub month: serde_json::Value,
-    pub url: String,
-    pub checksum: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub checksum: Option<String>,
     #[serde(default)]
     pub size: Option<u64>,
     #[serde(default)]
@@ -278,14 +433,21 @@ impl Archive {
     }
 }
 
+impl Element for Archive {
+    fn missing_identity(&self) -> Option<&'static str> {
+        self.period().is_none().then_some("no readable `year` and `month`: which month it holds is unknown")
+    }
+}
+
 /// An Enterprise Audit Trail event. `data` is undocumented and kept as raw JSON.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuditEvent {
     pub id: String,
     pub created_at: Timestamp,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub action: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
     #[serde(default)]
     pub actor: Option<UserRef>,
     #[serde(default)]
@@ -302,22 +464,32 @@ pub struct AuditEvent {
     pub data: Option<serde_json::Value>,
 }
 
+impl AuditEvent {
+    /// `<type>.<action>`, with `unknown` for a part the event lacks.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.kind.as_deref().unwrap_or("unknown"), self.action.as_deref().unwrap_or("unknown"))
+    }
+}
+
+impl Element for AuditEvent {}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuditRequest {
     #[serde(default)]
     pub ip_address: Option<String>,
 }
 
-/// An archive file: `{"entries": [...]}`, or a bare array in older exports.
+/// An archive file: `{"entries": [...]}`, or a bare array in older exports (the official CLI's
+/// recorded archive is a bare `[]`). Entries stay raw so each is read on its own.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum ArchiveFile {
-    Wrapped { entries: Vec<AuditEvent> },
-    Bare(Vec<AuditEvent>),
+    Wrapped { entries: Vec<serde_json::Value> },
+    Bare(Vec<serde_json::Value>),
 }
 
 impl ArchiveFile {
-    pub fn into_entries(self) -> Vec<AuditEvent> {
+    pub fn into_entries(self) -> Vec<serde_json::Value> {
         match self {
             ArchiveFile::Wrapped { entries } | ArchiveFile::Bare(entries) => entries,
         }
@@ -346,6 +518,8 @@ pub struct Authorization {
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
 }
+
+impl Element for Authorization {}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OAuthClientRef {
@@ -416,5 +590,19 @@ mod tests {
         let a: Archive =
             serde_json::from_str(r#"{"year":2026,"month":"09","url":"u","checksum":"c"}"#).expect("parses");
         assert_eq!(a.period(), Some((2026, 9)));
+    }
+
+    #[test]
+    fn an_empty_identity_provider_reads_as_no_id_and_unknown_federation() {
+        let ea: EnterpriseAccount =
+            serde_json::from_str(r#"{"id":"e","name":"dingo","identity_provider":{}}"#).expect("parses");
+        assert_eq!(ea.identity_provider.and_then(|i| i.id), None);
+        let member = |idp: &str| -> EnterpriseMember {
+            serde_json::from_str(&format!(r#"{{"user":{{"email":"a@b.c"}}{idp}}}"#)).expect("parses")
+        };
+        assert_eq!(member("").federated(), None, "absent: unknown");
+        assert_eq!(member(r#","identity_provider":null"#).federated(), Some(false), "null: none");
+        assert_eq!(member(r#","identity_provider":{}"#).federated(), None, "no id: unknown");
+        assert_eq!(member(r#","identity_provider":{"id":"i"}"#).federated(), Some(true));
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct Decision {
     /// 500 or 503.
     pub error: Option<u16>,
     pub truncate: bool,
+    /// Answer 200 with an HTML page.
+    pub html: bool,
+    /// Drop the connection halfway through the body.
+    pub reset_mid_body: bool,
 }
 
 #[derive(Debug)]
@@ -36,6 +40,8 @@ pub(crate) fn validate(faults: &Faults) -> Result<(), SandboxError> {
         ("reset_rate", faults.reset_rate),
         ("truncate_rate", faults.truncate_rate),
         ("stall_rate", faults.stall_rate),
+        ("html_200_rate", faults.html_200_rate),
+        ("reset_mid_body_rate", faults.reset_mid_body_rate),
     ] {
         if !(0.0..=1.0).contains(&rate) {
             return Err(SandboxError::Config(format!("{name} must be within 0..=1, got {rate}")));
@@ -59,7 +65,12 @@ impl FaultPlan {
 
     fn any_rate(&self) -> bool {
         let f = &self.faults;
-        f.error_rate > 0.0 || f.reset_rate > 0.0 || f.truncate_rate > 0.0 || f.stall_rate > 0.0
+        f.error_rate > 0.0
+            || f.reset_rate > 0.0
+            || f.truncate_rate > 0.0
+            || f.stall_rate > 0.0
+            || f.html_200_rate > 0.0
+            || f.reset_mid_body_rate > 0.0
     }
 
     /// Decide the transient faults of one request. Call once per request that may be faulted.
@@ -95,6 +106,11 @@ impl FaultPlan {
         decision.stall = !decision.reset && stall < f.stall_rate;
         decision.error = (error < f.error_rate).then_some(if kind { 500 } else { 503 });
         decision.truncate = truncate < f.truncate_rate;
+        // Drawn last, so adding this fault did not reshuffle the others.
+        let html: f64 = rng.random();
+        decision.html = decision.error.is_none() && html < f.html_200_rate;
+        let mid_body: f64 = rng.random();
+        decision.reset_mid_body = mid_body < f.reset_mid_body_rate;
         decision
     }
 }

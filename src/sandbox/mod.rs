@@ -22,12 +22,14 @@ mod faults;
 mod fixture;
 mod range;
 mod ratelimit;
+mod replay;
 mod server;
 mod stats;
 mod synthetic;
 
 pub use demo::{demo_fixture_len, write_demo_fixture};
 pub use fixture::{Fixture, Token};
+pub use replay::{load_replay, ReplaySet};
 pub use server::{start, SandboxHandle};
 pub use stats::{EndpointStats, FaultCounts, Stats, StatusCounts};
 pub use synthetic::{SyntheticParams, SYNTHETIC_TOKEN};
@@ -100,6 +102,34 @@ pub struct Burst {
     pub len: u32,
 }
 
+/// A recorded answer served verbatim at one path (the replay corpus, `fixtures/heroku-recorded`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// Path, with the query when it matters (`/enterprise-accounts/x/events?day=2026-05-01`).
+    pub path: String,
+    pub status: u16,
+    pub content_type: String,
+    pub body: bytes::Bytes,
+}
+
+/// A change to the shape of what one endpoint serves, modelled on a quirk seen in real answers:
+/// `field` of every object in the answer is removed (`value: None`) or set to `value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quirk {
+    /// Route template as the sandbox counts it, e.g. `/teams/{team}/members`.
+    pub template: String,
+    pub field: String,
+    pub value: Option<serde_json::Value>,
+}
+
+/// After `after` requests, every read under a team or app answers `status` (403 `forbidden` or
+/// 404 `not_found`): a token losing its access in the middle of a crawl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenyAfter {
+    pub after: u64,
+    pub status: u16,
+}
+
 /// Injected misbehaviour; every field is off by default.
 ///
 /// Rates are shares in `0.0..=1.0` decided per request by hashing the seed, method, path and
@@ -127,4 +157,25 @@ pub struct Faults {
     /// Teams (name or id) whose members, invitations, permissions, apps and identity providers
     /// answer 403 `forbidden`.
     pub forbid_team: Vec<String>,
+    /// `Retry-After` (seconds) sent with every 429 (Heroku documents none; a proxy may send one).
+    pub retry_after_secs: Option<u64>,
+    /// Share of 2xx responses whose connection drops halfway through the body (headers and the
+    /// full `Content-Length` already sent).
+    pub reset_mid_body_rate: f64,
+    /// Share of requests answered 200 with an HTML error page (a proxy or load balancer's).
+    pub html_200_rate: f64,
+    /// Label every JSON answer `text/html` instead of `application/json` (the body is unchanged).
+    pub wrong_content_type: bool,
+    /// Path whose 200 answers are well-formed JSON of the wrong shape: the list wrapped in an
+    /// envelope, `{"data": [...]}`.
+    pub malformed_200: Option<String>,
+    /// Path whose first page answers 206 Partial Content with half of the list and no
+    /// `Next-Range`.
+    pub missing_next_range: Option<String>,
+    /// See [`DenyAfter`].
+    pub deny_after: Option<DenyAfter>,
+    /// Shape changes per endpoint, as real answers have them.
+    pub quirks: Vec<Quirk>,
+    /// Recorded answers served instead of the fixture's at their paths ([`load_replay`]).
+    pub replay: ReplaySet,
 }

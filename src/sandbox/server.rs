@@ -275,6 +275,16 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     let mut reply = if decision.burst_429 {
         state.stat(|s| s.fault(&template, Fault::Burst429));
         Reply::rate_limited()
+    } else if decision.html {
+        state.stat(|s| s.fault(&template, Fault::Html200));
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: Bytes::from_static(
+                b"<!DOCTYPE html>\n<html><head><title>Application Error</title></head><body><iframe src=\"//www.herokucdn.com/error-pages/application-error.html\"></iframe></body></html>\n",
+            ),
+            content_type: Some("text/html; charset=utf-8"),
+        }
     } else if let Some(status) = decision.error {
         state.stat(|s| s.fault(&template, Fault::Error));
         let (id, message) = if status == 500 {
@@ -295,13 +305,35 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
         };
         ctx.handle(route.as_ref())
     };
+    if faults.wrong_content_type && reply.content_type.is_some_and(|c| c.starts_with("application/json")) {
+        state.stat(|s| s.fault(&template, Fault::WrongContentType));
+        reply.content_type = Some("text/html; charset=utf-8");
+    }
     if decision.truncate && (200..300).contains(&reply.status) && reply.body.len() > 1 {
         state.stat(|s| s.fault(&template, Fault::Truncate));
         reply.body = reply.body.slice(..reply.body.len() / 2);
     }
+    if reply.status == 429 {
+        if let Some(secs) = faults.retry_after_secs {
+            reply.headers.push(("retry-after", secs.to_string()));
+        }
+    }
     state.stat(|s| s.status(&template, reply.status));
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = stable_uuid(&["request", &state.seed.to_string(), &n.to_string()]);
+    if decision.reset_mid_body && (200..300).contains(&reply.status) && reply.body.len() > 1 {
+        state.stat(|s| s.fault(&template, Fault::ResetMidBody));
+        // Headers and the full length go out, then half the body, then the connection dies.
+        let full = reply.body.len();
+        let half = reply.body.slice(..full / 2);
+        let chunks: Vec<Result<Bytes, std::io::Error>> =
+            vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset injected mid-body"))];
+        reply.body = Bytes::new();
+        let mut response = reply.into_response(&request_id, state.fixture.now);
+        *response.body_mut() = Body::from_stream(futures::stream::iter(chunks));
+        insert(response.headers_mut(), "content-length", &full.to_string());
+        return Ok(response);
+    }
     Ok(reply.into_response(&request_id, state.fixture.now))
 }
 
@@ -401,6 +433,9 @@ impl Ctx<'_> {
     fn handle(&self, route: Option<&Route>) -> Reply {
         let mut reply = self.answer(route);
         if matches!(reply.status, 200 | 206) {
+            self.reshape(route, &mut reply);
+        }
+        if matches!(reply.status, 200 | 206) {
             let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&reply.body)[..16]));
             if if_none_match(self.headers, &etag) {
                 reply.status = 304;
@@ -414,8 +449,78 @@ impl Ctx<'_> {
         reply
     }
 
+    /// The shape faults: quirks of real answers on a template, and a malformed 200 on a path.
+    fn reshape(&self, route: Option<&Route>, reply: &mut Reply) {
+        let faults = &self.state.faults.faults;
+        let template = route.map_or("", |r| r.template);
+        let quirks: Vec<&super::Quirk> = faults.quirks.iter().filter(|q| q.template == template).collect();
+        let malformed = faults.malformed_200.as_deref().is_some_and(|p| same_path(p, self.path));
+        if quirks.is_empty() && !malformed {
+            return;
+        }
+        let Ok(mut value) = serde_json::from_slice::<Value>(&reply.body) else { return };
+        for quirk in quirks {
+            self.state.stat(|s| s.fault(self.template, Fault::Quirk));
+            let objects: Vec<&mut Value> = match &mut value {
+                Value::Array(items) => items.iter_mut().collect(),
+                other => vec![other],
+            };
+            for object in objects.into_iter().filter_map(Value::as_object_mut) {
+                match &quirk.value {
+                    None => {
+                        object.remove(&quirk.field);
+                    }
+                    Some(v) => {
+                        object.insert(quirk.field.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        if malformed {
+            self.state.stat(|s| s.fault(self.template, Fault::Malformed200));
+            value = json!({ "data": value });
+        }
+        reply.body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+    }
+
+    /// The recorded answer for this request, if the replay set has one: the exact path and
+    /// query first, else the path.
+    fn replayed(&self) -> Option<&super::Replay> {
+        let routes = &self.state.faults.faults.replay.routes;
+        let with_query =
+            if self.query.is_empty() { self.path.to_owned() } else { format!("{}?{}", self.path, self.query) };
+        routes.iter().find(|r| r.path == with_query).or_else(|| routes.iter().find(|r| same_path(&r.path, self.path)))
+    }
+
+    fn serve_recorded(&self, recorded: &super::Replay) -> Reply {
+        self.state.stat(|s| s.fault(self.template, Fault::Replay));
+        let mut body = recorded.body.clone();
+        let hosts = &self.state.faults.faults.replay.rewrite_hosts;
+        if !hosts.is_empty() {
+            if let Ok(text) = std::str::from_utf8(&body) {
+                let mut text = text.to_owned();
+                for host in hosts {
+                    text = text.replace(host.as_str(), &self.state.base_url);
+                }
+                body = Bytes::from(text);
+            }
+        }
+        Reply {
+            status: recorded.status,
+            headers: Vec::new(),
+            body,
+            content_type: Some(leak_content_type(&recorded.content_type)),
+        }
+    }
+
     fn answer(&self, route: Option<&Route>) -> Reply {
         let reading = matches!(self.method, "GET" | "HEAD");
+        let presigned = &self.state.faults.faults.replay.presigned;
+        if reading && presigned.iter().any(|p| same_path(p, self.path)) {
+            if let Some(recorded) = self.replayed() {
+                return self.serve_recorded(recorded);
+            }
+        }
         if let Some(route) = route.filter(|r| r.template.starts_with("/__sandbox/")) {
             // Pre-signed in real life: no Accept, no token, no rate limit.
             return if reading { self.download(route) } else { method_not_allowed() };
@@ -440,7 +545,23 @@ impl Ctx<'_> {
         let Ok(remaining) = self.state.limiter.take(account) else {
             return Reply::rate_limited();
         };
-        let mut reply = if !reading {
+        let faults = &self.state.faults.faults;
+        let replayed = self.replayed();
+        let denied = faults.deny_after.filter(|d| {
+            let scoped =
+                route.is_some_and(|r| r.template.starts_with("/teams/{team}") || r.template.starts_with("/apps/{app}"));
+            scoped && self.state.requests.load(Ordering::Relaxed) >= d.after
+        });
+        let mut reply = if let (true, Some(recorded)) = (reading, replayed) {
+            self.serve_recorded(recorded)
+        } else if let (true, Some(deny)) = (reading, denied) {
+            self.state.stat(|s| s.fault(self.template, Fault::DenyAfter));
+            if deny.status == 404 {
+                Reply::not_found("resource")
+            } else {
+                Reply::forbidden("You do not have access to this resource any more.")
+            }
+        } else if !reading {
             method_not_allowed()
         } else {
             match route {
@@ -571,18 +692,21 @@ impl Ctx<'_> {
             }
         };
         let page = range::paginate(items, &spec).ok_or_else(bad_range)?;
+        let cut = self.state.faults.faults.missing_next_range.as_deref().is_some_and(|p| same_path(p, self.path));
+        if cut {
+            // Half the list as a 206, and nothing to ask for the rest with.
+            self.state.stat(|s| s.fault(self.template, Fault::MissingNextRange));
+            let half: Vec<Value> = page.items.iter().take(page.items.len() / 2).map(|v| (*v).clone()).collect();
+            let mut reply = Reply::json(206, &Value::Array(half));
+            reply.headers.push(("accept-ranges", fields.join(", ")));
+            return Ok(reply);
+        }
         let mut reply = Reply::json(200, &Value::Array(page.items.into_iter().cloned().collect()));
         reply.headers.push(("accept-ranges", fields.join(", ")));
         if let Some(content_range) = page.content_range {
             reply.headers.push(("content-range", content_range));
         }
-        let looping = self
-            .state
-            .faults
-            .faults
-            .pagination_loop
-            .as_deref()
-            .is_some_and(|p| p.trim_end_matches('/') == self.path.trim_end_matches('/'));
+        let looping = self.state.faults.faults.pagination_loop.as_deref().is_some_and(|p| same_path(p, self.path));
         let next_range = if looping {
             self.state.stat(|s| s.fault(self.template, Fault::PaginationLoop));
             Some(spec.restart())
@@ -717,6 +841,21 @@ impl Ctx<'_> {
             },
             None => Reply::not_found("archive"),
         }
+    }
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// Replies carry `&'static str` content types; recorded ones are few and known, the rest read
+/// as JSON (what Heroku sends).
+fn leak_content_type(recorded: &str) -> &'static str {
+    match recorded {
+        "text/html" | "text/html; charset=utf-8" => "text/html; charset=utf-8",
+        "application/gzip" => "application/gzip",
+        "text/plain" | "text/plain; charset=utf-8" => "text/plain; charset=utf-8",
+        _ => "application/json; charset=utf-8",
     }
 }
 

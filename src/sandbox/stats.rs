@@ -58,6 +58,14 @@ pub struct FaultCounts {
     pub delete_app: u64,
     pub pagination_loop: u64,
     pub forbid_team: u64,
+    pub html_200: u64,
+    pub reset_mid_body: u64,
+    pub wrong_content_type: u64,
+    pub malformed_200: u64,
+    pub missing_next_range: u64,
+    pub deny_after: u64,
+    pub quirk: u64,
+    pub replay: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +79,14 @@ pub(crate) enum Fault {
     DeleteApp,
     PaginationLoop,
     ForbidTeam,
+    Html200,
+    ResetMidBody,
+    WrongContentType,
+    Malformed200,
+    MissingNextRange,
+    DenyAfter,
+    Quirk,
+    Replay,
 }
 
 impl FaultCounts {
@@ -85,6 +101,14 @@ impl FaultCounts {
             Fault::DeleteApp => &mut self.delete_app,
             Fault::PaginationLoop => &mut self.pagination_loop,
             Fault::ForbidTeam => &mut self.forbid_team,
+            Fault::Html200 => &mut self.html_200,
+            Fault::ResetMidBody => &mut self.reset_mid_body,
+            Fault::WrongContentType => &mut self.wrong_content_type,
+            Fault::Malformed200 => &mut self.malformed_200,
+            Fault::MissingNextRange => &mut self.missing_next_range,
+            Fault::DenyAfter => &mut self.deny_after,
+            Fault::Quirk => &mut self.quirk,
+            Fault::Replay => &mut self.replay,
         };
         *slot += 1;
     }

@@ -43,9 +43,12 @@ pub struct TableInfo {
     pub sha256: String,
 }
 
-/// A read that failed for good. Its scope (enterprise account, team, app) and the tables it left
-/// incomplete let the analysis skip exactly what was not read instead of treating it as empty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A read that failed for good, or an object of an answer that could not be read. Its scope
+/// (enterprise account, team, app, by id and name) and the tables it left incomplete let the
+/// analysis skip exactly what was not read instead of treating it as empty.
+///
+/// Every gap has a `status` or an `error_id` (usually both), so it always says why it is there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     /// Endpoint template, e.g. `GET /teams/{team}/members`.
     pub endpoint: String,
@@ -56,6 +59,8 @@ pub struct Gap {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise_account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_name: Option<String>,
@@ -63,9 +68,15 @@ pub struct Gap {
     pub app_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
+    /// Where in the answer the unreadable object is (`$[3]`, `$[3].user`), when the answer was
+    /// read but one of its objects was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
     /// HTTP status, when the API answered.
     pub status: Option<u16>,
-    /// Heroku's error id (`forbidden`, `not_found`, ...) or hkaudit's (`pagination_loop`).
+    /// Heroku's error id (`forbidden`, `not_found`, ...) or hkaudit's (`pagination_loop`,
+    /// `missing_next_range`, `unexpected_body`, `checksum_mismatch`, `timeout`,
+    /// `connection_failed`, `server_error`).
     pub error_id: Option<String>,
     pub message: String,
 }

@@ -22,64 +22,64 @@ use serde_json::Value;
 use crate::support;
 
 /// The token `fixtures/acme/sandbox.json` accepts: it must never appear in any output.
-const ACME_TOKEN: &str = "HRKU-acme-PLANTED-SECRET-0001-do-not-leak";
+pub const ACME_TOKEN: &str = "HRKU-acme-PLANTED-SECRET-0001-do-not-leak";
 /// Every secret of the fixture contains this.
-const SECRET_MARK: &str = "PLANTED-SECRET";
+pub const SECRET_MARK: &str = "PLANTED-SECRET";
 const PERMISSIONS: [&str; 4] = ["view", "deploy", "operate", "manage"];
 
 // ---------------------------------------------------------------------------------------------
 // The fixture, read directly from its files.
 
-fn acme_dir() -> PathBuf {
+pub fn acme_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acme")
 }
 
-fn fixture_json(rel: &str) -> Value {
+pub fn fixture_json(rel: &str) -> Value {
     let path = acme_dir().join(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A list file; a missing per-team or per-app file is an empty list, as the sandbox serves it.
-fn fixture_list(rel: &str) -> Vec<Value> {
+pub fn fixture_list(rel: &str) -> Vec<Value> {
     if !acme_dir().join(rel).exists() {
         return Vec::new();
     }
     fixture_json(rel).as_array().unwrap_or_else(|| panic!("{rel} is an array")).clone()
 }
 
-fn text<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
+pub fn text<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
-fn time(value: &Value, key: &str) -> Option<DateTime<Utc>> {
+pub fn time(value: &Value, key: &str) -> Option<DateTime<Utc>> {
     text(value, &[key]).map(|t| t.parse().unwrap_or_else(|e| panic!("{key} = {t}: {e}")))
 }
 
-fn acme_now() -> DateTime<Utc> {
+pub fn acme_now() -> DateTime<Utc> {
     time(&fixture_json("sandbox.json"), "now").expect("sandbox.json has now")
 }
 
 /// The 180-day activity window ending at the fixture's now.
-fn window() -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     let now = acme_now();
     (now - chrono::Duration::days(180), now)
 }
 
-fn in_window(at: DateTime<Utc>) -> bool {
+pub fn in_window(at: DateTime<Utc>) -> bool {
     let (since, until) = window();
     at >= since && at <= until
 }
 
-fn ids(items: &[Value]) -> BTreeSet<String> {
+pub fn ids(items: &[Value]) -> BTreeSet<String> {
     items.iter().map(|v| text(v, &["id"]).expect("id").to_owned()).collect()
 }
 
-fn team_names() -> Vec<String> {
+pub fn team_names() -> Vec<String> {
     fixture_list("teams.json").iter().map(|t| text(t, &["name"]).expect("team name").to_owned()).collect()
 }
 
-fn team_id(name: &str) -> String {
+pub fn team_id(name: &str) -> String {
     fixture_list("teams.json")
         .iter()
         .find(|t| text(t, &["name"]) == Some(name))
@@ -88,21 +88,21 @@ fn team_id(name: &str) -> String {
         .to_owned()
 }
 
-fn apps() -> Vec<Value> {
+pub fn apps() -> Vec<Value> {
     fixture_list("apps.json")
 }
 
-fn is_personal(app: &Value) -> bool {
+pub fn is_personal(app: &Value) -> bool {
     app.get("team").is_none_or(Value::is_null)
 }
 
-fn app_name(app: &Value) -> &str {
+pub fn app_name(app: &Value) -> &str {
     text(app, &["name"]).expect("app name")
 }
 
 /// Apps whose last release or update falls inside the window: the only ones whose releases and
 /// builds are read.
-fn touched_apps() -> Vec<Value> {
+pub fn touched_apps() -> Vec<Value> {
     let (since, _) = window();
     apps()
         .into_iter()
@@ -112,11 +112,11 @@ fn touched_apps() -> Vec<Value> {
         .collect()
 }
 
-fn ea_names() -> Vec<String> {
+pub fn ea_names() -> Vec<String> {
     fixture_list("enterprise-accounts.json").iter().map(|e| text(e, &["name"]).expect("ea name").to_owned()).collect()
 }
 
-fn events_in_window() -> Vec<Value> {
+pub fn events_in_window() -> Vec<Value> {
     ea_names()
         .iter()
         .flat_map(|ea| fixture_list(&format!("enterprise-accounts/{ea}/events.json")))
@@ -124,27 +124,27 @@ fn events_in_window() -> Vec<Value> {
         .collect()
 }
 
-fn norm(email: &str) -> String {
+pub fn norm(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Running extracts.
 
-async fn acme_sandbox(faults: Faults) -> SandboxHandle {
+pub async fn acme_sandbox(faults: Faults) -> SandboxHandle {
     let mut config = support::config(Fixture::load(&acme_dir()).expect("fixtures/acme loads"));
     config.faults = faults;
     support::serve(config).await
 }
 
-async fn sandbox_with(configure: impl FnOnce(&mut SandboxConfig)) -> SandboxHandle {
+pub async fn sandbox_with(configure: impl FnOnce(&mut SandboxConfig)) -> SandboxHandle {
     let mut config = support::config(Fixture::load(&acme_dir()).expect("fixtures/acme loads"));
     configure(&mut config);
     support::serve(config).await
 }
 
 /// Short waits so faults cost milliseconds, not the production client's seconds.
-fn client_config(sandbox: &SandboxHandle) -> ClientConfig {
+pub fn client_config(sandbox: &SandboxHandle) -> ClientConfig {
     let url = url::Url::parse(&sandbox.url()).expect("sandbox URL");
     let mut cfg = ClientConfig::new(url, Token::new(ACME_TOKEN));
     cfg.timeout = Duration::from_secs(2);
@@ -157,7 +157,7 @@ fn client_config(sandbox: &SandboxHandle) -> ClientConfig {
     cfg
 }
 
-async fn run_extract(cfg: ClientConfig, out: &Path) -> Extracted {
+pub async fn run_extract(cfg: ClientConfig, out: &Path) -> Extracted {
     let client = Client::new(cfg).expect("client");
     let mut opts = ExtractOptions::new(out);
     opts.as_of = Some(acme_now());
@@ -166,14 +166,14 @@ async fn run_extract(cfg: ClientConfig, out: &Path) -> Extracted {
 }
 
 /// A clean extract of acme from its own well-behaved sandbox, no cache.
-async fn clean_run(out: &Path) -> Extracted {
+pub async fn clean_run(out: &Path) -> Extracted {
     let sandbox = acme_sandbox(Faults::default()).await;
     let extracted = run_extract(client_config(&sandbox), out).await;
     assert!(extracted.manifest.complete, "a clean run is complete: {:?}", extracted.manifest.gaps);
     extracted
 }
 
-fn table_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub fn table_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     TABLES
         .iter()
         .map(|t| {
@@ -183,7 +183,7 @@ fn table_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn assert_same_tables(actual: &Extracted, expected: &Extracted, what: &str) {
+pub fn assert_same_tables(actual: &Extracted, expected: &Extracted, what: &str) {
     let (a, e) = (table_bytes(&actual.path), table_bytes(&expected.path));
     for table in TABLES {
         assert!(a[*table] == e[*table], "{what}: table {table} differs from the clean run's bytes");
@@ -191,16 +191,16 @@ fn assert_same_tables(actual: &Extracted, expected: &Extracted, what: &str) {
     assert_eq!(actual.manifest.tables, expected.manifest.tables, "{what}: manifest tables (rows, sha256)");
 }
 
-fn read(extracted: &Extracted, table: &str) -> DataFrame {
+pub fn read(extracted: &Extracted, table: &str) -> DataFrame {
     Snapshot::open(&extracted.path).expect("snapshot opens").read(table).expect("table reads")
 }
 
-fn rows(extracted: &Extracted, table: &str) -> u64 {
+pub fn rows(extracted: &Extracted, table: &str) -> u64 {
     extracted.manifest.tables[table].rows
 }
 
 /// A column as text, whatever its type: lists joined with `|`, timestamps as epoch millis.
-fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+pub fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     let series = df.column(name).unwrap_or_else(|e| panic!("column {name}: {e}")).as_materialized_series().clone();
     match series.dtype() {
         DataType::List(_) => {
@@ -230,12 +230,12 @@ fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     }
 }
 
-fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+pub fn strings(df: &DataFrame, name: &str) -> Vec<String> {
     column_text(df, name).into_iter().map(|v| v.unwrap_or_else(|| panic!("{name} has a null"))).collect()
 }
 
 /// Every row of a table as one line of text (columns in order), for comparing row sets.
-fn row_texts(df: &DataFrame) -> Vec<String> {
+pub fn row_texts(df: &DataFrame) -> Vec<String> {
     let columns: Vec<Vec<Option<String>>> = df.get_column_names().iter().map(|c| column_text(df, c.as_str())).collect();
     (0..df.height())
         .map(|i| {
@@ -244,14 +244,14 @@ fn row_texts(df: &DataFrame) -> Vec<String> {
         .collect()
 }
 
-fn list_of(df: &DataFrame, column: &str, row: usize) -> Vec<String> {
+pub fn list_of(df: &DataFrame, column: &str, row: usize) -> Vec<String> {
     column_text(df, column)[row]
         .clone()
         .map(|s| if s.is_empty() { Vec::new() } else { s.split('|').map(str::to_owned).collect() })
         .unwrap_or_default()
 }
 
-fn total<F: Fn(&hkaudit::heroku::EndpointStats) -> u64>(m: &Manifest, f: F) -> u64 {
+pub fn total<F: Fn(&hkaudit::heroku::EndpointStats) -> u64>(m: &Manifest, f: F) -> u64 {
     m.endpoints.values().map(f).sum()
 }
 
@@ -518,7 +518,7 @@ async fn two_extracts_with_the_same_as_of_are_byte_identical() {
     assert_ne!(second.path, first.path);
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
@@ -599,7 +599,7 @@ async fn latency_changes_nothing() {
 }
 
 /// "Never fewer rows silently": every table with fewer rows than the clean run is named in a gap.
-fn assert_every_shortfall_is_a_gap(x: &Extracted, clean: &Extracted) {
+pub fn assert_every_shortfall_is_a_gap(x: &Extracted, clean: &Extracted) {
     let named: BTreeSet<&str> = x.manifest.gaps.iter().flat_map(|g| g.tables.iter().map(String::as_str)).collect();
     for table in TABLES {
         if rows(x, table) < rows(clean, table) {
@@ -615,7 +615,7 @@ fn assert_every_shortfall_is_a_gap(x: &Extracted, clean: &Extracted) {
 }
 
 /// Rows of `table` whose `column` is not `except` (or is null), as text.
-fn rows_outside(x: &Extracted, table: &str, column: &str, except: &str) -> Vec<String> {
+pub fn rows_outside(x: &Extracted, table: &str, column: &str, except: &str) -> Vec<String> {
     let df = read(x, table);
     let keys = column_text(&df, column);
     row_texts(&df).into_iter().zip(keys).filter(|(_, k)| k.as_deref() != Some(except)).map(|(r, _)| r).collect()
@@ -755,7 +755,7 @@ async fn a_pagination_loop_becomes_a_gap_instead_of_looping() {
 // 6. Request counts: exactly the plan.
 
 /// The requests the crawl plan makes for acme, per endpoint template as the client names them.
-fn planned_requests() -> BTreeMap<String, u64> {
+pub fn planned_requests() -> BTreeMap<String, u64> {
     let mut plan: BTreeMap<String, u64> = BTreeMap::new();
     let mut add = |k: &str, n: u64| *plan.entry(k.to_owned()).or_default() += n;
     let (since, until) = window();
@@ -847,7 +847,7 @@ async fn the_crawl_makes_exactly_the_planned_requests() {
 // ---------------------------------------------------------------------------------------------
 // 7. ETag cache.
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -863,7 +863,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn assert_no_secret_in_files(dir: &Path) {
+pub fn assert_no_secret_in_files(dir: &Path) {
     let files = files_under(dir);
     assert!(!files.is_empty(), "{} holds files", dir.display());
     for file in files {
@@ -931,7 +931,7 @@ async fn a_small_rate_limit_pool_slows_the_run_down_instead_of_failing_it() {
 // ---------------------------------------------------------------------------------------------
 // 4. and 5. The real binary: kill -9, secrets in output, a rejected token.
 
-fn hkaudit(url: &str, out: &Path, token: &str) -> Command {
+pub fn hkaudit(url: &str, out: &Path, token: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hkaudit"));
     cmd.args(["extract", "--api-url", url, "--out"])
         .arg(out)
@@ -943,11 +943,11 @@ fn hkaudit(url: &str, out: &Path, token: &str) -> Command {
     cmd
 }
 
-async fn run_to_end(mut cmd: Command) -> std::process::Output {
+pub async fn run_to_end(mut cmd: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || cmd.output().expect("hkaudit runs")).await.expect("join")
 }
 
-fn temporaries(out: &Path) -> Vec<PathBuf> {
+pub fn temporaries(out: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(out)
         .map(|rd| {
             rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-")).map(|e| e.path()).collect()
@@ -957,7 +957,7 @@ fn temporaries(out: &Path) -> Vec<PathBuf> {
 
 /// Nothing in `out` looks like a snapshot unless it is one: every folder other than `.tmp-*` and
 /// `.cache` has a manifest, and `latest` is absent or points at a complete snapshot.
-fn assert_no_half_snapshot(out: &Path, when: &str) {
+pub fn assert_no_half_snapshot(out: &Path, when: &str) {
     let Ok(entries) = std::fs::read_dir(out) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -877,3 +877,128 @@ async fn debug_output_never_shows_tokens_or_secrets() {
     let sandbox = serve(config(fixture)).await;
     assert!(format!("{sandbox:?}").contains(&sandbox.url()));
 }
+
+// ---- shape faults and replay ----
+
+#[tokio::test]
+async fn a_malformed_200_wraps_the_list_and_only_on_its_path() {
+    let sandbox = serve(with_faults(|f| f.malformed_200 = Some("/apps".into()))).await;
+    let url = sandbox.url();
+    let response = get(&url, "/apps", None).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["data"].as_array().is_some_and(|a| !a.is_empty()), "an envelope around the list: {body}");
+    let teams: Value = get(&url, "/teams", None).await.json().await.expect("JSON");
+    assert!(teams.is_array(), "other paths are untouched");
+    assert_eq!(sandbox.stats().total.faults.malformed_200, 1);
+}
+
+#[tokio::test]
+async fn a_missing_next_range_is_a_206_with_half_the_list() {
+    let sandbox = serve(with_faults(|f| f.missing_next_range = Some("/teams/n200/members".into()))).await;
+    let response = get(&sandbox.url(), "/teams/n200/members", None).await;
+    assert_eq!(response.status().as_u16(), 206);
+    assert_eq!(header(&response, "next-range"), None);
+    let page: Vec<Value> = response.json().await.expect("a list");
+    assert_eq!(page.len(), 100);
+}
+
+#[tokio::test]
+async fn quirks_remove_or_set_a_field_of_every_object() {
+    let sandbox = serve(with_faults(|f| {
+        f.quirks = vec![
+            hkaudit::sandbox::Quirk {
+                template: "/teams/{team}/members".into(),
+                field: "two_factor_authentication".into(),
+                value: None,
+            },
+            hkaudit::sandbox::Quirk {
+                template: "/teams/{team}/members".into(),
+                field: "identity_provider".into(),
+                value: Some(json!({})),
+            },
+        ]
+    }))
+    .await;
+    let members: Vec<Value> = get(&sandbox.url(), "/teams/core/members", None).await.json().await.expect("a list");
+    assert!(!members.is_empty());
+    for m in &members {
+        assert!(m.get("two_factor_authentication").is_none(), "{m}");
+        assert_eq!(m["identity_provider"], json!({}));
+        assert!(m["email"].is_string(), "the rest is as written: {m}");
+    }
+}
+
+#[tokio::test]
+async fn html_pages_wrong_content_types_and_mid_body_resets() {
+    let sandbox = serve(with_faults(|f| f.html_200_rate = 1.0)).await;
+    let response = get(&sandbox.url(), "/teams", None).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(header(&response, "content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert!(response.text().await.expect("text").starts_with("<!DOCTYPE html>"));
+
+    let sandbox = serve(with_faults(|f| f.wrong_content_type = true)).await;
+    let response = get(&sandbox.url(), "/teams", None).await;
+    assert!(header(&response, "content-type").is_some_and(|c| c.starts_with("text/html")));
+    let teams: Value = response.json().await.expect("still JSON");
+    assert!(teams.is_array());
+
+    let sandbox = serve(with_faults(|f| f.reset_mid_body_rate = 1.0)).await;
+    let sent =
+        client().get(format!("{}/teams", sandbox.url())).header("Accept", ACCEPT).bearer_auth(TOKEN).send().await;
+    // Headers may or may not reach the client before the connection dies; the body never does.
+    let whole = match sent {
+        Ok(response) => response.bytes().await.is_ok(),
+        Err(_) => false,
+    };
+    assert!(!whole, "the body is cut off");
+    assert_eq!(sandbox.stats().total.faults.reset_mid_body, 1);
+}
+
+#[tokio::test]
+async fn deny_after_and_retry_after() {
+    let sandbox = serve(with_faults(|f| {
+        f.deny_after = Some(hkaudit::sandbox::DenyAfter { after: 1, status: 404 });
+        f.burst_429 = Some(hkaudit::sandbox::Burst { every: 3, len: 1 });
+        f.retry_after_secs = Some(7);
+    }))
+    .await;
+    let url = sandbox.url();
+    assert_eq!(get(&url, "/teams/core/members", None).await.status().as_u16(), 200, "before: served");
+    assert_eq!(error_id(get(&url, "/teams/core/members", None).await, 404).await, "not_found", "after: denied");
+    let limited = get(&url, "/teams", None).await;
+    assert_eq!(limited.status().as_u16(), 429);
+    assert_eq!(header(&limited, "retry-after").as_deref(), Some("7"));
+    assert_eq!(get(&url, "/teams", None).await.status().as_u16(), 200, "org-level reads are not denied");
+}
+
+#[tokio::test]
+async fn replay_serves_recorded_answers_verbatim_before_the_fixture() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/heroku-recorded");
+    let replay = hkaudit::sandbox::load_replay(&dir).expect("replay.json loads");
+    let mut config = config(Fixture::load(&dir.join("org")).expect("org"));
+    config.faults.replay = replay;
+    let sandbox = serve(config).await;
+    let url = sandbox.url();
+    let token = "HRKU-replay-PLANTED-SECRET-0002";
+    let fetch = |path: &str| client().get(format!("{url}{path}")).header("Accept", ACCEPT).bearer_auth(token).send();
+    let body = fetch("/teams").await.expect("answered").bytes().await.expect("body");
+    assert_eq!(&body[..], &std::fs::read(dir.join("heroku-cli/teams.json")).expect("recording")[..], "byte for byte");
+    let eas: Value = fetch("/enterprise-accounts").await.expect("answered").json().await.expect("JSON");
+    assert_eq!(eas.as_array().map(Vec::len), Some(2), "items: the recorded objects as a list");
+    let detail: Value = fetch("/enterprise-accounts/01234567-89ab-cdef-0123-456789abcdef/archives/2018/05")
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let link = detail["url"].as_str().expect("url");
+    assert!(link.starts_with(&url), "the recorded host is rewritten to the sandbox: {link}");
+    // The download is pre-signed: no token, no Accept.
+    let gz = client().get(link).send().await.expect("answered");
+    assert_eq!(gz.status().as_u16(), 200);
+    assert_eq!(sandbox.stats().total.faults.replay, 4);
+    // What nothing recorded falls through to the fixture.
+    let idps = fetch("/teams/Luzern/identity-providers").await.expect("answered");
+    assert_eq!(idps.status().as_u16(), 200);
+}

@@ -482,6 +482,7 @@ pub fn team_gap(team: &str, tables: &[&str]) -> Gap {
         status: Some(403),
         error_id: Some("forbidden".into()),
         message: "You do not have access to the team".into(),
+        ..Gap::default()
     }
 }
 
