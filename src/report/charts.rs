@@ -624,7 +624,7 @@ fn draw_lines<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let style = label_style();
     let n = l.x_labels.len();
-    let max = l.lines.iter().flat_map(|s| s.values.iter().copied()).fold(0f64, f64::max);
+    let max = l.lines.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0f64, f64::max);
     let y_max = (max * 1.15).max(if l.dollars { 10.0 } else { 5.0 });
     let x_max = (n.max(2) - 1) as f64;
     let mut chart = ChartBuilder::on(area)
@@ -660,12 +660,21 @@ fn draw_lines<DB: DrawingBackend>(
         .draw()?;
     for (i, line) in l.lines.iter().enumerate() {
         let colour = LINE_PALETTE[i % LINE_PALETTE.len()];
-        let points: Vec<(f64, f64)> = line.values.iter().enumerate().map(|(x, y)| (x as f64, *y)).collect();
+        // An unknown value (a team that snapshot could not read) breaks the line: each run of
+        // known values is its own segment, so nothing is drawn as if it were zero.
+        let points: Vec<Option<(f64, f64)>> =
+            line.values.iter().enumerate().map(|(x, y)| y.map(|y| (x as f64, y))).collect();
+        let mut segments = points.split(Option::is_none).filter(|run| !run.is_empty());
+        let first: Vec<(f64, f64)> =
+            segments.next().map(|run| run.iter().flatten().copied().collect()).unwrap_or_default();
         chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+            .draw_series(LineSeries::new(first, colour.stroke_width(2)))?
             .label(display_label(&line.label))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+        for run in segments {
+            chart.draw_series(LineSeries::new(run.iter().flatten().copied(), colour.stroke_width(2)))?;
+        }
+        chart.draw_series(points.iter().flatten().map(|p| Circle::new(*p, 3, colour.filled())))?;
     }
     chart
         .configure_series_labels()
@@ -677,11 +686,12 @@ fn draw_lines<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One series of a trend chart: a value per snapshot, in snapshot order.
+/// One series of a trend chart: a value per snapshot, in snapshot order; `None` where that
+/// snapshot could not know it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendLine {
     pub label: String,
-    pub values: Vec<f64>,
+    pub values: Vec<Option<f64>>,
 }
 
 /// A line chart over snapshots (`x_labels`, oldest first): seats or spend per team, open findings
@@ -694,12 +704,13 @@ pub fn trend(
     y_desc: &'static str,
     dollars: bool,
 ) -> Result<Chart, ChartError> {
-    if let Some(bad) =
-        lines.iter().find(|l| l.values.len() != x_labels.len() || l.values.iter().any(|v| !v.is_finite() || *v < 0.0))
+    if let Some(bad) = lines
+        .iter()
+        .find(|l| l.values.len() != x_labels.len() || l.values.iter().flatten().any(|v| !v.is_finite() || *v < 0.0))
     {
         return Err(ChartError::InvalidInput {
             chart: name,
-            reason: format!("series {} needs one finite, non-negative value per snapshot", bad.label),
+            reason: format!("series {} needs one finite, non-negative value (or none) per snapshot", bad.label),
         });
     }
     let body = if x_labels.is_empty() || lines.is_empty() {
@@ -820,6 +831,22 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError>
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unknown_trend_value_breaks_the_line_instead_of_drawing_zero() {
+        let labels: Vec<String> = ["q1", "q2", "q3"].iter().map(|s| (*s).to_owned()).collect();
+        let line = |values| vec![TrendLine { label: "acme-payments".into(), values }];
+        let whole =
+            trend("t", "t", &labels, &line(vec![Some(7.0), Some(7.0), Some(8.0)]), "seats", false).expect("chart");
+        let gap = trend("t", "t", &labels, &line(vec![Some(7.0), None, Some(8.0)]), "seats", false).expect("chart");
+        let polylines = |c: &Chart| c.svg.matches("<polyline").count();
+        assert_eq!(polylines(&gap), polylines(&whole) + 1, "one segment each side of the unknown value");
+        assert_eq!(
+            gap.svg.matches("<circle").count() + 1,
+            whole.svg.matches("<circle").count(),
+            "no marker where unknown"
+        );
+    }
     use super::*;
     use quick_xml::events::Event;
     use quick_xml::Reader;

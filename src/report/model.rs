@@ -50,10 +50,21 @@ pub struct TrendsView {
 pub struct TrendRow {
     pub snapshot_id: String,
     pub as_of: String,
-    pub seats: u32,
+    /// Seats over the teams read, with the unread ones named beside it.
+    pub seats: String,
     pub spend: String,
     pub open: String,
     pub complete: bool,
+}
+
+/// A total over the teams that were read, naming the ones that were not: a reader must not take
+/// it for the whole organisation's.
+fn partial(total: String, not_read: &[String]) -> String {
+    if not_read.is_empty() {
+        total
+    } else {
+        format!("{total} (not read: {})", not_read.join(", "))
+    }
 }
 
 impl TrendsView {
@@ -64,8 +75,8 @@ impl TrendsView {
             .map(|p| TrendRow {
                 snapshot_id: p.snapshot_id.clone(),
                 as_of: ts(p.as_of),
-                seats: p.seats_by_team.values().sum(),
-                spend: money(p.spend_cents),
+                seats: partial(p.seats_by_team.values().sum::<u32>().to_string(), &p.not_read_teams),
+                spend: partial(money(p.spend_cents), &p.not_read_teams),
                 open: match &p.open_by_severity {
                     Some(c) => Severity::ALL
                         .iter()

@@ -225,8 +225,9 @@ fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
 
 fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
     let labels: Vec<String> = t.points.iter().map(|p| p.snapshot_id.clone()).collect();
-    let teams: BTreeSet<&String> = t.points.iter().flat_map(|p| p.seats_by_team.keys()).collect();
-    let per_team = |f: &dyn Fn(&super::trends::TrendPoint, &str) -> f64| -> Vec<charts::TrendLine> {
+    let teams: BTreeSet<&String> =
+        t.points.iter().flat_map(|p| p.seats_by_team.keys().chain(p.not_read_teams.iter())).collect();
+    let per_team = |f: &dyn Fn(&super::trends::TrendPoint, &str) -> Option<f64>| -> Vec<charts::TrendLine> {
         teams
             .iter()
             .map(|team| charts::TrendLine {
@@ -235,11 +236,17 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
             })
             .collect()
     };
-    let seats = per_team(&|p, team| f64::from(p.seats_by_team.get(team).copied().unwrap_or(0)));
-    let mut spend = per_team(&|p, team| p.spend_by_team_cents.get(team).copied().unwrap_or(0) as f64 / 100.0);
+    // A team a snapshot did not read is a break in its line, not a drop to zero; a team absent
+    // because it did not exist yet is zero. The all-teams total is unknown where any team was unread.
+    let unread = |p: &super::trends::TrendPoint, team: &str| p.not_read_teams.iter().any(|t| t == team);
+    let seats =
+        per_team(&|p, team| (!unread(p, team)).then(|| f64::from(p.seats_by_team.get(team).copied().unwrap_or(0))));
+    let mut spend = per_team(&|p, team| {
+        (!unread(p, team)).then(|| p.spend_by_team_cents.get(team).copied().unwrap_or(0) as f64 / 100.0)
+    });
     spend.push(charts::TrendLine {
         label: "all teams".into(),
-        values: t.points.iter().map(|p| p.spend_cents as f64 / 100.0).collect(),
+        values: t.points.iter().map(|p| p.not_read_teams.is_empty().then(|| p.spend_cents as f64 / 100.0)).collect(),
     });
     // Snapshots never analyzed have no findings to count: they are left out of that chart.
     let analyzed: Vec<&super::trends::TrendPoint> = t.points.iter().filter(|p| p.open_by_severity.is_some()).collect();
@@ -250,7 +257,7 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
             label: s.as_str().to_owned(),
             values: analyzed
                 .iter()
-                .map(|p| p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64)
+                .map(|p| Some(p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64))
                 .collect(),
         })
         .collect();

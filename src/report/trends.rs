@@ -18,7 +18,10 @@ pub struct TrendPoint {
     pub complete: bool,
     pub seats_by_team: BTreeMap<String, u32>,
     pub spend_by_team_cents: BTreeMap<String, i64>,
+    /// Spend over the teams that were read (see `not_read_teams`).
     pub spend_cents: i64,
+    /// Teams this snapshot could not read: they have no count here, and the total is partial.
+    pub not_read_teams: Vec<String>,
     /// None when the snapshot was never analyzed.
     pub open_by_severity: Option<BTreeMap<String, usize>>,
 }
@@ -81,6 +84,7 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
                 .map(|t| (t.team.clone(), t.monthly_cents))
                 .collect(),
             spend_cents: cost.monthly_cents,
+            not_read_teams: cost.teams.iter().filter(|t| t.not_read.is_some()).map(|t| t.team.clone()).collect(),
             open_by_severity: findings.as_ref().map(|f| {
                 let counts = f.count_by_severity();
                 Severity::ALL.iter().map(|s| (s.as_str().to_owned(), counts.get(s).copied().unwrap_or(0))).collect()

@@ -182,6 +182,30 @@ async fn report_history_shows_the_trend_across_snapshots() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_team_a_snapshot_could_not_read_is_a_gap_in_the_trend_not_a_drop_to_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshots = dir.path().join("snapshots");
+    acme::extract_fixture(Fixture::load(&acme::acme_dir()).expect("acme"), &snapshots, "2026q4").await;
+    acme::extract_acme_with_faults(
+        &snapshots,
+        "2027q1",
+        hkaudit::sandbox::Faults { forbid_team: vec!["acme-payments".into()], ..Default::default() },
+    )
+    .await;
+    let trends = hkaudit::report::trends::load_trends(&snapshots, &Config::default()).expect("trends");
+    let [full, partial] = &trends.points[..] else { panic!("two points: {:?}", trends.points) };
+    assert!(full.not_read_teams.is_empty());
+    assert_eq!(full.seats_by_team["acme-payments"], 7);
+    assert_eq!(partial.not_read_teams, vec!["acme-payments".to_owned()]);
+    assert!(!partial.seats_by_team.contains_key("acme-payments"), "no count for an unread team");
+
+    let view = hkaudit::report::model::TrendsView::new(trends);
+    assert_eq!(view.rows[0].seats, "43");
+    assert_eq!(view.rows[1].seats, "36 (not read: acme-payments)");
+    assert_eq!(view.rows[1].spend, "$370.00 (not read: acme-payments)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn report_with_history_draws_the_trend_charts() {
     let s = two_snapshots().await;
     let snapshots = s.old.parent().expect("snapshots dir").to_owned();
