@@ -5,6 +5,7 @@
 pub mod certify;
 pub mod diff;
 pub mod plan;
+pub mod retention;
 pub mod worksheet;
 
 pub use certify::{certify, closure_csv, closure_markdown, Closure, ClosureReport};

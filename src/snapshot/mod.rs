@@ -8,7 +8,6 @@
 mod frame;
 mod manifest;
 mod read;
-pub mod retention;
 mod write;
 
 pub use frame::TableBuilder;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Snapshot, SnapshotError, LATEST};
+use crate::snapshot::{Snapshot, SnapshotError, LATEST};
 
 const TMP_PREFIX: &str = ".tmp-";
 /// A worksheet folder inside the output folder whose `*.csv` are always consulted.
