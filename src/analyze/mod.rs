@@ -19,7 +19,8 @@ mod write;
 pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
 pub use finding::{
-    Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject, UnknownValues,
+    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, Severity, SkippedScope, Subject,
+    UnknownValues,
 };
 pub use idp::{IdpFormat, IdpFormatOverride};
 pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEncoding};

@@ -29,6 +29,9 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
         .str("message", f.iter().map(|x| Some(&x.message)))
         .str("evidence", f.iter().map(|x| serde_json::to_string(&x.evidence).ok()))
         .str("remediation", f.iter().map(|x| Some(&x.remediation)))
+        .str("fix", f.iter().map(|x| Some(x.fix.as_str())))
+        .str("certify", f.iter().map(|x| Some(x.certify.as_str())))
+        .bool("frees_seat", f.iter().map(|x| Some(x.frees_seat)))
         .i64("monthly_cost_cents", f.iter().map(|x| x.monthly_cost_cents))
         .str("fingerprint", f.iter().map(|x| Some(&x.fingerprint)))
         .build("findings")?;

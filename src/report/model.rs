@@ -8,13 +8,10 @@ use serde::Serialize;
 use super::frame::Rows;
 use super::grants::{self, Unread, UnreadScope};
 use super::ReportError;
-use crate::analyze::{money, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
+use crate::analyze::{money, Certify, Config, Finding, FindingSet, RuleResult, RuleStatus, Severity};
 use crate::snapshot::email_norm as norm;
 use crate::snapshot::{Gap, Snapshot};
 
-/// Rules whose findings on a grant recommend revoking it in the certification worksheet.
-const REVOKE_RULES: &[&str] =
-    &["inactive-seat", "enterprise-removal-not-cascaded", "idp-deprovisioned-member", "stale-invitation"];
 pub const ROLES: [&str; 4] = ["admin", "member", "viewer", "collaborator"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,7 +157,8 @@ pub struct TeamCost {
     pub inactive_seats: u32,
     pub inactive_cents: i64,
     pub viewer_cents: i64,
-    /// What acting on every `inactive-seat` finding would save per month, minimum applied.
+    /// What acting on every finding that frees a seat (`frees-seat: true`) would save per month,
+    /// minimum applied.
     pub saving_cents: i64,
     /// Priced through the Enterprise contract instead of per team.
     pub enterprise_priced: bool,
@@ -465,6 +463,9 @@ pub fn build(
     let mut flags_by_app_email: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut flags_by_email: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut reasons: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    // Rules whose findings on a grant recommend revoking it (`certify: revoke` in their header).
+    let revoke_rules: BTreeSet<&str> =
+        findings.findings.iter().filter(|f| f.certify == Certify::Revoke).map(|f| f.rule_id.as_str()).collect();
     for f in &findings.findings {
         let Some(email) = f.subject.email.as_deref().map(norm) else { continue };
         match (&f.subject.team, &f.subject.app) {
@@ -538,7 +539,7 @@ pub fn build(
     };
     let decide = |row: &mut CertRow, flags: &BTreeSet<String>, why: Vec<String>| {
         row.flags = flags.iter().cloned().collect::<Vec<_>>().join(" ");
-        if flags.iter().any(|f| REVOKE_RULES.contains(&f.as_str())) {
+        if flags.iter().any(|f| revoke_rules.contains(f.as_str())) {
             row.recommended_decision = "revoke".into();
             row.recommendation_reason = why.join("; ");
         } else if !flags.is_empty() {
@@ -762,7 +763,7 @@ fn cost(seats: &Seats, findings: &FindingSet, config: &Config, unread: &Unread) 
     let inactive: BTreeSet<(String, String)> = findings
         .findings
         .iter()
-        .filter(|f| f.rule_id == "inactive-seat")
+        .filter(|f| f.frees_seat)
         .filter_map(|f| Some((f.subject.team.clone()?, norm(f.subject.email.as_deref()?))))
         .collect();
     let team_unread = |name: &str| unread.team_members(name).map(|s| s.reason.clone());
