@@ -158,21 +158,21 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
         .map(|(id, sev)| {
             let (fix, certify, frees_seat) = header(id)?;
             Ok(RuleResult {
-            rule_id: (*id).to_owned(),
-            title: format!("{id} title"),
-            description: "A description.".into(),
-            remediation: "A remediation.".into(),
-            fix,
-            certify,
-            frees_seat,
-            severity: *sev,
-            status: RuleStatus::Ok,
-            findings: findings.iter().filter(|f| f.rule_id == *id).count(),
-            ignored: 0,
-            skipped: vec![],
-            unknown: vec![],
-            error: None,
-        })
+                rule_id: (*id).to_owned(),
+                title: format!("{id} title"),
+                description: "A description.".into(),
+                remediation: "A remediation.".into(),
+                fix,
+                certify,
+                frees_seat,
+                severity: *sev,
+                status: RuleStatus::Ok,
+                findings: findings.iter().filter(|f| f.rule_id == *id).count(),
+                ignored: 0,
+                skipped: vec![],
+                unknown: vec![],
+                error: None,
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(FindingSet {

@@ -10,8 +10,8 @@ use polars::sql::SQLContext;
 use super::config::{Config, Ignore};
 use super::finding::*;
 use super::rule::{GapScope, Rule};
-use super::scope::{Place, Scopes};
 use super::AnalyzeError;
+use crate::snapshot::scope::{Place, Scopes};
 use crate::snapshot::{Gap, Snapshot, TableBuilder};
 
 /// Inputs beside the snapshot, already parsed and validated.

@@ -132,9 +132,10 @@ impl Fix {
 impl FromStr for Fix {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Fix::ALL.into_iter().find(|f| f.as_str() == s.trim()).ok_or_else(|| {
-            format!("unknown fix `{s}`: use one of {}", Fix::ALL.map(Fix::as_str).join(", "))
-        })
+        Fix::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown fix `{s}`: use one of {}", Fix::ALL.map(Fix::as_str).join(", ")))
     }
 }
 

@@ -7,12 +7,12 @@
 //! authorizations --json` exports) and [`config`] (`hkaudit.toml`), with the error type they share
 //! in [`inputs`].
 pub mod config;
+pub mod cost;
 pub mod engine;
 pub mod finding;
 pub mod idp;
 pub mod inputs;
 pub mod rule;
-pub mod scope;
 pub mod tokens;
 mod write;
 

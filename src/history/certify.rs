@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::worksheet::{read_worksheet, Decision, WorksheetRow};
 use super::HistoryError;
-use crate::report::grants::{load_grants, GrantKey, Unread};
+use crate::snapshot::grants::{load_grants, GrantKey, Unread};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -208,10 +208,10 @@ pub fn closure_csv(c: &ClosureReport) -> Result<Vec<u8>, HistoryError> {
             r.note.clone(),
         ]
     });
-    Ok(crate::report::csv_bytes(&header, rows)?)
+    Ok(crate::output::csv_bytes(&header, rows)?)
 }
 
 /// The closure as Markdown (template `reports/closure.md`).
 pub fn closure_markdown(c: &ClosureReport) -> Result<String, HistoryError> {
-    Ok(crate::report::render_named("closure.md", &serde_json::json!({ "c": c, "open": c.has_open_denials() }))?)
+    Ok(crate::output::render_named("closure.md", &serde_json::json!({ "c": c, "open": c.has_open_denials() }))?)
 }

@@ -18,7 +18,7 @@ pub enum HistoryError {
     #[error(transparent)]
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error(transparent)]
-    Report(#[from] crate::report::ReportError),
+    Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Analyze(#[from] crate::analyze::AnalyzeError),
     #[error("{path}{}: {detail}", line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -29,7 +29,7 @@ pub enum HistoryError {
 
 /// The diff as Markdown (template `reports/diff.md`).
 pub fn diff_markdown(d: &SnapshotDiff) -> Result<String, HistoryError> {
-    Ok(crate::report::render_named("diff.md", &serde_json::json!({ "d": d, "money": money_table(d) }))?)
+    Ok(crate::output::render_named("diff.md", &serde_json::json!({ "d": d, "money": money_table(d) }))?)
 }
 
 /// Display strings for the cost figures, so the template does no arithmetic.
@@ -139,5 +139,5 @@ pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
             }
         }
     }
-    Ok(crate::report::csv_bytes(&header, rows.into_iter())?)
+    Ok(crate::output::csv_bytes(&header, rows.into_iter())?)
 }

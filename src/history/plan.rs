@@ -15,11 +15,11 @@ use serde::Serialize;
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
 use crate::analyze::{read_findings, Finding, FindingSet, Fix};
-use crate::report::grants::{
+use crate::snapshot::email_norm as norm;
+use crate::snapshot::grants::{
     load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION,
     TEAM_MEMBERSHIP,
 };
-use crate::snapshot::email_norm as norm;
 use crate::snapshot::{Snapshot, SnapshotError};
 
 /// The script refuses to run until this variable is `yes`: running it by accident does nothing.

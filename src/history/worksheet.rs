@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::HistoryError;
 use crate::analyze::inputs::{ambiguous_columns, email_norm, read_utf8, CsvText};
 use crate::analyze::InputError;
-use crate::report::grants::{GrantKey, GRANT_TYPES, NOT_READ};
+use crate::snapshot::grants::{GrantKey, GRANT_TYPES, NOT_READ};
 
 /// What a reviewer decided for one grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -4,16 +4,16 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use minijinja::{AutoEscape, Environment, Value};
+use minijinja::Value;
 use serde::Serialize;
 
+use super::certification::CertRow;
 use super::charts::{self, Chart};
-use super::model::{CertRow, ReportModel, ROLES};
+use super::model::ReportModel;
 use super::ReportError;
+use crate::analyze::cost::ROLES;
 use crate::fsutil;
-
-/// Templates shipped in the binary (every file of `reports/` at build time).
-const TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+use crate::output::{csv_bytes, environment, render_template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
@@ -49,100 +49,6 @@ pub struct Rendered {
     pub index: Option<PathBuf>,
 }
 
-/// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR at the start) gets a leading
-/// apostrophe, OWASP's advice for CSV injection: shown as text, never run.
-pub fn neutralise_csv_cell(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_owned(),
-    }
-}
-
-/// Characters that change how the text around them reads without showing themselves:
-/// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). A hostile
-/// name could otherwise make a reviewer read another cell backwards; they become U+FFFD, as in
-/// the charts.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// The one escaping function for HTML (`index.html`): `<`, `>`, `&`, `"`, `'`, `/` become entities,
-/// bidirectional controls and control characters other than tab and newline become U+FFFD.
-pub fn escape_html(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            '/' => out.push_str("&#x2f;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The one escaping function for Markdown (`cost.md`, `risk.md`, `diff.md`, `closure.md`), for
-/// a value inside a line or a table cell. Markdown renderers pass inline HTML through, so `<`,
-/// `>` and `&` become entities; every character Markdown gives a meaning inside a line (`|` ends
-/// a table cell; `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `!`, `#` start code, emphasis,
-/// strikethrough, links, images, headings) is backslash-escaped; a line break of any kind becomes
-/// a space, so a value never starts a new line, ends a table row or opens a block; bidirectional
-/// controls and other control characters become U+FFFD, as in HTML.
-pub fn escape_markdown(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' | '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '!' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn environment() -> Result<Environment<'static>, ReportError> {
-    let mut env = Environment::new();
-    // A template's escaping is fixed when it is added: the callback comes first.
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") || name.ends_with(".svg") {
-            AutoEscape::Html
-        } else if name.ends_with(".md") {
-            AutoEscape::Custom("markdown")
-        } else {
-            AutoEscape::None
-        }
-    });
-    // Every value a template prints goes through its format's one escaping function.
-    env.set_formatter(|out, state, value| {
-        let escape: fn(&str) -> String = match state.auto_escape() {
-            _ if value.is_safe() => return minijinja::escape_formatter(out, state, value),
-            AutoEscape::Custom("markdown") => escape_markdown,
-            AutoEscape::Html => escape_html,
-            _ => return minijinja::escape_formatter(out, state, value),
-        };
-        let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
-        out.write_str(&escape(&text))
-            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
-    });
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
-    }
-    Ok(env)
-}
-
 #[derive(Serialize)]
 struct ChartView {
     name: &'static str,
@@ -169,17 +75,6 @@ impl Writer<'_> {
         self.files.push(path.clone());
         Ok(path)
     }
-}
-
-/// Render one embedded template (`reports/<name>`) with the escaping its extension calls for.
-pub fn render_named(name: &str, ctx: &impl Serialize) -> Result<String, ReportError> {
-    render_template(&environment()?, name, &Value::from_serialize(ctx))
-}
-
-fn render_template(env: &Environment<'_>, name: &str, ctx: &Value) -> Result<String, ReportError> {
-    env.get_template(name)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| ReportError::Template { name: name.to_owned(), detail: format!("{e:#}") })
 }
 
 fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
@@ -315,19 +210,8 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
     Ok(Rendered { files: w.files, index })
 }
 
-/// CSV with a header, CRLF line ends and every cell neutralised against formula injection.
-pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
-    let err = |e: &dyn std::fmt::Display| ReportError::Write { path: "csv".into(), detail: e.to_string() };
-    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    out.write_record(header).map_err(|e| err(&e))?;
-    for row in rows {
-        out.write_record(row.iter().map(|c| neutralise_csv_cell(c))).map_err(|e| err(&e))?;
-    }
-    out.into_inner().map_err(|e| err(&e))
-}
-
 pub fn certification_csv(rows: &[CertRow]) -> Result<Vec<u8>, ReportError> {
-    csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))
+    Ok(csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))?)
 }
 
 fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
@@ -359,7 +243,7 @@ fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
             })
         })
     });
-    csv_bytes(&header, rows)
+    Ok(csv_bytes(&header, rows)?)
 }
 
 fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
@@ -400,7 +284,7 @@ fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
             }).collect::<Vec<_>>(),
             "enterprise": c.enterprise,
         },
-        "certification_rows": model.certification.iter().filter(|r| r.grant_type != super::grants::NOT_READ).count(),
+        "certification_rows": model.certification.iter().filter(|r| r.grant_type != crate::snapshot::grants::NOT_READ).count(),
         "certification_not_read": model.certification_missing.iter().map(|s| &s.label).collect::<Vec<_>>(),
     });
     serde_json::to_vec_pretty(&v).map_err(|e| ReportError::Write { path: "summary.json".into(), detail: e.to_string() })
@@ -409,33 +293,6 @@ fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        for hostile in ["=HYPERLINK(\"http://evil.example\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(neutralise_csv_cell(hostile).starts_with('\''), "{hostile:?}");
-        }
-        assert_eq!(neutralise_csv_cell("alice@acme.example"), "alice@acme.example");
-    }
-
-    #[test]
-    fn markdown_escapes_html_and_table_breakers() {
-        assert_eq!(escape_markdown("<script>alert(1)</script>|x"), "&lt;script&gt;alert(1)&lt;/script&gt;\\|x");
-        assert_eq!(escape_markdown("a\nb\r\nc\u{2028}d"), "a b  c d", "no value starts a line");
-        assert_eq!(escape_markdown("![x](y) ~~z~~ # h"), "\\!\\[x\\](y) \\~\\~z\\~\\~ \\# h");
-        assert_eq!(escape_markdown("evil\u{202E}txt.exe\u{2066}"), "evil\u{FFFD}txt.exe\u{FFFD}");
-    }
-
-    #[test]
-    fn html_escapes_markup_and_bidi_controls() {
-        assert_eq!(escape_html("<img src=x onerror='a()'>&\""), "&lt;img src=x onerror=&#x27;a()&#x27;&gt;&amp;&quot;");
-        for c in
-            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
-        {
-            assert_eq!(escape_html(&format!("a{c}b")), "a\u{FFFD}b", "U+{:04X}", c as u32);
-        }
-        assert_eq!(escape_html("\u{0}\u{1b}[31m"), "\u{FFFD}\u{FFFD}[31m");
-    }
 
     #[test]
     fn formats_parse() {

@@ -6,9 +6,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::model::seat_cost;
+use super::certification::ts;
 use super::ReportError;
-use crate::analyze::{read_findings, Config, Finding, FindingSet, Severity};
+use crate::analyze::cost::seat_cost;
+use crate::analyze::{money, read_findings, Config, Finding, FindingSet, Severity};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -62,7 +63,7 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
     let mut sets: Vec<(DateTime<Utc>, Option<FindingSet>)> = Vec::new();
     for s in &snapshots {
         let findings = read_findings(s.dir()).ok();
-        let cost = seat_cost(s, findings.as_ref(), config)?;
+        let cost = seat_cost(s, findings.as_ref().map(|f| f.findings.as_slice()), config)?;
         points.push(TrendPoint {
             snapshot_id: s.manifest().snapshot_id.clone(),
             as_of: s.manifest().as_of,
@@ -90,6 +91,54 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
     }
     let (resolved, mean) = resolution_times(&sets);
     Ok(Trends { points, resolved, mean_days_to_resolve: mean, skipped })
+}
+
+/// Trends with display strings, so templates do no arithmetic.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendsView {
+    pub data: Trends,
+    pub rows: Vec<TrendRow>,
+    pub mean_days_to_resolve: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub snapshot_id: String,
+    pub as_of: String,
+    pub seats: u32,
+    pub spend: String,
+    pub open: String,
+    pub complete: bool,
+}
+
+impl TrendsView {
+    pub fn new(data: Trends) -> Self {
+        let rows = data
+            .points
+            .iter()
+            .map(|p| TrendRow {
+                snapshot_id: p.snapshot_id.clone(),
+                as_of: ts(p.as_of),
+                seats: p.seats_by_team.values().sum(),
+                spend: money(p.spend_cents),
+                open: match &p.open_by_severity {
+                    Some(c) => Severity::ALL
+                        .iter()
+                        .rev()
+                        .map(|s| format!("{} {}", c.get(s.as_str()).copied().unwrap_or(0), s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => "not analyzed".into(),
+                },
+                complete: p.complete,
+            })
+            .collect();
+        let mean_days_to_resolve = match data.mean_days_to_resolve {
+            Some(d) => format!("{d:.1} days over {} resolved findings", data.resolved),
+            None => "no finding resolved yet".into(),
+        };
+        TrendsView { data, rows, mean_days_to_resolve }
+    }
 }
 
 /// For each finding (by fingerprint), the first snapshot it appears in and the first later

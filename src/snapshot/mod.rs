@@ -6,8 +6,11 @@
 //! end, so a killed run never leaves a folder that looks like a snapshot; `latest` moves only
 //! after the rename.
 mod frame;
+pub mod grants;
 mod manifest;
 mod read;
+pub mod rows;
+pub mod scope;
 mod write;
 
 pub use frame::TableBuilder;
@@ -53,6 +56,17 @@ pub enum SnapshotError {
 
     #[error("table {table}: {detail}")]
     Table { table: String, detail: String },
+
+    #[error("table {table} has no column {column}")]
+    NoColumn { table: String, column: String },
+
+    #[error("table {table}, column {column}")]
+    Column {
+        table: String,
+        column: String,
+        #[source]
+        source: polars::prelude::PolarsError,
+    },
 }
 
 impl SnapshotError {

@@ -7,7 +7,7 @@ use std::process::Command;
 use hkaudit::analyze::{Confidence, Finding, FindingSet, Severity, Subject};
 use hkaudit::history::plan::{Action, Invitation, REVIEWED_VAR};
 use hkaudit::history::{load_inputs, plan_findings, plan_worksheet, read_worksheet, Plan, PlanInputs};
-use hkaudit::report::grants::{Grant, GrantKey};
+use hkaudit::snapshot::grants::{Grant, GrantKey};
 
 use crate::acme;
 
@@ -395,7 +395,8 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
     config.seats.minimum_per_team = 0;
     let contractors = [("acme-web", "kim@contractor.example"), ("acme-labs", "xavier@freelance.example")];
 
-    let findings = analyze_with_rule(dir.path(), &snapshot, "custom", &contractor_seat_rule("remove-team-member", true));
+    let findings =
+        analyze_with_rule(dir.path(), &snapshot, "custom", &contractor_seat_rule("remove-team-member", true));
     let mut inputs = load_inputs(&snapshot).expect("inputs");
     inputs.findings = Some(hkaudit::analyze::read_findings(&findings).expect("findings"));
     let script = plan_findings(&inputs, None).expect("plan").script();
@@ -436,5 +437,8 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
     assert!(script.contains("by hand: End the contractor's seat when their contract ends."), "{script}");
     let model = hkaudit::report::load_model(&snapshot, Some(&findings), &config).expect("model");
     assert_eq!(model.cost.saving_cents, 0);
-    assert!(model.certification.iter().any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "revoke"));
+    assert!(model
+        .certification
+        .iter()
+        .any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "revoke"));
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use crate::snapshot::{Gap, Snapshot, SnapshotError};
+use super::{Gap, Snapshot, SnapshotError};
 
 /// The place a gap covers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
