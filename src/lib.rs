@@ -9,7 +9,8 @@
 //! the earlier stages wrote, beside [`report`] and never through it.
 //!
 //! Imports run down the layers only, checked by `scripts/check-imports.py` (in CI): the shared
-//! helpers ([`fsutil`], [`redact`], [`stack`], [`output`]) use no other module; then [`heroku`],
+//! helpers ([`fsutil`], [`redact`], [`stack`], [`output`]) and the published formats
+//! ([`published`]) use no other module; then [`heroku`],
 //! [`snapshot`], the stages that read them ([`extract`], [`analyze`], [`sandbox`]), and last the
 //! readers of findings ([`report`], [`history`]), which never use each other.
 pub mod analyze;
@@ -18,6 +19,7 @@ pub mod fsutil;
 pub mod heroku;
 pub mod history;
 pub mod output;
+pub mod published;
 pub mod redact;
 pub mod report;
 pub mod sandbox;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod cost;
 pub mod engine;
 pub mod finding;
+mod findings_json;
 pub mod idp;
 pub mod inputs;
 pub mod rule;
@@ -22,6 +23,7 @@ pub use finding::{
     Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, Severity, SkippedScope, Subject,
     UnknownValues,
 };
+pub use findings_json::input_record;
 pub use idp::{IdpFormat, IdpFormatOverride};
 pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEncoding};
 pub use rule::{builtin_rules, load_rules, Rule};

@@ -36,7 +36,8 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
         .str("fingerprint", f.iter().map(|x| Some(&x.fingerprint)))
         .build("findings")?;
     write_frame(dir, FINDINGS_PARQUET, &mut df)?;
-    let json = serde_json::to_vec_pretty(set).map_err(|e| out(dir, &e))?;
+    // Written through its published type, so no internal change can change the format unseen.
+    let json = serde_json::to_vec_pretty(&super::findings_json::to_v1(set)).map_err(|e| out(dir, &e))?;
     let path = dir.join(FINDINGS_JSON);
     fsutil::write_private_atomic(&path, &json).map_err(|e| out(&path, &e))
 }
@@ -66,10 +67,10 @@ pub fn read_findings(dir: &Path) -> Result<FindingSet, AnalyzeError> {
         path: path.display().to_string(),
         detail: format!("cannot read findings ({e}): run `hkaudit analyze` on this snapshot first"),
     })?;
-    let set: FindingSet = serde_json::from_slice(&bytes).map_err(|e| AnalyzeError::Input {
-        path: path.display().to_string(),
-        detail: format!("not a findings file: {e}"),
+    let set: crate::published::FindingSetV1<'static> = serde_json::from_slice(&bytes).map_err(|e| {
+        AnalyzeError::Input { path: path.display().to_string(), detail: format!("not a findings file: {e}") }
     })?;
+    let set = super::findings_json::from_v1(set);
     if set.format_version != FindingSet::FORMAT_VERSION {
         return Err(AnalyzeError::Input {
             path: path.display().to_string(),

@@ -14,6 +14,9 @@ use super::ReportError;
 use crate::analyze::cost::ROLES;
 use crate::fsutil;
 use crate::output::{csv_bytes, environment, render_template};
+use crate::published::{
+    CostSummaryV1, EnterpriseCostV1, FindingCountsV1, ScopeV1, SnapshotInfoV1, SummaryV1, TeamCostV1,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
@@ -246,48 +249,99 @@ fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
     Ok(csv_bytes(&header, rows)?)
 }
 
-fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
+/// `summary.json` as its published type ([`crate::published::SummaryV1`]).
+pub fn summary(model: &ReportModel) -> SummaryV1 {
     let c = &model.cost;
-    let v = serde_json::json!({
-        "format_version": 1,
-        "snapshot": model.snapshot,
-        "complete": model.snapshot.complete && model.snapshot.findings_complete,
-        "gaps": model.gaps.len(),
-        "scope": model.scope,
-        "findings": {
-            "total": model.risk.total,
-            "by_severity": model.risk.by_severity.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-            "by_rule": model.risk.rules.iter().map(|r| (r.rule_id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>(),
+    let s = &model.snapshot;
+    SummaryV1 {
+        format_version: 1,
+        snapshot: SnapshotInfoV1 {
+            id: s.id.clone(),
+            taken_at: s.taken_at.clone(),
+            as_of: s.as_of.clone(),
+            api_url: s.api_url.clone(),
+            account_email: s.account_email.clone(),
+            complete: s.complete,
+            findings_complete: s.findings_complete,
+            window_days: s.window_days,
+            window_since: s.window_since.clone(),
+            review_period: s.review_period.clone(),
         },
-        "cost": {
-            "currency": "USD",
-            "price_per_seat_cents": c.price_per_seat_cents,
-            "minimum_per_team": c.minimum_per_team,
-            "seats": c.seats,
-            "billed_seats": c.billed_seats,
-            "monthly_cents": c.monthly_cents,
-            "annual_cents": c.annual_cents,
-            "inactive_cents": c.inactive_cents,
-            "viewer_cents": c.viewer_cents,
-            "saving_cents": c.saving_cents,
-            "excluded": c.excluded,
-            "teams": c.teams.iter().map(|t| match &t.not_read {
-                // Not read is unknown, not zero.
-                Some(why) => serde_json::json!({
-                    "team": t.team, "not_read": why, "seats": null, "billed_seats": null, "monthly_cents": null,
-                    "inactive_seats": null, "saving_cents": null, "enterprise_priced": t.enterprise_priced,
-                }),
-                None => serde_json::json!({
-                    "team": t.team, "seats": t.seats, "billed_seats": t.billed_seats, "monthly_cents": t.monthly_cents,
-                    "inactive_seats": t.inactive_seats, "saving_cents": t.saving_cents, "enterprise_priced": t.enterprise_priced,
-                }),
-            }).collect::<Vec<_>>(),
-            "enterprise": c.enterprise,
+        complete: s.complete && s.findings_complete,
+        gaps: model.gaps.len(),
+        scope: ScopeV1 {
+            enterprise_accounts: model.scope.enterprise_accounts.clone(),
+            teams: model.scope.teams,
+            apps: model.scope.apps,
+            people: model.scope.people,
+            inputs: model.scope.inputs.clone(),
+            idp_files: model.scope.idp_files.iter().map(crate::analyze::input_record).collect(),
         },
-        "certification_rows": model.certification.iter().filter(|r| r.grant_type != crate::snapshot::grants::NOT_READ).count(),
-        "certification_not_read": model.certification_missing.iter().map(|s| &s.label).collect::<Vec<_>>(),
-    });
-    serde_json::to_vec_pretty(&v).map_err(|e| ReportError::Write { path: "summary.json".into(), detail: e.to_string() })
+        findings: FindingCountsV1 {
+            total: model.risk.total,
+            by_severity: model.risk.by_severity.iter().cloned().collect(),
+            by_rule: model.risk.rules.iter().map(|r| (r.rule_id.clone(), r.findings)).collect(),
+        },
+        cost: CostSummaryV1 {
+            currency: "USD".into(),
+            price_per_seat_cents: c.price_per_seat_cents,
+            minimum_per_team: c.minimum_per_team,
+            seats: c.seats,
+            billed_seats: c.billed_seats,
+            monthly_cents: c.monthly_cents,
+            annual_cents: c.annual_cents,
+            inactive_cents: c.inactive_cents,
+            viewer_cents: c.viewer_cents,
+            saving_cents: c.saving_cents,
+            excluded: c.excluded.clone(),
+            teams: c
+                .teams
+                .iter()
+                .map(|t| {
+                    // Not read is unknown, not zero.
+                    let read = t.not_read.is_none();
+                    TeamCostV1 {
+                        team: t.team.clone(),
+                        not_read: t.not_read.clone(),
+                        seats: read.then_some(t.seats),
+                        billed_seats: read.then_some(t.billed_seats),
+                        monthly_cents: read.then_some(t.monthly_cents),
+                        inactive_seats: read.then_some(t.inactive_seats),
+                        saving_cents: read.then_some(t.saving_cents),
+                        enterprise_priced: t.enterprise_priced,
+                    }
+                })
+                .collect(),
+            enterprise: c
+                .enterprise
+                .iter()
+                .map(|e| EnterpriseCostV1 {
+                    enterprise_account: e.enterprise_account.clone(),
+                    not_read: e.not_read.clone(),
+                    unique_users: e.unique_users,
+                    price: e.price.clone(),
+                    monthly_cents: e.monthly_cents,
+                    monthly: e.monthly.clone(),
+                    inactive_users: e.inactive_users,
+                    saving_cents: e.saving_cents,
+                    saving: e.saving.clone(),
+                })
+                .collect(),
+        },
+        certification_rows: model
+            .certification
+            .iter()
+            .filter(|r| r.grant_type != crate::snapshot::grants::NOT_READ)
+            .count(),
+        certification_not_read: model.certification_missing.iter().map(|s| s.label.clone()).collect(),
+    }
+}
+
+fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
+    let err = |e: serde_json::Error| ReportError::Write { path: "summary.json".into(), detail: e.to_string() };
+    // Through a JSON value, whose keys are sorted: summary.json has always listed them so.
+    let value = serde_json::to_value(summary(model)).map_err(err)?;
+    serde_json::to_vec_pretty(&value).map_err(err)
 }
 
 #[cfg(test)]
