@@ -15,6 +15,7 @@ import sys
 # Lower numbers are further down. A module may use modules of strictly lower layers only.
 LAYERS = {
     # Shared helpers every stage may use: they use no other module of the crate.
+    "errors": 0,
     "fsutil": 0,
     "redact": 0,
     "stack": 0,

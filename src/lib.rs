@@ -9,11 +9,12 @@
 //! the earlier stages wrote, beside [`report`] and never through it.
 //!
 //! Imports run down the layers only, checked by `scripts/check-imports.py` (in CI): the shared
-//! helpers ([`fsutil`], [`redact`], [`stack`], [`output`]) and the published formats
+//! helpers ([`errors`], [`fsutil`], [`redact`], [`stack`], [`output`]) and the published formats
 //! ([`published`]) use no other module; then [`heroku`],
 //! [`snapshot`], the stages that read them ([`extract`], [`analyze`], [`sandbox`]), and last the
 //! readers of findings ([`report`], [`history`]), which never use each other.
 pub mod analyze;
+pub mod errors;
 pub mod extract;
 pub mod fsutil;
 pub mod heroku;

@@ -35,29 +35,36 @@ use crate::snapshot::SnapshotError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
-    /// A rule file is malformed.
-    #[error("{path}{}: {detail}", if *line > 0 { format!(":{line}") } else { String::new() })]
-    Rule { path: String, line: usize, detail: String },
-
-    #[error("{path}: {detail}")]
-    Input { path: String, detail: String },
-
-    #[error("{table}: {detail}")]
-    Query { table: String, detail: String },
+    /// A query over the registered tables failed.
+    #[error("{table}: the query failed")]
+    Query {
+        table: String,
+        #[source]
+        source: polars::prelude::PolarsError,
+    },
 
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
 
+    /// A rule file, a rules folder, findings.json or an input file is not what it must be.
     #[error(transparent)]
     BadInput(#[from] InputError),
 
-    #[error("{path}: cannot write findings: {detail}")]
-    Output { path: String, detail: String },
+    #[error("{}: cannot write findings", path.display())]
+    Output {
+        path: std::path::PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl AnalyzeError {
-    pub(crate) fn query(table: &str, e: impl std::fmt::Display) -> Self {
-        AnalyzeError::Query { table: table.to_owned(), detail: e.to_string() }
+    pub(crate) fn query(table: &str, source: polars::prelude::PolarsError) -> Self {
+        AnalyzeError::Query { table: table.to_owned(), source }
+    }
+
+    pub(crate) fn output(path: &std::path::Path, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AnalyzeError::Output { path: path.to_owned(), source: source.into() }
     }
 }
 

@@ -161,13 +161,8 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
     let old_list = load_grants(&old)?;
     let new_list = load_grants(&new)?;
     let listed = |s: &Snapshot| -> Result<BTreeSet<String>, HistoryError> {
-        let teams = s.read("teams")?;
-        let names = teams.column("name").map_err(|e| HistoryError::Input {
-            path: s.dir().display().to_string(),
-            line: None,
-            detail: format!("teams: {e}"),
-        })?;
-        Ok(names.str().map(|c| c.iter().flatten().map(str::to_owned).collect()).unwrap_or_default())
+        let teams = crate::snapshot::rows::Rows::new("teams", s.read("teams")?);
+        Ok(teams.str("name")?.into_iter().flatten().collect())
     };
     let (old_teams, new_teams) = (listed(&old)?, listed(&new)?);
     let old_grants: BTreeMap<GrantKey, Grant> = old_list.into_iter().map(|g| (g.key.clone(), g)).collect();

@@ -21,10 +21,15 @@ pub enum HistoryError {
     Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Analyze(#[from] crate::analyze::AnalyzeError),
-    #[error("{path}{}: {detail}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Input { path: String, line: Option<usize>, detail: String },
-    #[error("{path}: cannot write: {detail}")]
-    Write { path: String, detail: String },
+    /// A worksheet, an option or a snapshot given is not what it must be.
+    #[error(transparent)]
+    BadInput(#[from] crate::analyze::InputError),
+    #[error("{path}: cannot write")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// The diff as Markdown (template `reports/diff.md`).

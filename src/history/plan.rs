@@ -14,12 +14,13 @@ use serde::Serialize;
 
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
-use crate::analyze::{read_findings, Finding, FindingSet, Fix};
+use crate::analyze::{read_findings, Finding, FindingSet, Fix, InputError};
 use crate::snapshot::email_norm as norm;
 use crate::snapshot::grants::{
     load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION,
     TEAM_MEMBERSHIP,
 };
+use crate::snapshot::rows::Rows;
 use crate::snapshot::{Snapshot, SnapshotError};
 
 /// The script refuses to run until this variable is `yes`: running it by accident does nothing.
@@ -50,14 +51,8 @@ pub fn load_inputs(snapshot_dir: &Path) -> Result<PlanInputs, HistoryError> {
     let m = snapshot.manifest();
     let grants = load_grants(&snapshot)?;
     let df = snapshot.read("team_invitations")?;
-    let column = |name: &str| -> Result<Vec<String>, HistoryError> {
-        let table_err = |e: &dyn std::fmt::Display| SnapshotError::Table {
-            table: "team_invitations".into(),
-            detail: format!("{name}: {e}"),
-        };
-        let c = df.column(name).map_err(|e| table_err(&e))?;
-        Ok(c.str().map_err(|e| table_err(&e))?.iter().map(|v| v.unwrap_or_default().to_owned()).collect())
-    };
+    let rows = Rows::new("team_invitations", df);
+    let column = |name: &str| -> Result<Vec<String>, SnapshotError> { rows.string(name) };
     let (ids, teams, emails) = (column("id")?, column("team_name")?, column("email")?);
     let invitations =
         ids.into_iter().zip(teams).zip(emails).map(|((id, team), email)| Invitation { id, team, email }).collect();
@@ -343,11 +338,13 @@ pub fn default_rules(set: &FindingSet) -> Vec<String> {
 
 /// The plan for the findings of `rules` (default [`default_rules`]).
 pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Plan, HistoryError> {
-    let set = inputs.findings.as_ref().ok_or_else(|| HistoryError::Input {
-        path: inputs.snapshot_id.clone(),
-        line: None,
-        detail: "this snapshot has no findings.json: run `hkaudit analyze` on it first, or pass --from-worksheet"
-            .into(),
+    let set = inputs.findings.as_ref().ok_or_else(|| {
+        InputError::new(
+            Path::new(&inputs.snapshot_id),
+            None,
+            "this snapshot has no findings.json",
+            "run `hkaudit analyze` on it first, or pass --from-worksheet",
+        )
     })?;
     let chosen: Vec<String> = match rules {
         Some(r) => r.to_vec(),
@@ -358,11 +355,12 @@ pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Pl
     known.sort();
     known.dedup();
     if let Some(bad) = chosen.iter().find(|r| !known.contains(r)) {
-        return Err(HistoryError::Input {
-            path: "--rules".into(),
-            line: None,
-            detail: format!("unknown rule `{bad}`; the rules of this analysis are {}", known.join(", ")),
-        });
+        return Err(InputError::option(
+            "--rules",
+            format!("unknown rule `{bad}`"),
+            format!("the rules of this analysis are {}", known.join(", ")),
+        )
+        .into());
     }
     let mut warnings = header_warnings(inputs);
     if set.snapshot_id != inputs.snapshot_id {
@@ -647,7 +645,7 @@ impl Plan {
             })
             .collect();
         let mut text = serde_json::to_string_pretty(&entries)
-            .map_err(|e| HistoryError::Write { path: "plan.json".into(), detail: e.to_string() })?;
+            .map_err(|source| HistoryError::Json { path: "plan.json".into(), source })?;
         text.push('\n');
         Ok(text)
     }

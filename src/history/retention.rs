@@ -116,9 +116,10 @@ pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
                     path,
                 });
             }
-            Err(e) => {
-                others.push(other(&format!("manifest.json does not parse as a snapshot this hkaudit reads: {e}")))
-            }
+            Err(e) => others.push(other(&format!(
+                "manifest.json does not parse as a snapshot this hkaudit reads: {}",
+                crate::errors::chain(&e)
+            ))),
         }
     }
     snapshots.sort_by(|a, b| b.taken_at.cmp(&a.taken_at).then_with(|| b.folder.cmp(&a.folder)));

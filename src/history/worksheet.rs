@@ -203,23 +203,6 @@ pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
     Ok(rows)
 }
 
-impl From<InputError> for HistoryError {
-    fn from(e: InputError) -> Self {
-        let detail = e.to_string();
-        // InputError's Display already starts with `path:line: `; keep only the message part.
-        let prefix = match (e.path(), e.line()) {
-            (Some(p), Some(l)) => format!("{}:{l}: ", p.display()),
-            (Some(p), None) => format!("{}: ", p.display()),
-            (None, _) => String::new(),
-        };
-        HistoryError::Input {
-            path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
-            line: e.line(),
-            detail: detail.strip_prefix(&prefix).unwrap_or(&detail).to_owned(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -30,16 +30,26 @@ pub enum ReportError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error(transparent)]
     Findings(#[from] crate::analyze::AnalyzeError),
-    #[error("snapshot data: {0}")]
-    Data(String),
+    /// Findings of another snapshot, an unknown `--format`, a `--history` folder that cannot be read.
+    #[error(transparent)]
+    BadInput(#[from] crate::analyze::InputError),
+    /// A Parquet file analyze wrote beside the findings cannot be read.
+    #[error("{}", path.display())]
+    Parquet {
+        path: std::path::PathBuf,
+        #[source]
+        source: polars::prelude::PolarsError,
+    },
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
-    #[error("{path}: cannot write: {detail}")]
-    Write { path: String, detail: String },
-    #[error("--format {0}: unknown format; use html, md, csv, json (comma-separated)")]
-    UnknownFormat(String),
+    #[error("{}: cannot write", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Read the snapshot and its findings (and the IdP rows analyze kept) and build the model.
@@ -52,12 +62,13 @@ pub fn load_model(
     let fdir = findings_dir.map(Path::to_path_buf).unwrap_or_else(|| snapshot.dir().to_owned());
     let findings = read_findings(&fdir)?;
     if findings.snapshot_id != snapshot.manifest().snapshot_id {
-        return Err(ReportError::Data(format!(
-            "{}: the findings are of snapshot {}, not {}: run `hkaudit analyze` on this snapshot",
-            fdir.display(),
-            findings.snapshot_id,
-            snapshot.manifest().snapshot_id
-        )));
+        return Err(crate::analyze::InputError::new(
+            &fdir,
+            None,
+            format!("the findings are of snapshot {}, not {}", findings.snapshot_id, snapshot.manifest().snapshot_id),
+            "run `hkaudit analyze` on this snapshot",
+        )
+        .into());
     }
     let idp = read_idp(&fdir)?;
     model::build(&snapshot, &findings, config, idp)
@@ -70,8 +81,9 @@ fn read_idp(dir: &Path) -> Result<Option<people::IdpView>, ReportError> {
         return Ok(None);
     }
     let read = |p: &Path| -> Result<DataFrame, ReportError> {
-        let f = std::fs::File::open(p).map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))?;
-        ParquetReader::new(f).finish().map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))
+        let parquet = |source| ReportError::Parquet { path: p.to_owned(), source };
+        let f = std::fs::File::open(p).map_err(|e| parquet(e.into()))?;
+        ParquetReader::new(f).finish().map_err(parquet)
     };
     let u = crate::snapshot::rows::Rows::new("idp_users", read(&users)?);
     let mut status: std::collections::BTreeMap<String, String> = Default::default();

@@ -34,7 +34,12 @@ impl FromStr for Format {
             "md" | "markdown" => Ok(Format::Md),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            other => Err(ReportError::UnknownFormat(other.to_owned())),
+            other => Err(crate::analyze::InputError::option(
+                "--format",
+                format!("unknown format `{other}`"),
+                "use html, md, csv, json (comma-separated)",
+            )
+            .into()),
         }
     }
 }
@@ -71,10 +76,10 @@ impl Writer<'_> {
         let path = self.out.join(rel);
         if let Some(parent) = path.parent() {
             fsutil::create_private_dir_all(parent)
-                .map_err(|e| ReportError::Write { path: parent.display().to_string(), detail: e.to_string() })?;
+                .map_err(|source| ReportError::Write { path: parent.to_owned(), source })?;
         }
         fsutil::write_private_atomic(&path, bytes)
-            .map_err(|e| ReportError::Write { path: path.display().to_string(), detail: e.to_string() })?;
+            .map_err(|source| ReportError::Write { path: path.clone(), source })?;
         self.files.push(path.clone());
         Ok(path)
     }
@@ -338,7 +343,7 @@ pub fn summary(model: &ReportModel) -> SummaryV1 {
 }
 
 fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let err = |e: serde_json::Error| ReportError::Write { path: "summary.json".into(), detail: e.to_string() };
+    let err = |e: serde_json::Error| ReportError::Write { path: "summary.json".into(), source: e.into() };
     // Through a JSON value, whose keys are sorted: summary.json has always listed them so.
     let value = serde_json::to_value(summary(model)).map_err(err)?;
     serde_json::to_vec_pretty(&value).map_err(err)

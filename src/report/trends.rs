@@ -37,7 +37,14 @@ pub struct Trends {
 
 /// Every snapshot folder directly inside `dir` (not `latest`, not temporary folders), by `as_of`.
 pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ReportError::Data(format!("--history {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        crate::analyze::InputError::new(
+            dir,
+            None,
+            format!("--history: cannot read the folder: {e}"),
+            "pass the folder that holds the snapshots",
+        )
+    })?;
     let mut snapshots = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.flatten() {
@@ -52,7 +59,7 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
         }
         match Snapshot::open(&path) {
             Ok(s) => snapshots.push(s),
-            Err(e) => skipped.push(format!("{name}: {e}")),
+            Err(e) => skipped.push(format!("{name}: {}", crate::errors::chain(&e))),
         }
     }
     snapshots.sort_by(|a, b| {

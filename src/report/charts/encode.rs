@@ -24,11 +24,11 @@ fn fonts() -> Result<(), ChartError> {
         .map_err(ChartError::Font)
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(
+fn draw_error<E: std::error::Error + Send + Sync + 'static>(
     chart: &'static str,
     format: &'static str,
 ) -> impl FnOnce(DrawingAreaErrorKind<E>) -> ChartError {
-    move |e| ChartError::Draw { chart, format, message: e.to_string() }
+    move |e| ChartError::Draw { chart, format, source: Box::new(e) }
 }
 
 /// Draws `plot` on both backends and encodes the PNG.
@@ -45,7 +45,7 @@ pub(super) fn render(plot: &Plot) -> Result<Chart, ChartError> {
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
         let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut rgb, (w, h))
-            .map_err(|e| ChartError::Draw { chart: plot.name, format: "PNG", message: e.to_string() })?;
+            .map_err(|e| ChartError::Draw { chart: plot.name, format: "PNG", source: Box::new(e) })?;
         let root = backend.into_drawing_area();
         plot.draw(&root).map_err(draw_error(plot.name, "PNG"))?;
         root.present().map_err(draw_error(plot.name, "PNG"))?;

@@ -85,9 +85,14 @@ pub enum ChartError {
     Font(String),
     #[error("chart `{chart}`: invalid input: {reason}")]
     InvalidInput { chart: &'static str, reason: String },
-    #[error("chart `{chart}`: drawing the {format} failed: {message}")]
-    Draw { chart: &'static str, format: &'static str, message: String },
-    #[error("chart `{chart}`: PNG encoding failed: {source}")]
+    #[error("chart `{chart}`: drawing the {format} failed")]
+    Draw {
+        chart: &'static str,
+        format: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("chart `{chart}`: PNG encoding failed")]
     Encode {
         chart: &'static str,
         #[source]
