@@ -115,9 +115,15 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
         ("stale-invitation", Severity::Low),
         ("enterprise-admin-not-team-admin", Severity::Info),
     ];
+    // What each rule's findings mean downstream comes from the built-in rules' headers, as analyze
+    // would carry it.
+    let builtin = hkaudit::analyze::builtin_rules()?;
+    let header = |id: &str| builtin.iter().find(|r| r.id == id).map(|r| (r.fix, r.certify, r.frees_seat));
+    let header = |id: &str| header(id).ok_or_else(|| anyhow::anyhow!("no built-in rule {id}"));
     let findings: Vec<Finding> = (0..n)
         .map(|i| {
             let (rule, severity) = rules[i % rules.len()];
+            let (fix, certify, frees_seat) = header(rule)?;
             let m = (i * 7919) % teams.len();
             let subject = Subject {
                 team: Some(teams[m].clone()),
@@ -125,7 +131,7 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
                 item: Some(format!("{}", i / teams.len())),
                 ..Default::default()
             };
-            Finding {
+            Ok(Finding {
                 rule_id: rule.to_owned(),
                 severity,
                 confidence: Confidence::High,
@@ -140,26 +146,35 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
                 .into_iter()
                 .collect(),
                 remediation: "Remove the member (`heroku members:remove EMAIL --team TEAM`).".to_owned(),
-                monthly_cost_cents: (rule == "inactive-seat").then_some(1000),
-            }
+                fix,
+                certify,
+                frees_seat,
+                monthly_cost_cents: frees_seat.then_some(1000),
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let rules = rules
         .iter()
-        .map(|(id, sev)| RuleResult {
-            rule_id: (*id).to_owned(),
-            title: format!("{id} title"),
-            description: "A description.".into(),
-            remediation: "A remediation.".into(),
-            severity: *sev,
-            status: RuleStatus::Ok,
-            findings: findings.iter().filter(|f| f.rule_id == *id).count(),
-            ignored: 0,
-            skipped: vec![],
-            unknown: vec![],
-            error: None,
+        .map(|(id, sev)| {
+            let (fix, certify, frees_seat) = header(id)?;
+            Ok(RuleResult {
+                rule_id: (*id).to_owned(),
+                title: format!("{id} title"),
+                description: "A description.".into(),
+                remediation: "A remediation.".into(),
+                fix,
+                certify,
+                frees_seat,
+                severity: *sev,
+                status: RuleStatus::Ok,
+                findings: findings.iter().filter(|f| f.rule_id == *id).count(),
+                ignored: 0,
+                skipped: vec![],
+                unknown: vec![],
+                error: None,
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     Ok(FindingSet {
         format_version: FindingSet::FORMAT_VERSION,
         snapshot_id: snapshot.manifest().snapshot_id.clone(),

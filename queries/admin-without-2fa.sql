@@ -1,5 +1,8 @@
 -- title: Team admin without two-factor authentication
 -- severity: high
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: A team admin has two-factor authentication turned off. An admin can add members,
 --   change roles and reach every app of the team, so a stolen password is a takeover of the team.

@@ -1,5 +1,8 @@
 -- title: Enterprise manager who is no team's admin
 -- severity: info
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: A member with the `manage` permission on the Enterprise Account is admin of none of
 --   its teams. Account managers can create teams and manage account members, so this access

@@ -1,5 +1,8 @@
 -- title: Removed from the Enterprise Account, still in its team
 -- severity: high
+-- fix: remove-team-member
+-- certify: revoke
+-- frees-seat: false
 -- confidence: high
 -- description: A member of a team that belongs to an Enterprise Account is not a member of that
 --   account. Heroku does not cascade a removal from the Enterprise Account to its teams, so

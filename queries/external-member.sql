@@ -1,5 +1,8 @@
 -- title: Member from outside the organisation's email domains
 -- severity: medium
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: medium
 -- description: A team member's email domain is not one of `org_domains` (config; by default the
 --   audit identity's domain). Contractors and partners are normal, but they are not offboarded by

@@ -1,5 +1,8 @@
 -- title: Switched off in the identity provider, still on Heroku
 -- severity: high
+-- fix: remove-all-access
+-- certify: revoke
+-- frees-seat: false
 -- confidence: high
 -- description: The identity provider (Okta, Entra ID or Google Workspace export) reports this person
 --   suspended or deprovisioned, or does not list them although it covers their email domain, yet

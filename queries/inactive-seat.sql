@@ -1,5 +1,8 @@
 -- title: Paid seat with no recent activity
 -- severity: medium
+-- fix: remove-team-member
+-- certify: revoke
+-- frees-seat: true
 -- confidence: medium
 -- description: A team member holds a paid seat (admin, member or viewer) but has made no release,
 --   no build and no audit-trail action for more than `inactive_days` days, and joined the team

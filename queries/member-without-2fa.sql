@@ -1,5 +1,8 @@
 -- title: Team member without two-factor authentication
 -- severity: medium
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: A team member, viewer or collaborator has two-factor authentication turned off. A
 --   stolen password then reaches every app the member can deploy to or view.

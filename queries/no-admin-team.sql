@@ -1,5 +1,8 @@
 -- title: Team with no admin
 -- severity: high
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: The team's member list, as read, holds no admin. Heroku normally refuses to remove
 --   the last admin, so this points at a team managed by someone outside it (an Enterprise Account

@@ -1,5 +1,8 @@
 -- title: Live OAuth authorization of someone who has left
 -- severity: high
+-- fix: revoke-authorization
+-- certify: review
+-- frees-seat: false
 -- confidence: medium
 -- description: An OAuth authorization (read from the API for the audit identity, or from a user's
 --   `heroku authorizations --json` export) has not expired, but its owner holds no team or

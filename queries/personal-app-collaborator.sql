@@ -1,5 +1,8 @@
 -- title: Collaborator on a personal app
 -- severity: low
+-- fix: remove-app-collaborator
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: Someone reaches an app owned by a person rather than a team. Personal apps sit
 --   outside Teams' roles, permissions and audit trail: nobody but the owner sees who has access,

@@ -1,5 +1,8 @@
 -- title: Team with a single admin
 -- severity: medium
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: high
 -- description: The team has exactly one admin. Heroku will not let the last admin be removed or
 --   demoted, so if that person leaves, is locked out, or is the audit identity itself, nobody can

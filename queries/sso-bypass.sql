@@ -1,5 +1,8 @@
 -- title: Non-federated member of a team with single sign-on
 -- severity: medium
+-- fix: manual
+-- certify: review
+-- frees-seat: false
 -- confidence: medium
 -- description: The team signs in through an identity provider, but this member is not federated:
 --   they log in with a Heroku password, outside the identity provider's control. Switching them

@@ -1,5 +1,8 @@
 -- title: Invitation pending for too long
 -- severity: low
+-- fix: revoke-invitation
+-- certify: revoke
+-- frees-seat: false
 -- confidence: high
 -- description: A team invitation has waited more than `invite_stale_days` days. Whoever holds the
 --   invitation email can still accept it and get a seat, long after anyone remembers sending it.

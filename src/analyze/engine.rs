@@ -10,8 +10,8 @@ use polars::sql::SQLContext;
 use super::config::{Config, Ignore};
 use super::finding::*;
 use super::rule::{GapScope, Rule};
-use super::scope::{Place, Scopes};
 use super::AnalyzeError;
+use crate::snapshot::scope::{Place, Scopes};
 use crate::snapshot::{Gap, Snapshot, TableBuilder};
 
 /// Inputs beside the snapshot, already parsed and validated.
@@ -85,6 +85,9 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
             title: rule.title.clone(),
             description: rule.description.clone(),
             remediation: rule.remediation.clone(),
+            fix: rule.fix,
+            certify: rule.certify,
+            frees_seat: rule.frees_seat,
             severity,
             status: RuleStatus::Ok,
             findings: 0,
@@ -495,6 +498,9 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
                 message: messages[i].clone().unwrap_or_default(),
                 evidence,
                 remediation: rule.remediation.clone(),
+                fix: rule.fix,
+                certify: rule.certify,
+                frees_seat: rule.frees_seat,
                 monthly_cost_cents: cost.as_ref().and_then(|c| c[i]),
                 fingerprint,
             },

@@ -82,6 +82,95 @@ impl FromStr for Confidence {
     }
 }
 
+/// What `hkaudit plan` does about a rule's findings (the rule's `-- fix:` header).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fix {
+    /// Remove the subject's team membership (`team` and `email`).
+    RemoveTeamMember,
+    /// Remove the subject's collaboration on its app (`app` and `email`).
+    RemoveAppCollaborator,
+    /// Revoke the subject's pending invitation to its team (`team` and `email`).
+    RevokeInvitation,
+    /// Revoke the OAuth authorization `item`, as its owner `email`.
+    RevokeAuthorization,
+    /// Remove every grant and invitation of the person (`email`, under all their emails).
+    RemoveAllAccess,
+    /// No safe automatic fix: the plan repeats the remediation as a step done by hand. Also what
+    /// a rule without the header, or a findings.json written before it existed, gets.
+    #[default]
+    Manual,
+}
+
+impl Fix {
+    pub const ALL: [Fix; 6] = [
+        Fix::RemoveTeamMember,
+        Fix::RemoveAppCollaborator,
+        Fix::RevokeInvitation,
+        Fix::RevokeAuthorization,
+        Fix::RemoveAllAccess,
+        Fix::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fix::RemoveTeamMember => "remove-team-member",
+            Fix::RemoveAppCollaborator => "remove-app-collaborator",
+            Fix::RevokeInvitation => "revoke-invitation",
+            Fix::RevokeAuthorization => "revoke-authorization",
+            Fix::RemoveAllAccess => "remove-all-access",
+            Fix::Manual => "manual",
+        }
+    }
+
+    /// Whether acting on a finding removes the subject's team membership, and so can free a seat.
+    pub fn removes_team_membership(self) -> bool {
+        matches!(self, Fix::RemoveTeamMember | Fix::RemoveAllAccess)
+    }
+}
+
+impl FromStr for Fix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fix::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown fix `{s}`: use one of {}", Fix::ALL.map(Fix::as_str).join(", ")))
+    }
+}
+
+/// What the access-certification worksheet recommends for a grant a rule's finding is about (the
+/// rule's `-- certify:` header).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certify {
+    /// Recommend revoking the grant.
+    Revoke,
+    /// Recommend keeping it if the reviewer can justify it.
+    #[default]
+    Review,
+}
+
+impl Certify {
+    pub const ALL: [Certify; 2] = [Certify::Revoke, Certify::Review];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Certify::Revoke => "revoke",
+            Certify::Review => "review",
+        }
+    }
+}
+
+impl FromStr for Certify {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Certify::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| {
+            format!("unknown certify `{s}`: use one of {}", Certify::ALL.map(Certify::as_str).join(", "))
+        })
+    }
+}
+
 /// Who or what a finding is about. Every part is optional; rules fill what applies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Subject {
@@ -122,6 +211,16 @@ pub struct Finding {
     /// Every other column the rule returned, as text, in column order.
     pub evidence: BTreeMap<String, String>,
     pub remediation: String,
+    /// What acting on it means (the rule's `fix`, `certify` and `frees-seat` headers), carried on
+    /// every finding so that `plan`, the worksheet and the cost report need only findings.json.
+    /// A findings.json written before these existed reads as `manual`, `review`, `false`.
+    #[serde(default)]
+    pub fix: Fix,
+    #[serde(default)]
+    pub certify: Certify,
+    /// Acting on it frees the seat of the subject's team membership: the cost report's saving.
+    #[serde(default)]
+    pub frees_seat: bool,
     /// Monthly cost of the access this finding is about, in cents, where a seat is involved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_cost_cents: Option<i64>,
@@ -222,6 +321,12 @@ pub struct RuleResult {
     pub title: String,
     pub description: String,
     pub remediation: String,
+    #[serde(default)]
+    pub fix: Fix,
+    #[serde(default)]
+    pub certify: Certify,
+    #[serde(default)]
+    pub frees_seat: bool,
     pub severity: Severity,
     pub status: RuleStatus,
     pub findings: usize,

@@ -23,8 +23,15 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// The problem and the fix pass the one redaction step here, when the error is made: they
+    /// often quote the input, and an input can hold a token where a value belongs.
     pub fn new(path: &Path, line: Option<usize>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { path: Some(path.to_path_buf()), line, problem: problem.into(), fix: fix.into() }
+        Self { path: Some(path.to_path_buf()), line, problem: redacted(problem.into()), fix: redacted(fix.into()) }
+    }
+
+    /// A problem with a command-line option (`--rules`, `--format`) rather than a file.
+    pub fn option(name: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self::new(Path::new(name), None, problem, fix)
     }
 
     /// An error about building a table from inputs that were already read (no single file).
@@ -32,7 +39,7 @@ impl InputError {
         Self {
             path: None,
             line: None,
-            problem: format!("could not build the `{table}` table: {detail}"),
+            problem: redacted(format!("could not build the `{table}` table: {detail}")),
             fix: "this is a bug in hkaudit; please report it with the input files' headers".to_owned(),
         }
     }
@@ -53,6 +60,13 @@ impl InputError {
 
     pub fn fix(&self) -> &str {
         &self.fix
+    }
+}
+
+fn redacted(text: String) -> String {
+    match crate::redact::redact(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean,
     }
 }
 
@@ -608,6 +622,19 @@ mod tests {
         assert_eq!(e.to_string(), "x.json: bad. Fix.");
         assert_eq!(e.line(), None);
         assert_eq!(e.path(), Some(Path::new("x.json")));
+    }
+
+    #[test]
+    fn a_secret_quoted_from_an_input_is_redacted_when_the_error_is_made() {
+        let e = InputError::new(
+            Path::new("export.json"),
+            Some(2),
+            "unexpected value `HRKU-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`",
+            "remove \"access_token\": \"s3cr3t-value\" from the file",
+        );
+        assert_eq!(e.problem(), "unexpected value `<redacted>`");
+        assert!(!e.fix().contains("s3cr3t-value") && e.fix().contains("<redacted>"), "{}", e.fix());
+        assert!(!e.to_string().contains("HRKU-"), "{e}");
     }
 
     #[test]

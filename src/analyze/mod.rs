@@ -7,20 +7,23 @@
 //! authorizations --json` exports) and [`config`] (`hkaudit.toml`), with the error type they share
 //! in [`inputs`].
 pub mod config;
+pub mod cost;
 pub mod engine;
 pub mod finding;
+mod findings_json;
 pub mod idp;
 pub mod inputs;
 pub mod rule;
-pub mod scope;
 pub mod tokens;
 mod write;
 
 pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
 pub use finding::{
-    Confidence, Finding, FindingSet, RuleResult, RuleStatus, Severity, SkippedScope, Subject, UnknownValues,
+    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, Severity, SkippedScope, Subject,
+    UnknownValues,
 };
+pub use findings_json::input_record;
 pub use idp::{IdpFormat, IdpFormatOverride};
 pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEncoding};
 pub use rule::{builtin_rules, load_rules, Rule};
@@ -32,29 +35,36 @@ use crate::snapshot::SnapshotError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
-    /// A rule file is malformed.
-    #[error("{path}{}: {detail}", if *line > 0 { format!(":{line}") } else { String::new() })]
-    Rule { path: String, line: usize, detail: String },
-
-    #[error("{path}: {detail}")]
-    Input { path: String, detail: String },
-
-    #[error("{table}: {detail}")]
-    Query { table: String, detail: String },
+    /// A query over the registered tables failed.
+    #[error("{table}: the query failed")]
+    Query {
+        table: String,
+        #[source]
+        source: polars::prelude::PolarsError,
+    },
 
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
 
+    /// A rule file, a rules folder, findings.json or an input file is not what it must be.
     #[error(transparent)]
     BadInput(#[from] InputError),
 
-    #[error("{path}: cannot write findings: {detail}")]
-    Output { path: String, detail: String },
+    #[error("{}: cannot write findings", path.display())]
+    Output {
+        path: std::path::PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl AnalyzeError {
-    pub(crate) fn query(table: &str, e: impl std::fmt::Display) -> Self {
-        AnalyzeError::Query { table: table.to_owned(), detail: e.to_string() }
+    pub(crate) fn query(table: &str, source: polars::prelude::PolarsError) -> Self {
+        AnalyzeError::Query { table: table.to_owned(), source }
+    }
+
+    pub(crate) fn output(path: &std::path::Path, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AnalyzeError::Output { path: path.to_owned(), source: source.into() }
     }
 }
 

@@ -43,11 +43,24 @@
 //!
 //! `requires: idp` skips the rule when no identity-provider export is given. `exempt:
 //! service_accounts` drops findings about allow-listed service accounts.
+//!
+//! What acting on a finding means downstream is declared here too, so that no code names a rule
+//! and a rule of one's own (`--queries`) is planned, certified and costed like a built-in one:
+//! - `fix:` what `plan` writes: `remove-team-member` (needs `team` and `email`),
+//!   `remove-app-collaborator` (`app`, `email`), `revoke-invitation` (`team`, `email`),
+//!   `revoke-authorization` (`item` the authorization id, `email` its owner), `remove-all-access`
+//!   (`email`: every grant and invitation of the person), or `manual` (the remediation, by hand).
+//! - `certify:` `revoke` recommends revoking the grants a finding is about in the certification
+//!   worksheet; `review` recommends keeping them if justified.
+//! - `frees-seat: true` counts acting on a finding as a saving in the cost report (the seat of the
+//!   subject's team membership); it needs a `fix` that removes that membership.
+//!
+//! Each is optional, defaulting to the safe choice: `manual`, `review`, `false`.
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::finding::{Confidence, Severity};
-use super::AnalyzeError;
+use super::finding::{Certify, Confidence, Fix, Severity};
+use super::{AnalyzeError, InputError};
 
 /// Rules shipped in the binary (every `queries/*.sql` at build time).
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -102,6 +115,12 @@ pub struct Rule {
     pub by_person: Vec<String>,
     pub requires_idp: bool,
     pub exempt_service_accounts: bool,
+    /// `fix`: what `plan` does about a finding.
+    pub fix: Fix,
+    /// `certify`: what the worksheet recommends for the grants a finding is about.
+    pub certify: Certify,
+    /// `frees-seat`: acting on a finding frees a paid seat (the cost report's saving).
+    pub frees_seat: bool,
     pub sql: String,
     /// Where it came from, for error messages.
     pub origin: String,
@@ -110,53 +129,16 @@ pub struct Rule {
 impl Rule {
     /// Parse a rule from its file text. `origin` names the file in errors.
     pub fn parse(id: &str, text: &str, origin: &str) -> Result<Rule, AnalyzeError> {
-        let bad = |line: usize, detail: String| AnalyzeError::Rule { path: origin.to_owned(), line, detail };
+        let bad = |line: usize, detail: String| -> AnalyzeError {
+            InputError::new(Path::new(origin), (line > 0).then_some(line), detail, "").into()
+        };
         if !is_kebab(id) {
             return Err(bad(
                 0,
                 format!("rule id `{id}` (the file stem) must be kebab-case: lower-case letters, digits and `-`"),
             ));
         }
-        let mut fields: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        let mut last: Option<String> = None;
-        let mut body_start = None;
-        for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
-            let Some(rest) = line.strip_prefix("--") else {
-                if line.trim().is_empty() && body_start.is_none() {
-                    last = None;
-                    continue;
-                }
-                body_start = Some(i);
-                break;
-            };
-            if rest.starts_with("  ") || rest.starts_with("\t") {
-                // A continuation of the previous field.
-                match &last {
-                    Some(key) => {
-                        if let Some((_, value)) = fields.get_mut(key) {
-                            value.push(' ');
-                            value.push_str(rest.trim());
-                        }
-                    }
-                    None => return Err(bad(n, "an indented header line continues no field".into())),
-                }
-                continue;
-            }
-            let Some((key, value)) = rest.trim().split_once(':') else {
-                last = None;
-                continue;
-            };
-            let key = key.trim().to_owned();
-            if fields.insert(key.clone(), (n, value.trim().to_owned())).is_some() {
-                return Err(bad(n, format!("header field `{key}` appears twice")));
-            }
-            last = Some(key);
-        }
-        let sql = body_start.map(|s| text.lines().skip(s).collect::<Vec<_>>().join("\n")).unwrap_or_default();
-        if sql.trim().is_empty() {
-            return Err(bad(0, "no SQL after the header".into()));
-        }
+        let (mut fields, sql) = header(text, &bad)?;
         let mut take = |key: &str| -> Result<(usize, String), AnalyzeError> {
             fields
                 .remove(key)
@@ -244,8 +226,15 @@ impl Rule {
             Some((line, v)) => return Err(bad(line, format!("exempt `{v}`: only `service_accounts` is known"))),
             None => false,
         };
+        let (fix, certify, frees_seat) = consequences(&mut fields, &bad)?;
         if let Some((key, (line, _))) = fields.into_iter().next() {
-            return Err(bad(line, format!("unknown header field `{key}`")));
+            let hint = match key.as_str() {
+                "frees_seat" => ": did you mean `frees-seat`?",
+                "gap-scope" => ": did you mean `gap_scope`?",
+                "by-person" => ": did you mean `by_person`?",
+                _ => "",
+            };
+            return Err(bad(line, format!("unknown header field `{key}`{hint}")));
         }
         // Every placeholder used must be declared, so the header stays the truth.
         for used in placeholders(&sql) {
@@ -267,6 +256,9 @@ impl Rule {
             by_person,
             requires_idp,
             exempt_service_accounts,
+            fix,
+            certify,
+            frees_seat,
             sql,
             origin: origin.to_owned(),
         })
@@ -276,15 +268,92 @@ impl Rule {
     pub fn bind(&self, values: &BTreeMap<&str, String>) -> Result<String, AnalyzeError> {
         let mut sql = self.sql.clone();
         for p in &self.params {
-            let value = values.get(p.as_str()).ok_or_else(|| AnalyzeError::Rule {
-                path: self.origin.clone(),
-                line: 0,
-                detail: format!("no value for parameter `{p}`"),
+            let value = values.get(p.as_str()).ok_or_else(|| {
+                InputError::new(Path::new(&self.origin), None, format!("no value for parameter `{p}`"), "")
             })?;
             sql = sql.replace(&format!("${{{p}}}"), value);
         }
         Ok(sql)
     }
+}
+
+/// A header field's line and value, by key.
+type Fields = BTreeMap<String, (usize, String)>;
+
+/// The `--` header's fields, and the SQL after it.
+fn header(text: &str, bad: &dyn Fn(usize, String) -> AnalyzeError) -> Result<(Fields, String), AnalyzeError> {
+    let mut fields: Fields = BTreeMap::new();
+    let mut last: Option<String> = None;
+    let mut body_start = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let Some(rest) = line.strip_prefix("--") else {
+            if line.trim().is_empty() && body_start.is_none() {
+                last = None;
+                continue;
+            }
+            body_start = Some(i);
+            break;
+        };
+        if rest.starts_with("  ") || rest.starts_with("\t") {
+            // A continuation of the previous field.
+            match &last {
+                Some(key) => {
+                    if let Some((_, value)) = fields.get_mut(key) {
+                        value.push(' ');
+                        value.push_str(rest.trim());
+                    }
+                }
+                None => return Err(bad(n, "an indented header line continues no field".into())),
+            }
+            continue;
+        }
+        let Some((key, value)) = rest.trim().split_once(':') else {
+            last = None;
+            continue;
+        };
+        let key = key.trim().to_owned();
+        if fields.insert(key.clone(), (n, value.trim().to_owned())).is_some() {
+            return Err(bad(n, format!("header field `{key}` appears twice")));
+        }
+        last = Some(key);
+    }
+    let sql = body_start.map(|s| text.lines().skip(s).collect::<Vec<_>>().join("\n")).unwrap_or_default();
+    if sql.trim().is_empty() {
+        return Err(bad(0, "no SQL after the header".into()));
+    }
+    Ok((fields, sql))
+}
+
+/// `fix`, `certify` and `frees-seat`: what acting on a finding means downstream.
+fn consequences(
+    fields: &mut Fields,
+    bad: &dyn Fn(usize, String) -> AnalyzeError,
+) -> Result<(Fix, Certify, bool), AnalyzeError> {
+    let fix = match fields.remove("fix") {
+        Some((line, v)) => v.parse().map_err(|e| bad(line, e))?,
+        None => Fix::Manual,
+    };
+    let certify = match fields.remove("certify") {
+        Some((line, v)) => v.parse().map_err(|e| bad(line, e))?,
+        None => Certify::Review,
+    };
+    let (frees_line, frees_seat) = match fields.remove("frees-seat") {
+        Some((line, v)) if v == "true" => (line, true),
+        Some((line, v)) if v == "false" => (line, false),
+        Some((line, v)) => return Err(bad(line, format!("frees-seat `{v}`: use true or false"))),
+        None => (0, false),
+    };
+    if frees_seat && !fix.removes_team_membership() {
+        return Err(bad(
+            frees_line,
+            format!(
+                "frees-seat: true needs a fix that removes the team membership (remove-team-member or remove-all-access), not `{}`",
+                fix.as_str()
+            ),
+        ));
+    }
+    Ok((fix, certify, frees_seat))
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -324,9 +393,8 @@ pub fn builtin_rules() -> Result<Vec<Rule>, AnalyzeError> {
 
 /// Rules from a folder (`--queries DIR`), sorted by id.
 pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, AnalyzeError> {
-    let io = |e: std::io::Error| AnalyzeError::Input {
-        path: dir.display().to_string(),
-        detail: format!("cannot read the rules folder: {e}"),
+    let io = |e: std::io::Error| {
+        InputError::new(dir, None, format!("cannot read the rules folder: {e}"), "check the --queries path")
     };
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(io)?
@@ -336,16 +404,19 @@ pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, AnalyzeError> {
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(AnalyzeError::Input {
-            path: dir.display().to_string(),
-            detail: "no .sql rules in this folder".into(),
-        });
+        return Err(InputError::new(
+            dir,
+            None,
+            "no .sql rules in this folder",
+            "put one SQL file per rule in it, as in queries/",
+        )
+        .into());
     }
     paths
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p)
-                .map_err(|e| AnalyzeError::Input { path: p.display().to_string(), detail: e.to_string() })?;
+                .map_err(|e| InputError::new(p, None, format!("cannot read the rule: {e}"), "check the file"))?;
             let id = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
             Rule::parse(id, &text, &p.display().to_string())
         })
@@ -375,7 +446,7 @@ mod tests {
                 .expect_err("must be refused");
         assert_eq!(
             err.to_string(),
-            "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical"
+            "queries/some-rule.sql:2: unknown severity `severe`: use one of info, low, medium, high, critical."
         );
         let err = Rule::parse("some-rule", &GOOD.replace("-- remediation: fix it\n", ""), "r.sql")
             .expect_err("must be refused");
@@ -396,7 +467,7 @@ mod tests {
             .expect_err("must be refused");
         assert_eq!(
             err.to_string(),
-            "r.sql:9: gap_scope `global` needs a reason: `global: why no narrower scope works`"
+            "r.sql:9: gap_scope `global` needs a reason: `global: why no narrower scope works`."
         );
         let rule = Rule::parse(
             "some-rule",
@@ -416,6 +487,91 @@ mod tests {
         let err = Rule::parse("some-rule", &GOOD.replace("gap_scope: team", "gap_scope: region"), "r.sql")
             .expect_err("must be refused");
         assert!(err.to_string().contains("use team, app, enterprise, person"), "{err}");
+    }
+
+    #[test]
+    fn consequences_parse_and_default_to_the_safe_choice() {
+        let rule = Rule::parse("some-rule", GOOD, "r.sql").expect("parses");
+        assert_eq!((rule.fix, rule.certify, rule.frees_seat), (Fix::Manual, Certify::Review, false));
+        let declared = GOOD.replace(
+            "-- gap_scope: team\n",
+            "-- gap_scope: team\n-- fix: remove-team-member\n-- certify: revoke\n-- frees-seat: true\n",
+        );
+        let rule = Rule::parse("some-rule", &declared, "r.sql").expect("parses");
+        assert_eq!((rule.fix, rule.certify, rule.frees_seat), (Fix::RemoveTeamMember, Certify::Revoke, true));
+        for fix in Fix::ALL {
+            let text = GOOD.replace("-- gap_scope: team\n", &format!("-- gap_scope: team\n-- fix: {}\n", fix.as_str()));
+            assert_eq!(Rule::parse("some-rule", &text, "r.sql").expect("parses").fix, fix);
+        }
+    }
+
+    #[test]
+    fn unknown_consequences_name_the_file_line_and_allowed_values() {
+        let with = |extra: &str| GOOD.replace("-- gap_scope: team\n", &format!("-- gap_scope: team\n{extra}"));
+        let err = Rule::parse("some-rule", &with("-- fix: delete-user\n"), "queries/some-rule.sql")
+            .expect_err("must be refused");
+        assert_eq!(
+            err.to_string(),
+            "queries/some-rule.sql:10: unknown fix `delete-user`: use one of remove-team-member, \
+             remove-app-collaborator, revoke-invitation, revoke-authorization, remove-all-access, manual."
+        );
+        let err = Rule::parse("some-rule", &with("-- certify: deny\n"), "r.sql").expect_err("must be refused");
+        assert_eq!(err.to_string(), "r.sql:10: unknown certify `deny`: use one of revoke, review.");
+        let err = Rule::parse("some-rule", &with("-- frees-seat: yes\n"), "r.sql").expect_err("must be refused");
+        assert_eq!(err.to_string(), "r.sql:10: frees-seat `yes`: use true or false.");
+        let err = Rule::parse("some-rule", &with("-- fix: revoke-invitation\n-- frees-seat: true\n"), "r.sql")
+            .expect_err("must be refused");
+        assert!(
+            err.to_string().starts_with("r.sql:11: frees-seat: true needs a fix that removes the team membership"),
+            "{err}"
+        );
+        let err = Rule::parse("some-rule", &with("-- frees_seat: true\n"), "r.sql").expect_err("must be refused");
+        assert_eq!(err.to_string(), "r.sql:10: unknown header field `frees_seat`: did you mean `frees-seat`?.");
+    }
+
+    /// Every built-in rule's id and the header fields that decide what its findings mean, one line
+    /// each: renaming a rule or changing what acting on it does shows in review as a change to
+    /// this snapshot (as cargo-deny lists its diagnostic codes). Built-in rules state `fix`,
+    /// `certify` and `frees-seat` explicitly: the defaults are for rules of one's own.
+    #[test]
+    fn builtin_rule_ids_and_headers() {
+        let rules = builtin_rules().expect("built-in rules parse");
+        let mut listing = format!(
+            "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} frees-seat\n",
+            "id", "severity", "confidence", "gap_scope", "fix", "certify"
+        );
+        for rule in &rules {
+            let text = BUILTIN.iter().find(|(file, _)| file.trim_end_matches(".sql") == rule.id).map(|(_, t)| *t);
+            for key in ["fix", "certify", "frees-seat"] {
+                assert!(
+                    text.is_some_and(|t| t.lines().any(|l| l.starts_with(&format!("-- {key}:")))),
+                    "queries/{}.sql must state `-- {key}:`",
+                    rule.id
+                );
+            }
+            let scope = match &rule.gap_scope {
+                GapScope::Team => "team",
+                GapScope::App => "app",
+                GapScope::Enterprise => "enterprise",
+                GapScope::Person => "person",
+                GapScope::Global(_) => "global",
+            };
+            let confidence = format!("{:?}", rule.confidence).to_lowercase();
+            listing.push_str(&format!(
+                "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} {}\n",
+                rule.id,
+                rule.severity.as_str(),
+                confidence,
+                scope,
+                rule.fix.as_str(),
+                rule.certify.as_str(),
+                rule.frees_seat
+            ));
+        }
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), rules.len(), "rule ids are unique");
+        insta::assert_snapshot!("builtin_rule_headers", listing);
     }
 
     #[test]

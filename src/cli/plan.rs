@@ -17,10 +17,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "rules")]
     pub from_worksheet: Option<PathBuf>,
 
-    /// Rules whose findings to fix, comma-separated. Default: inactive-seat,
-    /// enterprise-removal-not-cascaded, idp-deprovisioned-member, stale-invitation,
-    /// orphaned-authorization, personal-app-collaborator. Rules with no safe automatic fix
-    /// (2FA, single admin, SSO bypass, ...) give a comment with the remediation, no command.
+    /// Rules whose findings to fix, comma-separated. Default: every rule whose header declares a
+    /// `fix:` other than `manual` (README: Rules). Rules with no safe automatic fix (2FA, single
+    /// admin, SSO bypass, ...) give a comment with the remediation, no command.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub rules: Option<Vec<String>>,
 

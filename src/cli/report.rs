@@ -61,7 +61,7 @@ pub fn execute(args: &Args) -> anyhow::Result<Rendered> {
     let config = load_config(args.config.as_deref())?;
     let mut model = report::load_model(&args.snapshot, args.findings.as_deref(), &config)?;
     if let Some(dir) = &args.history {
-        model.trends = Some(report::model::TrendsView::new(report::trends::load_trends(dir, &config)?));
+        model.trends = Some(report::trends::TrendsView::new(report::trends::load_trends(dir, &config)?));
     }
     let out = args.out.clone().unwrap_or_else(|| args.snapshot.join("report"));
     Ok(report::render(&model, &ReportOptions { out_dir: out, formats })?)

@@ -2,7 +2,7 @@
 //! without ever touching the newest, one a worksheet references, or anything not a snapshot.
 use std::path::PathBuf;
 
-use hkaudit::snapshot::retention::{self, PruneOptions};
+use hkaudit::history::retention::{self, PruneOptions};
 
 use super::Outcome;
 

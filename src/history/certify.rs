@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::worksheet::{read_worksheet, Decision, WorksheetRow};
 use super::HistoryError;
-use crate::report::grants::{load_grants, GrantKey, Unread};
+use crate::analyze::InputError;
+use crate::snapshot::grants::{load_grants, GrantKey, Unread};
+use crate::snapshot::rows::Rows;
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -93,15 +95,13 @@ pub fn certify(worksheet: &Path, snapshot_dir: &Path, original: Option<&Path>) -
             let orig = Snapshot::open(&dir)?;
             let known: std::collections::BTreeSet<GrantKey> = load_grants(&orig)?.into_iter().map(|g| g.key).collect();
             if let Some(r) = rows.iter().find(|r| !known.contains(&r.key)) {
-                return Err(HistoryError::Input {
-                    path,
-                    line: Some(r.line),
-                    detail: format!(
-                        "{} matches no grant of snapshot {}: keep the grant columns as `hkaudit report` wrote them",
-                        r.key.display(),
-                        orig.manifest().snapshot_id
-                    ),
-                });
+                return Err(InputError::new(
+                    Path::new(&path),
+                    Some(r.line),
+                    format!("{} matches no grant of snapshot {}", r.key.display(), orig.manifest().snapshot_id),
+                    "keep the grant columns as `hkaudit report` wrote them",
+                )
+                .into());
             }
         }
         None => warnings.push(format!(
@@ -138,13 +138,8 @@ pub fn certify(worksheet: &Path, snapshot_dir: &Path, original: Option<&Path>) -
 }
 
 fn team_names(snapshot: &Snapshot) -> Result<Vec<String>, HistoryError> {
-    let teams = snapshot.read("teams")?;
-    let names = teams.column("name").map_err(|e| HistoryError::Input {
-        path: snapshot.dir().display().to_string(),
-        line: None,
-        detail: format!("teams: {e}"),
-    })?;
-    Ok(names.str().map(|c| c.iter().flatten().map(str::to_owned).collect()).unwrap_or_default())
+    let teams = Rows::new("teams", snapshot.read("teams")?);
+    Ok(teams.str("name")?.into_iter().flatten().collect())
 }
 
 fn closure_row(
@@ -208,10 +203,10 @@ pub fn closure_csv(c: &ClosureReport) -> Result<Vec<u8>, HistoryError> {
             r.note.clone(),
         ]
     });
-    Ok(crate::report::csv_bytes(&header, rows)?)
+    Ok(crate::output::csv_bytes(&header, rows)?)
 }
 
 /// The closure as Markdown (template `reports/closure.md`).
 pub fn closure_markdown(c: &ClosureReport) -> Result<String, HistoryError> {
-    Ok(crate::report::render_named("closure.md", &serde_json::json!({ "c": c, "open": c.has_open_denials() }))?)
+    Ok(crate::output::render_named("closure.md", &serde_json::json!({ "c": c, "open": c.has_open_denials() }))?)
 }

@@ -10,9 +10,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::HistoryError;
+use crate::analyze::cost::{seat_cost, SeatCost};
 use crate::analyze::{read_findings, Config, Finding, FindingSet};
-use crate::report::grants::{load_grants, Grant, GrantKey, Unread};
-use crate::report::model::seat_cost;
+use crate::snapshot::grants::{load_grants, Grant, GrantKey, Unread};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,13 +161,8 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
     let old_list = load_grants(&old)?;
     let new_list = load_grants(&new)?;
     let listed = |s: &Snapshot| -> Result<BTreeSet<String>, HistoryError> {
-        let teams = s.read("teams")?;
-        let names = teams.column("name").map_err(|e| HistoryError::Input {
-            path: s.dir().display().to_string(),
-            line: None,
-            detail: format!("teams: {e}"),
-        })?;
-        Ok(names.str().map(|c| c.iter().flatten().map(str::to_owned).collect()).unwrap_or_default())
+        let teams = crate::snapshot::rows::Rows::new("teams", s.read("teams")?);
+        Ok(teams.str("name")?.into_iter().flatten().collect())
     };
     let (old_teams, new_teams) = (listed(&old)?, listed(&new)?);
     let old_grants: BTreeMap<GrantKey, Grant> = old_list.into_iter().map(|g| (g.key.clone(), g)).collect();
@@ -221,8 +216,8 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
         }
     };
 
-    let old_cost = seat_cost(&old, old_findings.as_ref(), config)?;
-    let new_cost = seat_cost(&new, new_findings.as_ref(), config)?;
+    let old_cost = seat_cost(&old, old_findings.as_ref().map(|f| f.findings.as_slice()), config)?;
+    let new_cost = seat_cost(&new, new_findings.as_ref().map(|f| f.findings.as_slice()), config)?;
     let cost = cost_delta(&old_cost, &new_cost);
     Ok(SnapshotDiff {
         format_version: 1,
@@ -242,7 +237,7 @@ pub fn diff(old_dir: &Path, new_dir: &Path, config: &Config) -> Result<SnapshotD
 
 /// Seats and spend per team, compared only where both snapshots read the team: a team one of
 /// them did not read has no change, and the totals leave it out and say so.
-fn cost_delta(old: &crate::report::CostReport, new: &crate::report::CostReport) -> CostDelta {
+fn cost_delta(old: &SeatCost, new: &SeatCost) -> CostDelta {
     let mut teams: BTreeMap<String, TeamCostDelta> = BTreeMap::new();
     let blank = |team: &str| TeamCostDelta {
         team: team.to_owned(),
@@ -283,7 +278,7 @@ fn cost_delta(old: &crate::report::CostReport, new: &crate::report::CostReport) 
         .collect();
     let counted = || teams.iter().filter(|t| t.not_read.is_none());
     // Enterprise contract pricing is compared only where both snapshots read the whole account.
-    let ea_cents = |r: &crate::report::CostReport, other: &crate::report::CostReport| -> i64 {
+    let ea_cents = |r: &SeatCost, other: &SeatCost| -> i64 {
         r.enterprise
             .iter()
             .filter(|e| e.not_read.is_none())

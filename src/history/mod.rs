@@ -5,6 +5,7 @@
 pub mod certify;
 pub mod diff;
 pub mod plan;
+pub mod retention;
 pub mod worksheet;
 
 pub use certify::{certify, closure_csv, closure_markdown, Closure, ClosureReport};
@@ -17,18 +18,23 @@ pub enum HistoryError {
     #[error(transparent)]
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error(transparent)]
-    Report(#[from] crate::report::ReportError),
+    Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Analyze(#[from] crate::analyze::AnalyzeError),
-    #[error("{path}{}: {detail}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Input { path: String, line: Option<usize>, detail: String },
-    #[error("{path}: cannot write: {detail}")]
-    Write { path: String, detail: String },
+    /// A worksheet, an option or a snapshot given is not what it must be.
+    #[error(transparent)]
+    BadInput(#[from] crate::analyze::InputError),
+    #[error("{path}: cannot write")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// The diff as Markdown (template `reports/diff.md`).
 pub fn diff_markdown(d: &SnapshotDiff) -> Result<String, HistoryError> {
-    Ok(crate::report::render_named("diff.md", &serde_json::json!({ "d": d, "money": money_table(d) }))?)
+    Ok(crate::output::render_named("diff.md", &serde_json::json!({ "d": d, "money": money_table(d) }))?)
 }
 
 /// Display strings for the cost figures, so the template does no arithmetic.
@@ -138,5 +144,5 @@ pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
             }
         }
     }
-    Ok(crate::report::csv_bytes(&header, rows.into_iter())?)
+    Ok(crate::output::csv_bytes(&header, rows.into_iter())?)
 }

@@ -14,23 +14,14 @@ use serde::Serialize;
 
 use super::worksheet::{Decision, WorksheetRow};
 use super::HistoryError;
-use crate::analyze::{read_findings, Finding, FindingSet};
-use crate::report::grants::{
+use crate::analyze::{read_findings, Finding, FindingSet, Fix, InputError};
+use crate::snapshot::email_norm as norm;
+use crate::snapshot::grants::{
     load_grants, Grant, GrantKey, APP_PERMISSION, ENTERPRISE_MEMBERSHIP, PERSONAL_APP_COLLABORATOR, TEAM_INVITATION,
     TEAM_MEMBERSHIP,
 };
-use crate::snapshot::email_norm as norm;
+use crate::snapshot::rows::Rows;
 use crate::snapshot::{Snapshot, SnapshotError};
-
-/// The rules `plan` fixes when `--rules` is not given: those with a safe, mechanical fix.
-pub const DEFAULT_RULES: [&str; 6] = [
-    "inactive-seat",
-    "enterprise-removal-not-cascaded",
-    "idp-deprovisioned-member",
-    "stale-invitation",
-    "orphaned-authorization",
-    "personal-app-collaborator",
-];
 
 /// The script refuses to run until this variable is `yes`: running it by accident does nothing.
 pub const REVIEWED_VAR: &str = "HKAUDIT_PLAN_REVIEWED";
@@ -60,14 +51,8 @@ pub fn load_inputs(snapshot_dir: &Path) -> Result<PlanInputs, HistoryError> {
     let m = snapshot.manifest();
     let grants = load_grants(&snapshot)?;
     let df = snapshot.read("team_invitations")?;
-    let column = |name: &str| -> Result<Vec<String>, HistoryError> {
-        let table_err = |e: &dyn std::fmt::Display| SnapshotError::Table {
-            table: "team_invitations".into(),
-            detail: format!("{name}: {e}"),
-        };
-        let c = df.column(name).map_err(|e| table_err(&e))?;
-        Ok(c.str().map_err(|e| table_err(&e))?.iter().map(|v| v.unwrap_or_default().to_owned()).collect())
-    };
+    let rows = Rows::new("team_invitations", df);
+    let column = |name: &str| -> Result<Vec<String>, SnapshotError> { rows.string(name) };
     let (ids, teams, emails) = (column("id")?, column("team_name")?, column("email")?);
     let invitations =
         ids.into_iter().zip(teams).zip(emails).map(|((id, team), email)| Invitation { id, team, email }).collect();
@@ -338,33 +323,44 @@ fn header_warnings(inputs: &PlanInputs) -> Vec<String> {
     w
 }
 
-/// The plan for the findings of `rules` (default [`DEFAULT_RULES`]).
+/// The rules `plan` fixes when `--rules` is not given: those whose header declares a safe,
+/// mechanical fix (anything but `fix: manual`), in the order of the analysis.
+pub fn default_rules(set: &FindingSet) -> Vec<String> {
+    let mut rules: Vec<String> = Vec::new();
+    let declared = set.rules.iter().map(|r| (&r.rule_id, r.fix));
+    for (id, fix) in declared.chain(set.findings.iter().map(|f| (&f.rule_id, f.fix))) {
+        if fix != Fix::Manual && !rules.contains(id) {
+            rules.push(id.clone());
+        }
+    }
+    rules
+}
+
+/// The plan for the findings of `rules` (default [`default_rules`]).
 pub fn plan_findings(inputs: &PlanInputs, rules: Option<&[String]>) -> Result<Plan, HistoryError> {
-    let set = inputs.findings.as_ref().ok_or_else(|| HistoryError::Input {
-        path: inputs.snapshot_id.clone(),
-        line: None,
-        detail: "this snapshot has no findings.json: run `hkaudit analyze` on it first, or pass --from-worksheet"
-            .into(),
+    let set = inputs.findings.as_ref().ok_or_else(|| {
+        InputError::new(
+            Path::new(&inputs.snapshot_id),
+            None,
+            "this snapshot has no findings.json",
+            "run `hkaudit analyze` on it first, or pass --from-worksheet",
+        )
     })?;
     let chosen: Vec<String> = match rules {
         Some(r) => r.to_vec(),
-        None => DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect(),
+        None => default_rules(set),
     };
-    let mut known: Vec<String> = set
-        .rules
-        .iter()
-        .map(|r| r.rule_id.clone())
-        .chain(set.findings.iter().map(|f| f.rule_id.clone()))
-        .chain(DEFAULT_RULES.iter().map(|s| (*s).to_owned()))
-        .collect();
+    let mut known: Vec<String> =
+        set.rules.iter().map(|r| r.rule_id.clone()).chain(set.findings.iter().map(|f| f.rule_id.clone())).collect();
     known.sort();
     known.dedup();
     if let Some(bad) = chosen.iter().find(|r| !known.contains(r)) {
-        return Err(HistoryError::Input {
-            path: "--rules".into(),
-            line: None,
-            detail: format!("unknown rule `{bad}`; the rules of this analysis are {}", known.join(", ")),
-        });
+        return Err(InputError::option(
+            "--rules",
+            format!("unknown rule `{bad}`"),
+            format!("the rules of this analysis are {}", known.join(", ")),
+        )
+        .into());
     }
     let mut warnings = header_warnings(inputs);
     if set.snapshot_id != inputs.snapshot_id {
@@ -394,18 +390,24 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
     let email = s.email.as_deref().map(norm);
     let manual = |text: String| Action::Manual { text };
     let missing = || manual(format!("the finding lacks the team, app, email or id a command needs; {}", f.remediation));
-    let action = match (f.rule_id.as_str(), &s.team, &s.app, &email) {
-        ("inactive-seat" | "enterprise-removal-not-cascaded", Some(team), _, Some(email)) => Action::RemoveTeamMember { team: team.clone(), email: email.clone() },
-        ("personal-app-collaborator", _, Some(app), Some(email)) => Action::RemoveAppCollaborator { app: app.clone(), email: email.clone(), personal: true },
-        ("stale-invitation", Some(team), _, Some(email)) => match inputs.invitations.iter().find(|i| &i.team == team && &norm(&i.email) == email) {
+    let action = match (f.fix, &s.team, &s.app, &email) {
+        (Fix::RemoveTeamMember, Some(team), _, Some(email)) => Action::RemoveTeamMember { team: team.clone(), email: email.clone() },
+        (Fix::RemoveAppCollaborator, team, Some(app), Some(email)) => {
+            // A personal app's collaborator and a team app's are removed through different
+            // endpoints: the snapshot's grant says which this is, else the finding's team.
+            let grant = inputs.grants.iter().find(|g| &g.key.app == app && &g.key.email == email && [APP_PERMISSION, PERSONAL_APP_COLLABORATOR].contains(&g.key.grant_type.as_str()));
+            let personal = grant.map_or(team.is_none(), |g| g.key.grant_type == PERSONAL_APP_COLLABORATOR);
+            Action::RemoveAppCollaborator { app: app.clone(), email: email.clone(), personal }
+        }
+        (Fix::RevokeInvitation, Some(team), _, Some(email)) => match inputs.invitations.iter().find(|i| &i.team == team && &norm(&i.email) == email) {
             Some(inv) => Action::RevokeInvitation { team: team.clone(), email: email.clone(), id: inv.id.clone() },
             None => manual(format!("the invitation of {email} to team {team} is not in the snapshot any more: check `heroku members --team {team} --pending`")),
         },
-        ("orphaned-authorization", _, _, Some(owner)) => match &s.item {
+        (Fix::RevokeAuthorization, _, _, Some(owner)) => match &s.item {
             Some(id) => Action::RevokeAuthorization { id: id.clone(), owner: owner.clone() },
             None => missing(),
         },
-        ("idp-deprovisioned-member", _, _, Some(email)) => {
+        (Fix::RemoveAllAccess, _, _, Some(email)) => {
             let mut any = false;
             // The rule gathers a person's access under every email of their user id: so does the plan.
             let ids: BTreeSet<&str> =
@@ -432,8 +434,8 @@ fn plan_finding(inputs: &PlanInputs, f: &Finding, steps: &mut Steps) {
             // Authorizations are per user and not in the snapshot: say so once per person.
             manual(format!("{email}'s OAuth authorizations are not in the snapshot: have them run `heroku authorizations` and revoke each, or ask Heroku support to disable the account"))
         }
-        ("inactive-seat" | "enterprise-removal-not-cascaded" | "personal-app-collaborator" | "stale-invitation" | "orphaned-authorization" | "idp-deprovisioned-member", ..) => missing(),
-        _ => manual(f.remediation.clone()),
+        (Fix::Manual, ..) => manual(f.remediation.clone()),
+        _ => missing(),
     };
     let grant = match &action {
         Action::RemoveTeamMember { team, email } => inputs
@@ -643,7 +645,7 @@ impl Plan {
             })
             .collect();
         let mut text = serde_json::to_string_pretty(&entries)
-            .map_err(|e| HistoryError::Write { path: "plan.json".into(), detail: e.to_string() })?;
+            .map_err(|source| HistoryError::Json { path: "plan.json".into(), source })?;
         text.push('\n');
         Ok(text)
     }

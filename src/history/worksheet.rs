@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::HistoryError;
 use crate::analyze::inputs::{ambiguous_columns, email_norm, read_utf8, CsvText};
 use crate::analyze::InputError;
-use crate::report::grants::{GrantKey, GRANT_TYPES, NOT_READ};
+use crate::snapshot::grants::{GrantKey, GRANT_TYPES, NOT_READ};
 
 /// What a reviewer decided for one grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -201,23 +201,6 @@ pub fn read_worksheet(path: &Path) -> Result<Vec<WorksheetRow>, HistoryError> {
         });
     }
     Ok(rows)
-}
-
-impl From<InputError> for HistoryError {
-    fn from(e: InputError) -> Self {
-        let detail = e.to_string();
-        // InputError's Display already starts with `path:line: `; keep only the message part.
-        let prefix = match (e.path(), e.line()) {
-            (Some(p), Some(l)) => format!("{}:{l}: ", p.display()),
-            (Some(p), None) => format!("{}: ", p.display()),
-            (None, _) => String::new(),
-        };
-        HistoryError::Input {
-            path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
-            line: e.line(),
-            detail: detail.strip_prefix(&prefix).unwrap_or(&detail).to_owned(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,18 +5,19 @@
 //! only; [`render`] writes each format. Every value is escaped for its format: HTML-escaped in
 //! HTML, Markdown-escaped in Markdown, CSV cells that a spreadsheet would run as a formula are
 //! neutralised. Files are created readable by their owner only.
+pub mod certification;
 pub mod charts;
-mod frame;
-pub mod grants;
+pub mod cost;
 pub mod model;
+pub mod people;
 mod render;
+pub mod risk;
 pub mod trends;
 
-pub use model::{CertRow, CostReport, ReportModel, TeamCost};
-pub use render::{
-    certification_csv, csv_bytes, escape_html, escape_markdown, neutralise_csv_cell, render, render_named, Format,
-    Rendered, ReportOptions,
-};
+pub use certification::CertRow;
+pub use cost::{CostReport, TeamCost};
+pub use model::ReportModel;
+pub use render::{certification_csv, render, summary, Format, Rendered, ReportOptions};
 
 use std::path::Path;
 
@@ -29,16 +30,26 @@ pub enum ReportError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error(transparent)]
     Findings(#[from] crate::analyze::AnalyzeError),
-    #[error("snapshot data: {0}")]
-    Data(String),
-    #[error("template {name}: {detail}")]
-    Template { name: String, detail: String },
+    /// Findings of another snapshot, an unknown `--format`, a `--history` folder that cannot be read.
+    #[error(transparent)]
+    BadInput(#[from] crate::analyze::InputError),
+    /// A Parquet file analyze wrote beside the findings cannot be read.
+    #[error("{}", path.display())]
+    Parquet {
+        path: std::path::PathBuf,
+        #[source]
+        source: polars::prelude::PolarsError,
+    },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
-    #[error("{path}: cannot write: {detail}")]
-    Write { path: String, detail: String },
-    #[error("--format {0}: unknown format; use html, md, csv, json (comma-separated)")]
-    UnknownFormat(String),
+    #[error("{}: cannot write", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Read the snapshot and its findings (and the IdP rows analyze kept) and build the model.
@@ -51,41 +62,43 @@ pub fn load_model(
     let fdir = findings_dir.map(Path::to_path_buf).unwrap_or_else(|| snapshot.dir().to_owned());
     let findings = read_findings(&fdir)?;
     if findings.snapshot_id != snapshot.manifest().snapshot_id {
-        return Err(ReportError::Data(format!(
-            "{}: the findings are of snapshot {}, not {}: run `hkaudit analyze` on this snapshot",
-            fdir.display(),
-            findings.snapshot_id,
-            snapshot.manifest().snapshot_id
-        )));
+        return Err(crate::analyze::InputError::new(
+            &fdir,
+            None,
+            format!("the findings are of snapshot {}, not {}", findings.snapshot_id, snapshot.manifest().snapshot_id),
+            "run `hkaudit analyze` on this snapshot",
+        )
+        .into());
     }
     let idp = read_idp(&fdir)?;
     model::build(&snapshot, &findings, config, idp)
 }
 
-fn read_idp(dir: &Path) -> Result<Option<model::IdpView>, ReportError> {
+fn read_idp(dir: &Path) -> Result<Option<people::IdpView>, ReportError> {
     use polars::prelude::*;
     let users = dir.join(IDP_USERS_PARQUET);
     if !users.exists() {
         return Ok(None);
     }
     let read = |p: &Path| -> Result<DataFrame, ReportError> {
-        let f = std::fs::File::open(p).map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))?;
-        ParquetReader::new(f).finish().map_err(|e| ReportError::Data(format!("{}: {e}", p.display())))
+        let parquet = |source| ReportError::Parquet { path: p.to_owned(), source };
+        let f = std::fs::File::open(p).map_err(|e| parquet(e.into()))?;
+        ParquetReader::new(f).finish().map_err(parquet)
     };
-    let u = frame::Rows::new("idp_users", read(&users)?);
+    let u = crate::snapshot::rows::Rows::new("idp_users", read(&users)?);
     let mut status: std::collections::BTreeMap<String, String> = Default::default();
     for (e, s) in u.string("email_norm")?.into_iter().zip(u.string("status")?) {
         // Across several exports, the most severe status is the one a reviewer must see.
-        let keep = status.get(&e).is_none_or(|old| model::idp_rank(&s) > model::idp_rank(old));
+        let keep = status.get(&e).is_none_or(|old| people::idp_rank(&s) > people::idp_rank(old));
         if keep {
             status.insert(e, s);
         }
     }
     let domains_path = dir.join(IDP_DOMAINS_PARQUET);
     let domains = if domains_path.exists() {
-        frame::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect()
+        crate::snapshot::rows::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect()
     } else {
         Default::default()
     };
-    Ok(Some(model::IdpView { status, domains }))
+    Ok(Some(people::IdpView { status, domains }))
 }

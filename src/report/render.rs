@@ -4,16 +4,19 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use minijinja::{AutoEscape, Environment, Value};
+use minijinja::Value;
 use serde::Serialize;
 
+use super::certification::CertRow;
 use super::charts::{self, Chart};
-use super::model::{CertRow, ReportModel, ROLES};
+use super::model::ReportModel;
 use super::ReportError;
+use crate::analyze::cost::ROLES;
 use crate::fsutil;
-
-/// Templates shipped in the binary (every file of `reports/` at build time).
-const TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+use crate::output::{csv_bytes, environment, render_template};
+use crate::published::{
+    CostSummaryV1, EnterpriseCostV1, FindingCountsV1, ScopeV1, SnapshotInfoV1, SummaryV1, TeamCostV1,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
@@ -31,7 +34,12 @@ impl FromStr for Format {
             "md" | "markdown" => Ok(Format::Md),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            other => Err(ReportError::UnknownFormat(other.to_owned())),
+            other => Err(crate::analyze::InputError::option(
+                "--format",
+                format!("unknown format `{other}`"),
+                "use html, md, csv, json (comma-separated)",
+            )
+            .into()),
         }
     }
 }
@@ -47,100 +55,6 @@ pub struct Rendered {
     pub files: Vec<PathBuf>,
     /// `index.html`, when HTML was asked for.
     pub index: Option<PathBuf>,
-}
-
-/// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR at the start) gets a leading
-/// apostrophe, OWASP's advice for CSV injection: shown as text, never run.
-pub fn neutralise_csv_cell(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_owned(),
-    }
-}
-
-/// Characters that change how the text around them reads without showing themselves:
-/// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). A hostile
-/// name could otherwise make a reviewer read another cell backwards; they become U+FFFD, as in
-/// the charts.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// The one escaping function for HTML (`index.html`): `<`, `>`, `&`, `"`, `'`, `/` become entities,
-/// bidirectional controls and control characters other than tab and newline become U+FFFD.
-pub fn escape_html(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            '/' => out.push_str("&#x2f;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The one escaping function for Markdown (`cost.md`, `risk.md`, `diff.md`, `closure.md`), for
-/// a value inside a line or a table cell. Markdown renderers pass inline HTML through, so `<`,
-/// `>` and `&` become entities; every character Markdown gives a meaning inside a line (`|` ends
-/// a table cell; `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `!`, `#` start code, emphasis,
-/// strikethrough, links, images, headings) is backslash-escaped; a line break of any kind becomes
-/// a space, so a value never starts a new line, ends a table row or opens a block; bidirectional
-/// controls and other control characters become U+FFFD, as in HTML.
-pub fn escape_markdown(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' | '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '!' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn environment() -> Result<Environment<'static>, ReportError> {
-    let mut env = Environment::new();
-    // A template's escaping is fixed when it is added: the callback comes first.
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") || name.ends_with(".svg") {
-            AutoEscape::Html
-        } else if name.ends_with(".md") {
-            AutoEscape::Custom("markdown")
-        } else {
-            AutoEscape::None
-        }
-    });
-    // Every value a template prints goes through its format's one escaping function.
-    env.set_formatter(|out, state, value| {
-        let escape: fn(&str) -> String = match state.auto_escape() {
-            _ if value.is_safe() => return minijinja::escape_formatter(out, state, value),
-            AutoEscape::Custom("markdown") => escape_markdown,
-            AutoEscape::Html => escape_html,
-            _ => return minijinja::escape_formatter(out, state, value),
-        };
-        let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
-        out.write_str(&escape(&text))
-            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
-    });
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| ReportError::Template { name: (*name).to_owned(), detail: e.to_string() })?;
-    }
-    Ok(env)
 }
 
 #[derive(Serialize)]
@@ -162,24 +76,13 @@ impl Writer<'_> {
         let path = self.out.join(rel);
         if let Some(parent) = path.parent() {
             fsutil::create_private_dir_all(parent)
-                .map_err(|e| ReportError::Write { path: parent.display().to_string(), detail: e.to_string() })?;
+                .map_err(|source| ReportError::Write { path: parent.to_owned(), source })?;
         }
         fsutil::write_private_atomic(&path, bytes)
-            .map_err(|e| ReportError::Write { path: path.display().to_string(), detail: e.to_string() })?;
+            .map_err(|source| ReportError::Write { path: path.clone(), source })?;
         self.files.push(path.clone());
         Ok(path)
     }
-}
-
-/// Render one embedded template (`reports/<name>`) with the escaping its extension calls for.
-pub fn render_named(name: &str, ctx: &impl Serialize) -> Result<String, ReportError> {
-    render_template(&environment()?, name, &Value::from_serialize(ctx))
-}
-
-fn render_template(env: &Environment<'_>, name: &str, ctx: &Value) -> Result<String, ReportError> {
-    env.get_template(name)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| ReportError::Template { name: name.to_owned(), detail: format!("{e:#}") })
 }
 
 fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
@@ -322,19 +225,8 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
     Ok(Rendered { files: w.files, index })
 }
 
-/// CSV with a header, CRLF line ends and every cell neutralised against formula injection.
-pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
-    let err = |e: &dyn std::fmt::Display| ReportError::Write { path: "csv".into(), detail: e.to_string() };
-    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    out.write_record(header).map_err(|e| err(&e))?;
-    for row in rows {
-        out.write_record(row.iter().map(|c| neutralise_csv_cell(c))).map_err(|e| err(&e))?;
-    }
-    out.into_inner().map_err(|e| err(&e))
-}
-
 pub fn certification_csv(rows: &[CertRow]) -> Result<Vec<u8>, ReportError> {
-    csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))
+    Ok(csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))?)
 }
 
 fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
@@ -366,83 +258,107 @@ fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
             })
         })
     });
-    csv_bytes(&header, rows)
+    Ok(csv_bytes(&header, rows)?)
+}
+
+/// `summary.json` as its published type ([`crate::published::SummaryV1`]).
+pub fn summary(model: &ReportModel) -> SummaryV1 {
+    let c = &model.cost;
+    let s = &model.snapshot;
+    SummaryV1 {
+        format_version: 1,
+        snapshot: SnapshotInfoV1 {
+            id: s.id.clone(),
+            taken_at: s.taken_at.clone(),
+            as_of: s.as_of.clone(),
+            api_url: s.api_url.clone(),
+            account_email: s.account_email.clone(),
+            complete: s.complete,
+            findings_complete: s.findings_complete,
+            window_days: s.window_days,
+            window_since: s.window_since.clone(),
+            review_period: s.review_period.clone(),
+        },
+        complete: s.complete && s.findings_complete,
+        gaps: model.gaps.len(),
+        scope: ScopeV1 {
+            enterprise_accounts: model.scope.enterprise_accounts.clone(),
+            teams: model.scope.teams,
+            apps: model.scope.apps,
+            people: model.scope.people,
+            inputs: model.scope.inputs.clone(),
+            idp_files: model.scope.idp_files.iter().map(crate::analyze::input_record).collect(),
+        },
+        findings: FindingCountsV1 {
+            total: model.risk.total,
+            by_severity: model.risk.by_severity.iter().cloned().collect(),
+            by_rule: model.risk.rules.iter().map(|r| (r.rule_id.clone(), r.findings)).collect(),
+        },
+        cost: CostSummaryV1 {
+            currency: "USD".into(),
+            price_per_seat_cents: c.price_per_seat_cents,
+            minimum_per_team: c.minimum_per_team,
+            seats: c.seats,
+            billed_seats: c.billed_seats,
+            monthly_cents: c.monthly_cents,
+            annual_cents: c.annual_cents,
+            inactive_cents: c.inactive_cents,
+            viewer_cents: c.viewer_cents,
+            saving_cents: c.saving_cents,
+            excluded: c.excluded.clone(),
+            teams: c
+                .teams
+                .iter()
+                .map(|t| {
+                    // Not read is unknown, not zero.
+                    let read = t.not_read.is_none();
+                    TeamCostV1 {
+                        team: t.team.clone(),
+                        not_read: t.not_read.clone(),
+                        seats: read.then_some(t.seats),
+                        billed_seats: read.then_some(t.billed_seats),
+                        monthly_cents: read.then_some(t.monthly_cents),
+                        inactive_seats: read.then_some(t.inactive_seats),
+                        saving_cents: read.then_some(t.saving_cents),
+                        enterprise_priced: t.enterprise_priced,
+                    }
+                })
+                .collect(),
+            enterprise: c
+                .enterprise
+                .iter()
+                .map(|e| EnterpriseCostV1 {
+                    enterprise_account: e.enterprise_account.clone(),
+                    not_read: e.not_read.clone(),
+                    unique_users: e.unique_users,
+                    price: e.price.clone(),
+                    monthly_cents: e.monthly_cents,
+                    monthly: e.monthly.clone(),
+                    inactive_users: e.inactive_users,
+                    saving_cents: e.saving_cents,
+                    saving: e.saving.clone(),
+                })
+                .collect(),
+        },
+        certification_rows: model
+            .certification
+            .iter()
+            .filter(|r| r.grant_type != crate::snapshot::grants::NOT_READ)
+            .count(),
+        certification_not_read: model.certification_missing.iter().map(|s| s.label.clone()).collect(),
+    }
 }
 
 fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let c = &model.cost;
-    let v = serde_json::json!({
-        "format_version": 1,
-        "snapshot": model.snapshot,
-        "complete": model.snapshot.complete && model.snapshot.findings_complete,
-        "gaps": model.gaps.len(),
-        "scope": model.scope,
-        "findings": {
-            "total": model.risk.total,
-            "by_severity": model.risk.by_severity.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-            "by_rule": model.risk.rules.iter().map(|r| (r.rule_id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>(),
-        },
-        "cost": {
-            "currency": "USD",
-            "price_per_seat_cents": c.price_per_seat_cents,
-            "minimum_per_team": c.minimum_per_team,
-            "seats": c.seats,
-            "billed_seats": c.billed_seats,
-            "monthly_cents": c.monthly_cents,
-            "annual_cents": c.annual_cents,
-            "inactive_cents": c.inactive_cents,
-            "viewer_cents": c.viewer_cents,
-            "saving_cents": c.saving_cents,
-            "excluded": c.excluded,
-            "teams": c.teams.iter().map(|t| match &t.not_read {
-                // Not read is unknown, not zero.
-                Some(why) => serde_json::json!({
-                    "team": t.team, "not_read": why, "seats": null, "billed_seats": null, "monthly_cents": null,
-                    "inactive_seats": null, "saving_cents": null, "enterprise_priced": t.enterprise_priced,
-                }),
-                None => serde_json::json!({
-                    "team": t.team, "seats": t.seats, "billed_seats": t.billed_seats, "monthly_cents": t.monthly_cents,
-                    "inactive_seats": t.inactive_seats, "saving_cents": t.saving_cents, "enterprise_priced": t.enterprise_priced,
-                }),
-            }).collect::<Vec<_>>(),
-            "enterprise": c.enterprise,
-        },
-        "certification_rows": model.certification.iter().filter(|r| r.grant_type != super::grants::NOT_READ).count(),
-        "certification_not_read": model.certification_missing.iter().map(|s| &s.label).collect::<Vec<_>>(),
-    });
-    serde_json::to_vec_pretty(&v).map_err(|e| ReportError::Write { path: "summary.json".into(), detail: e.to_string() })
+    let err = |e: serde_json::Error| ReportError::Write { path: "summary.json".into(), source: e.into() };
+    // Through a JSON value, whose keys are sorted: summary.json has always listed them so.
+    let value = serde_json::to_value(summary(model)).map_err(err)?;
+    serde_json::to_vec_pretty(&value).map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        for hostile in ["=HYPERLINK(\"http://evil.example\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(neutralise_csv_cell(hostile).starts_with('\''), "{hostile:?}");
-        }
-        assert_eq!(neutralise_csv_cell("alice@acme.example"), "alice@acme.example");
-    }
-
-    #[test]
-    fn markdown_escapes_html_and_table_breakers() {
-        assert_eq!(escape_markdown("<script>alert(1)</script>|x"), "&lt;script&gt;alert(1)&lt;/script&gt;\\|x");
-        assert_eq!(escape_markdown("a\nb\r\nc\u{2028}d"), "a b  c d", "no value starts a line");
-        assert_eq!(escape_markdown("![x](y) ~~z~~ # h"), "\\!\\[x\\](y) \\~\\~z\\~\\~ \\# h");
-        assert_eq!(escape_markdown("evil\u{202E}txt.exe\u{2066}"), "evil\u{FFFD}txt.exe\u{FFFD}");
-    }
-
-    #[test]
-    fn html_escapes_markup_and_bidi_controls() {
-        assert_eq!(escape_html("<img src=x onerror='a()'>&\""), "&lt;img src=x onerror=&#x27;a()&#x27;&gt;&amp;&quot;");
-        for c in
-            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
-        {
-            assert_eq!(escape_html(&format!("a{c}b")), "a\u{FFFD}b", "U+{:04X}", c as u32);
-        }
-        assert_eq!(escape_html("\u{0}\u{1b}[31m"), "\u{FFFD}\u{FFFD}[31m");
-    }
 
     #[test]
     fn formats_parse() {

@@ -6,9 +6,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::model::seat_cost;
+use super::certification::ts;
 use super::ReportError;
-use crate::analyze::{read_findings, Config, Finding, FindingSet, Severity};
+use crate::analyze::cost::seat_cost;
+use crate::analyze::{money, read_findings, Config, Finding, FindingSet, Severity};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,7 +40,14 @@ pub struct Trends {
 
 /// Every snapshot folder directly inside `dir` (not `latest`, not temporary folders), by `as_of`.
 pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ReportError::Data(format!("--history {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        crate::analyze::InputError::new(
+            dir,
+            None,
+            format!("--history: cannot read the folder: {e}"),
+            "pass the folder that holds the snapshots",
+        )
+    })?;
     let mut snapshots = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.flatten() {
@@ -54,7 +62,7 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
         }
         match Snapshot::open(&path) {
             Ok(s) => snapshots.push(s),
-            Err(e) => skipped.push(format!("{name}: {e}")),
+            Err(e) => skipped.push(format!("{name}: {}", crate::errors::chain(&e))),
         }
     }
     snapshots.sort_by(|a, b| {
@@ -65,7 +73,7 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
     let mut sets: Vec<(DateTime<Utc>, Option<FindingSet>)> = Vec::new();
     for s in &snapshots {
         let findings = read_findings(s.dir()).ok();
-        let cost = seat_cost(s, findings.as_ref(), config)?;
+        let cost = seat_cost(s, findings.as_ref().map(|f| f.findings.as_slice()), config)?;
         points.push(TrendPoint {
             snapshot_id: s.manifest().snapshot_id.clone(),
             as_of: s.manifest().as_of,
@@ -94,6 +102,65 @@ pub fn load_trends(dir: &Path, config: &Config) -> Result<Trends, ReportError> {
     }
     let (resolved, mean) = resolution_times(&sets);
     Ok(Trends { points, resolved, mean_days_to_resolve: mean, skipped })
+}
+
+/// Trends with display strings, so templates do no arithmetic.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendsView {
+    pub data: Trends,
+    pub rows: Vec<TrendRow>,
+    pub mean_days_to_resolve: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub snapshot_id: String,
+    pub as_of: String,
+    /// Seats over the teams read, with the unread ones named beside it.
+    pub seats: String,
+    pub spend: String,
+    pub open: String,
+    pub complete: bool,
+}
+
+/// A total over the teams that were read, naming the ones that were not: a reader must not take
+/// it for the whole organisation's.
+fn partial(total: String, not_read: &[String]) -> String {
+    if not_read.is_empty() {
+        total
+    } else {
+        format!("{total} (not read: {})", not_read.join(", "))
+    }
+}
+
+impl TrendsView {
+    pub fn new(data: Trends) -> Self {
+        let rows = data
+            .points
+            .iter()
+            .map(|p| TrendRow {
+                snapshot_id: p.snapshot_id.clone(),
+                as_of: ts(p.as_of),
+                seats: partial(p.seats_by_team.values().sum::<u32>().to_string(), &p.not_read_teams),
+                spend: partial(money(p.spend_cents), &p.not_read_teams),
+                open: match &p.open_by_severity {
+                    Some(c) => Severity::ALL
+                        .iter()
+                        .rev()
+                        .map(|s| format!("{} {}", c.get(s.as_str()).copied().unwrap_or(0), s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => "not analyzed".into(),
+                },
+                complete: p.complete,
+            })
+            .collect();
+        let mean_days_to_resolve = match data.mean_days_to_resolve {
+            Some(d) => format!("{d:.1} days over {} resolved findings", data.resolved),
+            None => "no finding resolved yet".into(),
+        };
+        TrendsView { data, rows, mean_days_to_resolve }
+    }
 }
 
 /// For each finding (by fingerprint), the first snapshot it appears in and the first later
@@ -142,6 +209,9 @@ mod tests {
             message: String::new(),
             evidence: Default::default(),
             remediation: String::new(),
+            fix: Default::default(),
+            certify: Default::default(),
+            frees_seat: false,
             monthly_cost_cents: None,
             fingerprint: fp.into(),
         };
@@ -150,6 +220,9 @@ mod tests {
             title: String::new(),
             description: String::new(),
             remediation: String::new(),
+            fix: Default::default(),
+            certify: Default::default(),
+            frees_seat: false,
             severity: Severity::Low,
             status,
             findings: 0,

@@ -63,7 +63,6 @@ impl TableBuilder {
 
     pub fn build(self, table: &str) -> Result<DataFrame, SnapshotError> {
         let height = self.columns.first().map(|c| c.len()).unwrap_or(0);
-        DataFrame::new(height, self.columns)
-            .map_err(|e| SnapshotError::Table { table: table.to_owned(), detail: e.to_string() })
+        DataFrame::new(height, self.columns).map_err(|source| SnapshotError::Table { table: table.to_owned(), source })
     }
 }

@@ -25,7 +25,7 @@ impl SnapshotWriter {
     /// Start a snapshot `id` under `out_dir`, in a temporary folder nothing reads.
     pub fn begin(out_dir: &Path, id: &str) -> Result<Self, SnapshotError> {
         fsutil::create_private_dir_all(out_dir)
-            .map_err(|e| SnapshotError::io(out_dir, format!("cannot create the output folder: {e}")))?;
+            .map_err(|e| SnapshotError::file(out_dir, "cannot create the output folder", e))?;
         remove_abandoned_temporaries(out_dir);
         if out_dir.join(id).exists() {
             return Err(SnapshotError::Io {
@@ -34,7 +34,7 @@ impl SnapshotWriter {
             });
         }
         let tmp = out_dir.join(format!("{TMP_PREFIX}{id}-{}", std::process::id()));
-        fsutil::create_private_dir_all(&tmp).map_err(|e| SnapshotError::io(&tmp, e))?;
+        fsutil::create_private_dir_all(&tmp).map_err(|e| SnapshotError::file(&tmp, "", e))?;
         Ok(SnapshotWriter {
             out_dir: out_dir.to_owned(),
             id: id.to_owned(),
@@ -52,10 +52,10 @@ impl SnapshotWriter {
     pub fn write_table(&mut self, name: &str, df: &mut DataFrame) -> Result<(), SnapshotError> {
         let file = format!("{name}.parquet");
         let path = self.tmp.join(&file);
-        let handle = fsutil::create_private_file(&path).map_err(|e| SnapshotError::io(&path, e))?;
+        let handle = fsutil::create_private_file(&path).map_err(|e| SnapshotError::file(&path, "", e))?;
         ParquetWriter::new(handle)
             .finish(df)
-            .map_err(|e| SnapshotError::Table { table: name.to_owned(), detail: e.to_string() })?;
+            .map_err(|source| SnapshotError::Table { table: name.to_owned(), source })?;
         let info = TableInfo {
             file,
             rows: df.height() as u64,
@@ -72,14 +72,15 @@ impl SnapshotWriter {
 
     /// Write the manifest, rename the folder into place, then move `latest`.
     pub fn finish(mut self, manifest: &Manifest) -> Result<PathBuf, SnapshotError> {
-        let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| SnapshotError::io(&self.tmp, e))?;
+        let bytes = serde_json::to_vec_pretty(manifest)
+            .map_err(|e| SnapshotError::file(&self.tmp, "cannot write the manifest", e.into()))?;
         let manifest_path = self.tmp.join("manifest.json");
-        fsutil::write_private_atomic(&manifest_path, &bytes).map_err(|e| SnapshotError::io(&manifest_path, e))?;
+        fsutil::write_private_atomic(&manifest_path, &bytes).map_err(|e| SnapshotError::file(&manifest_path, "", e))?;
         sync_dir(&self.tmp);
         pause_before_rename_for_tests();
         let target = self.out_dir.join(&self.id);
         fs::rename(&self.tmp, &target)
-            .map_err(|e| SnapshotError::io(&target, format!("cannot move the finished snapshot into place: {e}")))?;
+            .map_err(|e| SnapshotError::file(&target, "cannot move the finished snapshot into place", e))?;
         sync_dir(&self.out_dir);
         self.finished = true;
         point_latest(&self.out_dir, &self.id)?;
@@ -107,11 +108,11 @@ fn pause_before_rename_for_tests() {
 }
 
 fn sha256_file(path: &Path) -> Result<String, SnapshotError> {
-    let mut file = fs::File::open(path).map_err(|e| SnapshotError::io(path, e))?;
+    let mut file = fs::File::open(path).map_err(|e| SnapshotError::file(path, "", e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = file.read(&mut buf).map_err(|e| SnapshotError::io(path, e))?;
+        let n = file.read(&mut buf).map_err(|e| SnapshotError::file(path, "", e))?;
         if n == 0 {
             break;
         }
@@ -134,10 +135,10 @@ fn point_latest(out_dir: &Path, id: &str) -> Result<(), SnapshotError> {
     let tmp = out_dir.join(format!("{TMP_PREFIX}latest-{}", std::process::id()));
     let _ = fs::remove_file(&tmp);
     #[cfg(unix)]
-    std::os::unix::fs::symlink(id, &tmp).map_err(|e| SnapshotError::io(&tmp, e))?;
+    std::os::unix::fs::symlink(id, &tmp).map_err(|e| SnapshotError::file(&tmp, "", e))?;
     #[cfg(not(unix))]
-    fs::write(&tmp, id).map_err(|e| SnapshotError::io(&tmp, e))?;
-    fs::rename(&tmp, &link).map_err(|e| SnapshotError::io(&link, e))
+    fs::write(&tmp, id).map_err(|e| SnapshotError::file(&tmp, "", e))?;
+    fs::rename(&tmp, &link).map_err(|e| SnapshotError::file(&link, "", e))
 }
 
 /// Temporary folders of runs that died (their process is gone) are removed; those of a run still

@@ -199,7 +199,7 @@ async fn a_team_a_snapshot_could_not_read_is_a_gap_in_the_trend_not_a_drop_to_ze
     assert_eq!(partial.not_read_teams, vec!["acme-payments".to_owned()]);
     assert!(!partial.seats_by_team.contains_key("acme-payments"), "no count for an unread team");
 
-    let view = hkaudit::report::model::TrendsView::new(trends);
+    let view = hkaudit::report::trends::TrendsView::new(trends);
     assert_eq!(view.rows[0].seats, "43");
     assert_eq!(view.rows[1].seats, "36 (not read: acme-payments)");
     assert_eq!(view.rows[1].spend, "$370.00 (not read: acme-payments)");

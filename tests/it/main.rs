@@ -9,6 +9,7 @@ mod history;
 mod idp;
 mod newcomer;
 mod plan;
+mod published;
 mod replay;
 mod report;
 mod retention;

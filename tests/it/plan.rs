@@ -7,7 +7,7 @@ use std::process::Command;
 use hkaudit::analyze::{Confidence, Finding, FindingSet, Severity, Subject};
 use hkaudit::history::plan::{Action, Invitation, REVIEWED_VAR};
 use hkaudit::history::{load_inputs, plan_findings, plan_worksheet, read_worksheet, Plan, PlanInputs};
-use hkaudit::report::grants::{Grant, GrantKey};
+use hkaudit::snapshot::grants::{Grant, GrantKey};
 
 use crate::acme;
 
@@ -133,7 +133,10 @@ async fn worksheet_denials_become_commands_with_their_row() {
     assert_eq!(json[0]["worksheet_rows"][0]["reviewer"], "Wendy");
 }
 
+/// A finding of a built-in rule, with what the rule's header says acting on it means.
 fn finding(rule: &str, subject: Subject) -> Finding {
+    let rules = hkaudit::analyze::builtin_rules().expect("built-in rules");
+    let header = rules.iter().find(|r| r.id == rule).unwrap_or_else(|| panic!("no built-in rule {rule}"));
     Finding {
         rule_id: rule.into(),
         severity: Severity::High,
@@ -145,6 +148,9 @@ fn finding(rule: &str, subject: Subject) -> Finding {
         evidence: BTreeMap::new(),
         // Never a real `rm -rf ~`: if escaping ever broke, this test must not wipe anything.
         remediation: "fix it\nrm -f keep.txt".into(),
+        fix: header.fix,
+        certify: header.certify,
+        frees_seat: header.frees_seat,
         monthly_cost_cents: None,
     }
 }
@@ -218,7 +224,9 @@ fn hostile_plan(marker: &Path) -> Plan {
             findings,
         }),
     };
-    let mut rules: Vec<String> = hkaudit::history::plan::DEFAULT_RULES.iter().map(|s| (*s).to_owned()).collect();
+    let set = inputs.findings.as_ref().expect("findings");
+    let mut rules = hkaudit::history::plan::default_rules(set);
+    assert_eq!(rules.len(), 6, "every rule with a fix has a finding here: {rules:?}");
     rules.push("sso-bypass".into());
     plan_findings(&inputs, Some(&rules)).expect("plan")
 }
@@ -341,4 +349,96 @@ fn a_deprovisioned_persons_grants_under_another_email_are_removed_too() {
         assert_eq!(r.idp_status, "deprovisioned", "the person's status, under whichever email: {r:?}");
     }
     assert_eq!(model.certification.len(), 2);
+}
+
+/// A rule of one's own whose header declares what acting on it means (`--queries DIR`).
+fn contractor_seat_rule(fix: &str, frees_seat: bool) -> String {
+    format!(
+        "-- title: Seat held by a contractor\n-- severity: medium\n-- fix: {fix}\n-- certify: revoke\n\
+         -- frees-seat: {frees_seat}\n-- confidence: high\n\
+         -- description: A team seat held by someone outside the organisation's email domains.\n\
+         -- remediation: End the contractor's seat when their contract ends.\n-- tables: team_members\n\
+         -- gap_scope: team\n\
+         SELECT team_id, team_name, email, 'Seat held by a contractor' AS message\nFROM team_members\n\
+         WHERE SPLIT_PART(email_norm, '@', 2) NOT IN (SELECT domain FROM org_domains)\n"
+    )
+}
+
+/// Analyze acme with only `rule` in a `--queries` folder; the findings go to their own folder.
+fn analyze_with_rule(dir: &Path, snapshot: &Path, name: &str, rule: &str) -> PathBuf {
+    let queries = dir.join(name).join("queries");
+    std::fs::create_dir_all(&queries).expect("mkdir");
+    std::fs::write(queries.join("contractor-seat.sql"), rule).expect("write rule");
+    let out = dir.join(name).join("findings");
+    hkaudit::analyze::analyze_snapshot(&hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.to_owned(),
+        queries: Some(queries),
+        out: Some(out.clone()),
+        ..Default::default()
+    })
+    .expect("analyze");
+    out
+}
+
+/// The saving the cost report must show for a team: billed seats now, minus billed seats once
+/// the seats its findings free are gone, at the seat price.
+fn expected_saving(t: &hkaudit::report::TeamCost, config: &hkaudit::analyze::Config) -> i64 {
+    let min = config.seats.minimum_per_team;
+    i64::from(t.seats.max(min) - (t.seats - t.inactive_seats).max(min)) * config.seats.price_per_month_cents
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_built_in_one() {
+    let (dir, snapshot) = acme_analyzed().await;
+    // No per-team minimum, so that every freed seat is a saving.
+    let mut config = hkaudit::analyze::Config::default();
+    config.seats.minimum_per_team = 0;
+    let contractors = [("acme-web", "kim@contractor.example"), ("acme-labs", "xavier@freelance.example")];
+
+    let findings =
+        analyze_with_rule(dir.path(), &snapshot, "custom", &contractor_seat_rule("remove-team-member", true));
+    let mut inputs = load_inputs(&snapshot).expect("inputs");
+    inputs.findings = Some(hkaudit::analyze::read_findings(&findings).expect("findings"));
+    let script = plan_findings(&inputs, None).expect("plan").script();
+    assert!(script.contains("# From: findings.json, rules contractor-seat\n"), "a default rule: {script}");
+    for (team, email) in contractors {
+        assert!(script.lines().any(|l| l == format!("heroku members:remove {email} --team={team}")), "{script}");
+    }
+
+    let model = hkaudit::report::load_model(&snapshot, Some(&findings), &config).expect("model");
+    for (team, email) in contractors {
+        let t = model.cost.teams.iter().find(|t| t.team == team).expect("team");
+        assert_eq!(t.inactive_seats, 1, "{team}: the contractor's seat is freed");
+        assert_eq!(t.saving_cents, config.seats.price_per_month_cents, "{team}");
+        let row = model
+            .certification
+            .iter()
+            .find(|r| r.user_email == email && r.grant_type == "team-membership")
+            .expect("worksheet row");
+        assert_eq!(row.recommended_decision, "revoke", "certify: revoke");
+        assert!(row.recommendation_reason.contains("contractor-seat: Seat held by a contractor"), "{row:?}");
+    }
+    assert_eq!(model.cost.saving_cents, 2 * config.seats.price_per_month_cents);
+
+    // The built-in rule with the same header is costed the same way, by the same rule of thumb.
+    let builtin = hkaudit::report::load_model(&snapshot, None, &config).expect("model");
+    assert!(builtin.cost.saving_cents > 0, "acme has inactive seats");
+    for t in builtin.cost.teams.iter().chain(&model.cost.teams) {
+        assert_eq!(t.saving_cents, expected_saving(t, &config), "{}", t.team);
+    }
+
+    // The same rule declaring no fix and no seat: a step by hand, no saving, still a revoke.
+    let findings = analyze_with_rule(dir.path(), &snapshot, "manual", &contractor_seat_rule("manual", false));
+    inputs.findings = Some(hkaudit::analyze::read_findings(&findings).expect("findings"));
+    let plan = plan_findings(&inputs, None).expect("plan");
+    assert!(plan.steps.is_empty(), "no rule with a fix, so no default rule: {}", plan.script());
+    let script = plan_findings(&inputs, Some(&["contractor-seat".to_owned()])).expect("plan").script();
+    assert!(!script.lines().any(|l| l.starts_with("heroku ")), "{script}");
+    assert!(script.contains("by hand: End the contractor's seat when their contract ends."), "{script}");
+    let model = hkaudit::report::load_model(&snapshot, Some(&findings), &config).expect("model");
+    assert_eq!(model.cost.saving_cents, 0);
+    assert!(model
+        .certification
+        .iter()
+        .any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "revoke"));
 }

@@ -702,3 +702,23 @@ fn hostile_names_are_inert_in_html() {
     // The worksheet keeps names exactly (certify matches grants by them); only the views neutralise.
     assert!(read(&out.join("certification.csv")).contains(RTL_TEAM));
 }
+
+/// The binary edge prints an error once, with every cause: a broken manifest.json is told with
+/// the JSON parser's own words, which the library keeps as the error's source, not as a copy.
+#[test]
+fn an_error_is_printed_once_with_its_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("manifest.json"), "{\"format_version\": 1,").expect("write");
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit")).arg("report").arg(dir.path()).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let manifest = std::fs::canonicalize(dir.path()).expect("canonical").join("manifest.json");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "hkaudit: error: {}: manifest.json is not valid: EOF while parsing a value at line 1 column 21",
+            manifest.display()
+        )
+    );
+}

@@ -1,7 +1,7 @@
 //! `hkaudit snapshots list|prune`: keep semantics, and everything prune must never remove.
 use std::path::{Path, PathBuf};
 
-use hkaudit::snapshot::retention::{list, prune, PruneOptions};
+use hkaudit::history::retention::{list, prune, PruneOptions};
 use hkaudit::snapshot::Snapshot;
 
 /// A snapshot folder with only a manifest: retention reads nothing else.

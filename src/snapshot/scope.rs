@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use crate::snapshot::{Gap, Snapshot, SnapshotError};
+use super::{Gap, Snapshot, SnapshotError};
 
 /// The place a gap covers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,11 +47,10 @@ pub struct Scopes {
 }
 
 fn strings(table: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, SnapshotError> {
-    let bad =
-        |e: &dyn std::fmt::Display| SnapshotError::Table { table: table.to_owned(), detail: format!("{name}: {e}") };
-    let col = df.column(name).map_err(|e| bad(&e))?;
-    let s = col.as_materialized_series().cast(&DataType::String).map_err(|e| bad(&e))?;
-    Ok(s.str().map_err(|e| bad(&e))?.iter().map(|v| v.map(str::to_owned)).collect())
+    let bad = |source| SnapshotError::Column { table: table.to_owned(), column: name.to_owned(), source };
+    let col = df.column(name).map_err(bad)?;
+    let s = col.as_materialized_series().cast(&DataType::String).map_err(bad)?;
+    Ok(s.str().map_err(bad)?.iter().map(|v| v.map(str::to_owned)).collect())
 }
 
 fn pairs(keys: Vec<Option<String>>, values: Vec<Option<String>>) -> BTreeMap<String, String> {
@@ -66,7 +65,7 @@ impl Scopes {
             .scan("apps")?
             .select([col("id"), col("name"), col("team_id")])
             .collect()
-            .map_err(|e| SnapshotError::Table { table: "apps".into(), detail: e.to_string() })?;
+            .map_err(|source| SnapshotError::Table { table: "apps".into(), source })?;
         let (t, e, a) = (
             |c| strings("teams", &teams, c),
             |c| strings("enterprise_accounts", &eas, c),

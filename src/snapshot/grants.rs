@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::frame::Rows;
-use super::ReportError;
-use crate::snapshot::email_norm as norm;
-use crate::snapshot::Snapshot;
+use super::rows::Rows;
+use super::scope::{Place, Scopes};
+use super::{email_norm as norm, Gap, Snapshot, SnapshotError};
 
 pub const TEAM_MEMBERSHIP: &str = "team-membership";
 pub const ENTERPRISE_MEMBERSHIP: &str = "enterprise-membership";
@@ -62,8 +61,8 @@ pub struct Grant {
 }
 
 /// Every grant in a snapshot, sorted by key.
-pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
-    let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
+pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, SnapshotError> {
+    let read = |t: &str| -> Result<Rows, SnapshotError> { Ok(Rows::new(t, snapshot.read(t)?)) };
     let teams = read("teams")?;
     let team_ea: BTreeMap<String, String> = teams
         .string("name")?
@@ -113,7 +112,7 @@ pub fn load_grants(snapshot: &Snapshot) -> Result<Vec<Grant>, ReportError> {
         let direct = ctx
             .execute("SELECT * FROM app_permissions WHERE ARRAY_CONTAINS(sources, 'explicit') OR ARRAY_CONTAINS(sources, 'personal-collaborator')")
             .and_then(|lf| lf.collect())
-            .map_err(|e| ReportError::Data(format!("app_permissions: {e}")))?;
+            .map_err(|source| SnapshotError::Column { table: "app_permissions".into(), column: "sources".into(), source })?;
         Rows::new("app_permissions", direct)
     };
     let (app, team, email, perms, sources, uid) = (
@@ -238,17 +237,16 @@ fn grant_types_of(table: &str) -> &'static [&'static str] {
 }
 
 impl Unread {
-    pub fn of(snapshot: &Snapshot) -> Result<Unread, ReportError> {
-        let mut names = crate::analyze::scope::Scopes::read(snapshot)?;
+    pub fn of(snapshot: &Snapshot) -> Result<Unread, SnapshotError> {
+        let mut names = Scopes::read(snapshot)?;
         let gaps = &snapshot.manifest().gaps;
         names.learn(gaps);
         Ok(Self::from_gaps(gaps, &names))
     }
 
-    pub fn from_gaps(gaps: &[crate::snapshot::Gap], names: &crate::analyze::scope::Scopes) -> Unread {
-        use crate::analyze::scope::Place;
+    pub fn from_gaps(gaps: &[Gap], names: &Scopes) -> Unread {
         // One entry per (place, tables-only-teams) so a scope is told once with all its gaps.
-        let mut by_place: BTreeMap<(Place, bool), Vec<&crate::snapshot::Gap>> = BTreeMap::new();
+        let mut by_place: BTreeMap<(Place, bool), Vec<&Gap>> = BTreeMap::new();
         for g in gaps {
             if g.tables.iter().any(|t| !grant_types_of(t).is_empty()) {
                 let teams_only = g.tables.iter().filter(|t| !grant_types_of(t).is_empty()).all(|t| t == "teams");

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Snapshot, SnapshotError, LATEST};
+use crate::snapshot::{Snapshot, SnapshotError, LATEST};
 
 const TMP_PREFIX: &str = ".tmp-";
 /// A worksheet folder inside the output folder whose `*.csv` are always consulted.
@@ -116,9 +116,10 @@ pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
                     path,
                 });
             }
-            Err(e) => {
-                others.push(other(&format!("manifest.json does not parse as a snapshot this hkaudit reads: {e}")))
-            }
+            Err(e) => others.push(other(&format!(
+                "manifest.json does not parse as a snapshot this hkaudit reads: {}",
+                crate::errors::chain(&e)
+            ))),
         }
     }
     snapshots.sort_by(|a, b| b.taken_at.cmp(&a.taken_at).then_with(|| b.folder.cmp(&a.folder)));
