@@ -5,12 +5,14 @@
 pub mod certify;
 pub mod diff;
 pub mod plan;
+pub mod review;
+pub mod spreadsheet;
 pub mod worksheet;
 
-pub use certify::{certify, closure_csv, closure_markdown, Closure, ClosureReport};
+pub use certify::{certify, closure_csv, closure_markdown, Acceptance, Closure, ClosureReport, ClosureRow};
 pub use diff::{diff, SnapshotDiff};
 pub use plan::{load_inputs, plan_findings, plan_worksheet, Plan, PlanInputs};
-pub use worksheet::{read_worksheet, Decision, WorksheetRow};
+pub use worksheet::{read_back, read_worksheet, Decision, ReadBack, WorksheetRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {

@@ -12,6 +12,7 @@ mod plan;
 mod replay;
 mod report;
 mod retention;
+mod review;
 mod sandbox;
 mod snapshots_kit;
 mod support;
