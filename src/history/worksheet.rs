@@ -70,6 +70,9 @@ pub struct WorksheetRow {
     /// The sheet the row is on, for a workbook.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// The file it came from, when rows of several files are put together (a campaign's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub key: GrantKey,
     pub snapshot_id: String,
     pub decision: Decision,
@@ -376,6 +379,7 @@ fn read_grid(path: &Path, sheet: Option<String>, grid: &Grid) -> Result<SheetRow
         out.rows.push(WorksheetRow {
             line,
             sheet: sheet.clone(),
+            source: None,
             key,
             snapshot_id: get(snapshot_id),
             decision: parsed,

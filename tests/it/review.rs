@@ -597,6 +597,19 @@ async fn review_close_lists_approvals_denials_and_access_granted_since() {
     decide_all(&q);
     let st = review::status(&q.dir, due()).expect("status");
     assert!(st.complete, "{:?}", st.problems);
+    // The denials become a plan, each step naming the workbook row it carries out.
+    let plan_dir = q.s.dir.path().join("plan");
+    let (code, _, err) = run(&["plan", p(&q.s.old), "--from-campaign", p(&q.dir), "--out", p(&plan_dir)]);
+    assert_eq!(code, 0, "{err}");
+    let script = std::fs::read_to_string(plan_dir.join("plan.sh")).expect("plan.sh");
+    assert!(script.contains("heroku members:remove ivan.idle@acme.example --team=acme-platform\n"), "{script}");
+    assert!(script.contains("heroku members:remove rita.removed@acme.example --team=acme-data\n"), "{script}");
+    assert!(
+        script.contains("#   worksheet returned/carol.cto.xlsx (sheet acme-platform) line ")
+            && script.contains(": Deny by carol.cto@acme.example on 2026-12-01: inactive since May"),
+        "{script}"
+    );
+    assert_eq!(script.matches("heroku members:remove").count(), 2, "only the denials: {script}");
     let (code, out, err) = run(&["review", "close", p(&q.dir), "--snapshot", p(&q.s.new), "--json"]);
     assert_eq!(code, 4, "rita's denial was not carried out: {err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");

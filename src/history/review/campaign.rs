@@ -420,11 +420,7 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
                     .map(|i| workbook::row_cells(&input.columns, &items[*i].0, items[*i].1, reviewer))
                     .collect();
                 all_rows.extend(rows.iter().cloned());
-                sheets.push(workbook::Sheet {
-                    title: group,
-                    flagged: idx.iter().map(|i| items[*i].0.flagged).collect(),
-                    rows,
-                });
+                sheets.push(workbook::Sheet { title: group, rows });
             }
             let xlsx_rel = format!("{WORKBOOKS_DIR}/{stem}.xlsx");
             let csv_rel = format!("{WORKBOOKS_DIR}/{stem}.csv");

@@ -10,8 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::campaign::{sha256_hex, Campaign, Item, RETURNED_DIR};
-use super::workbook::REQUIRED_ALWAYS;
-use crate::history::worksheet::{self, place, Decision};
+use crate::history::worksheet::{self, place, Decision, WorksheetRow};
 use crate::history::HistoryError;
 use crate::report::grants::GrantKey;
 use crate::snapshot::email_norm;
@@ -40,6 +39,7 @@ pub struct Entry {
     /// `returned/carol.xlsx, sheet acme-web, row 4`.
     pub source: String,
     pub file: String,
+    pub sheet: Option<String>,
     pub line: usize,
 }
 
@@ -274,6 +274,7 @@ pub fn status_of(campaign: &Campaign, dir: &Path, today: NaiveDate) -> Result<St
                 justification: row.justification.trim().to_owned(),
                 source: at,
                 file: rel_s.clone(),
+                sheet: row.sheet.clone(),
                 line: row.line,
             });
         }
@@ -398,11 +399,30 @@ pub fn status_of(campaign: &Campaign, dir: &Path, today: NaiveDate) -> Result<St
     })
 }
 
-/// Justification text shown for a row's requirement, for messages.
-pub fn requirement(flagged: bool) -> &'static str {
-    if flagged {
-        REQUIRED_ALWAYS
-    } else {
-        super::workbook::REQUIRED_FOR_DENY
+impl Status {
+    /// The rows decided Deny, as worksheet rows naming the file and sheet they were read from:
+    /// what `plan --from-campaign` removes.
+    pub fn denied_rows(&self, snapshot_id: &str) -> Vec<WorksheetRow> {
+        self.items
+            .iter()
+            .filter(|i| i.state == State::Denied)
+            .filter_map(|i| {
+                let e = i.entry.as_ref()?;
+                Some(WorksheetRow {
+                    line: e.line,
+                    sheet: e.sheet.clone(),
+                    source: Some(match &e.sheet {
+                        Some(s) => format!("{} (sheet {s})", e.file),
+                        None => e.file.clone(),
+                    }),
+                    key: i.key.clone(),
+                    snapshot_id: snapshot_id.to_owned(),
+                    decision: Decision::Deny,
+                    reviewer: e.reviewer.clone(),
+                    decision_date: e.decision_date.clone(),
+                    justification: e.justification.clone(),
+                })
+            })
+            .collect()
     }
 }

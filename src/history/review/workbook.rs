@@ -100,8 +100,6 @@ fn xlsx_error(path: &str) -> impl Fn(XlsxError) -> HistoryError + '_ {
 pub struct Sheet<'a> {
     pub title: &'a str,
     pub rows: Vec<Vec<String>>,
-    /// Per row: whether the grant has a finding (its justification is always required).
-    pub flagged: Vec<bool>,
 }
 
 /// The `.xlsx` bytes of one reviewer's workbook.
