@@ -163,9 +163,10 @@ fn start(args: StartArgs) -> anyhow::Result<Outcome> {
     ))?;
     for r in &c.reviewers {
         super::print_line(&format!(
-            "  {}: {} rows ({}) in {}",
+            "  {}: {} row{} ({}) in {}",
             r.email,
             r.rows,
+            if r.rows == 1 { "" } else { "s" },
             r.groups.join(", "),
             started.dir.join(&r.xlsx).display()
         ))?;
@@ -193,7 +194,7 @@ fn start(args: StartArgs) -> anyhow::Result<Outcome> {
 }
 
 fn counts_line(c: &review::Counts) -> String {
-    format!("{:>5} {:>8} {:>8} {:>10} {:>10} {:>8}", c.rows, c.decided, c.undecided, c.dont_know, c.invalid, c.approved)
+    format!("{:>5} {:>8} {:>10} {:>10} {:>8} {:>9}", c.rows, c.decided, c.undecided, c.dont_know, c.invalid, c.approved)
 }
 
 fn print_status(s: &Status) -> anyhow::Result<()> {
@@ -211,15 +212,19 @@ fn print_status(s: &Status) -> anyhow::Result<()> {
         if s.complete { ", complete" } else { "" }
     ))?;
     super::print_line(&format!(
-        "{:<36} {:<28} {:>5} {:>8} {:>8} {:>10} {:>10} {:>8}",
+        "{:<36} {:<28} {:>5} {:>8} {:>10} {:>10} {:>8} {:>9}",
         "reviewer", "team", "rows", "decided", "undecided", "don't know", "invalid", "approved"
     ))?;
     for r in &s.reviewers {
-        for g in &r.groups {
-            super::print_line(&format!("{:<36} {:<28} {}", r.reviewer, g.group, counts_line(&g.counts)))?;
-        }
         let flag = if r.overdue { "  OVERDUE" } else { "" };
-        super::print_line(&format!("{:<36} {:<28} {}{flag}", r.reviewer, "(all)", counts_line(&r.counts)))?;
+        let one = r.groups.len() == 1;
+        for g in &r.groups {
+            let f = if one { flag } else { "" };
+            super::print_line(&format!("{:<36} {:<28} {}{f}", r.reviewer, g.group, counts_line(&g.counts)))?;
+        }
+        if !one {
+            super::print_line(&format!("{:<36} {:<28} {}{flag}", r.reviewer, "(all)", counts_line(&r.counts)))?;
+        }
     }
     for f in &s.files {
         match &f.error {

@@ -907,3 +907,108 @@ async fn a_workbook_resaved_by_libreoffice_reads_the_same() {
     .expect("ods");
     assert_eq!(back.rows().count(), carol.rows);
 }
+
+/// The README's quarter, between its markers: each command with the output lines it shows.
+fn readme_quarter() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let start = readme.find("<!-- quarter:begin -->").expect("quarter begin marker");
+    let end = readme.find("<!-- quarter:end -->").expect("quarter end marker");
+    let mut steps: Vec<(String, Vec<String>)> = Vec::new();
+    for line in readme[start..end].lines().skip(1) {
+        if let Some(shown) = line.strip_prefix("#   ") {
+            steps.last_mut().expect("output follows a command").1.push(shown.trim().to_owned());
+        } else if !line.starts_with('#') && !line.starts_with("```") && !line.trim().is_empty() {
+            steps.push((line.split(" # ").next().unwrap_or_default().trim().to_owned(), Vec::new()));
+        }
+    }
+    steps
+}
+
+/// Every line the README shows must be in what the command printed: `...` stands for lines left
+/// out, and a line ending in `…` for one cut short (`3f1c…`: a digest, whatever it is).
+fn assert_shown(command: &str, shown: &[String], stdout: &str) {
+    for want in shown.iter().filter(|w| *w != "...") {
+        let found = match want.strip_suffix('…') {
+            Some(prefix) => {
+                let prefix = prefix.trim_end_matches(|c: char| c.is_ascii_hexdigit());
+                stdout.lines().any(|l| l.trim().starts_with(prefix))
+            }
+            None => stdout.lines().any(|l| l.trim() == want),
+        };
+        assert!(found, "`{command}`: the README shows {want:?}, but it printed:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_quarter_runs_as_written() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let w = work.path();
+    std::fs::write(w.join("hkaudit.toml"), format!("[review]\nfallback_reviewer = \"{FALLBACK}\"\n")).expect("toml");
+    std::fs::copy(crate::acme::acme_dir().join("inputs/okta-users.csv"), w.join("okta-users.csv")).expect("okta");
+    let steps = readme_quarter();
+    assert!(steps.len() >= 10, "{steps:?}");
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut extracts = 0;
+    let mut digest = String::new();
+    let mut campaign = PathBuf::new();
+    for (line, shown) in &steps {
+        let mut line = line.clone();
+        for (k, v) in &vars {
+            line = line.replace(&format!("${k}"), v);
+        }
+        line = line.replace("3f1c…", &digest);
+        if let Some((k, v)) = line.split_once('=').filter(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase())) {
+            vars.insert(k.to_owned(), v.to_owned());
+            continue;
+        }
+        let words = shlex::split(&line).unwrap_or_else(|| panic!("not a shell line: {line}"));
+        if words[0].starts_with("HKAUDIT_PLAN_REVIEWED=") {
+            // What the script would do to the organisation: the next snapshot has the grants removed.
+            let script = std::fs::read_to_string(w.join(&words[2])).expect("the plan the README runs");
+            assert!(script.contains("heroku members:remove ivan.idle@acme.example --team=acme-platform\n"), "{script}");
+            assert!(script.contains("heroku members:remove rita.removed@acme.example --team=acme-data\n"), "{script}");
+            continue;
+        }
+        assert_eq!(words[0], "hkaudit", "{line}");
+        if words[1] == "extract" {
+            // The sandbox's clock is the fixture's, so both extracts are the README's quarter.
+            let mut fixture = hkaudit::sandbox::Fixture::load(&crate::acme::acme_dir()).expect("acme");
+            let id = if extracts == 0 {
+                "20261120T120000Z"
+            } else {
+                assert!(fixture.remove_team_member("acme-platform", "ivan.idle@acme.example"));
+                assert!(fixture.remove_team_member("acme-data", "rita.removed@acme.example"));
+                "20270220T120000Z"
+            };
+            crate::acme::extract_fixture(fixture, &w.join("snapshots"), id).await;
+            extracts += 1;
+            continue;
+        }
+        if words[1..3] == ["review", "status"] {
+            // The reviewers send their workbooks back.
+            let q = Quarter {
+                s: TwoSnapshots { dir: tempfile::tempdir().expect("tmp"), old: PathBuf::new(), new: PathBuf::new() },
+                dir: campaign.clone(),
+                campaign: Campaign::load(&campaign).expect("campaign"),
+            };
+            decide_all(&q);
+        }
+        let out = std::process::Command::new(BIN).args(&words[1..]).current_dir(w).output().expect("hkaudit runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let code = out.status.code();
+        let ok = if words[1] == "analyze" { matches!(code, Some(0 | 10..=14)) } else { code == Some(0) };
+        assert!(ok, "`{line}` exited {code:?}: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert_shown(&line, shown, &stdout);
+        if words[1..3] == ["review", "start"] {
+            campaign = w.join(stdout.lines().last().expect("the campaign folder"));
+        }
+        if words[1..3] == ["review", "close"] {
+            digest = stdout.lines().last().and_then(|l| l.rsplit(' ').next()).expect("digest").to_owned();
+        }
+    }
+    assert_eq!(extracts, 2);
+    assert!(!digest.is_empty(), "the README closes the campaign");
+    for id in ["20261120T120000Z", "20270220T120000Z"] {
+        assert!(w.join("snapshots").join(id).join("manifest.json").is_file(), "prune kept {id}");
+    }
+}

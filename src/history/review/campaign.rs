@@ -298,7 +298,16 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
     let id = format!("{period}-{}", m.snapshot_id);
     let dir = match &opts.out {
         Some(d) => d.clone(),
-        None => real_dir.parent().unwrap_or(Path::new(".")).join("campaigns").join(&id),
+        // Beside the snapshot as it was named (`snapshots/latest` → `snapshots/`), so the path
+        // printed is one the user recognises.
+        None => opts
+            .snapshot_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .or_else(|| real_dir.parent())
+            .unwrap_or(Path::new("."))
+            .join("campaigns")
+            .join(&id),
     };
     if dir.exists() {
         return Err(HistoryError::Input {
