@@ -548,6 +548,13 @@ async fn decisions_filled_into_the_workbooks_are_read_back_and_counted() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["counts"]["decided"], 5);
     assert_eq!(v["complete"], false);
+    let invalid: Vec<&str> = v["invalid"]
+        .as_array()
+        .expect("invalid rows")
+        .iter()
+        .map(|i| i["key"]["email"].as_str().expect("email"))
+        .collect();
+    assert_eq!(invalid, ["paul.pcollab@acme.example", "rita.removed@acme.example"]);
     let (code, out, _) = run(&["review", "status", p(&q.dir)]);
     assert_eq!(code, 5);
     assert!(

@@ -139,6 +139,9 @@ pub struct Status {
     pub files: Vec<ReturnedFile>,
     /// Rows matching no row of the campaign, files not read, other files in `returned/`.
     pub problems: Vec<Problem>,
+    /// The rows that are invalid, each with why (also in `items`).
+    pub invalid: Vec<ItemStatus>,
+    /// Every row of the campaign, in campaign.json's order.
     #[serde(skip)]
     pub items: Vec<ItemStatus>,
 }
@@ -395,6 +398,7 @@ pub fn status_of(campaign: &Campaign, dir: &Path, today: NaiveDate) -> Result<St
         reviewers,
         files,
         problems,
+        invalid: items.iter().filter(|i| i.state == State::Invalid).cloned().collect(),
         items,
     })
 }
