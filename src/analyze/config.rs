@@ -16,6 +16,9 @@
 //! [enterprise]
 //! price_per_unique_user_per_month = "25.00"
 //!
+//! [review]
+//! fallback_reviewer = "security@acme.example"  # reviews what nobody else can (`review start`)
+//!
 //! [rules.inactive-seat]
 //! enabled = true
 //! severity = "medium"                     # info | low | medium | high | critical
@@ -58,6 +61,15 @@ pub struct Config {
     pub service_accounts: Vec<String>,
     /// Keyed by rule id; only rules the file mentions.
     pub rules: BTreeMap<String, RuleConfig>,
+    pub review: Review,
+}
+
+/// `[review]`: access-review campaigns (`hkaudit review start`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Review {
+    /// Lower-cased email of who reviews the grants no admin, manager or owner can (a team whose
+    /// only admin is the audit identity, say).
+    pub fallback_reviewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +119,7 @@ impl Default for Config {
             enterprise: Enterprise::default(),
             service_accounts: Vec::new(),
             rules: BTreeMap::new(),
+            review: Review::default(),
         }
     }
 }
@@ -163,6 +176,13 @@ struct RawConfig {
     enterprise: Option<RawEnterprise>,
     service_accounts: Option<Vec<Spanned<String>>>,
     rules: Option<BTreeMap<Spanned<String>, RawRule>>,
+    review: Option<RawReview>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    fallback_reviewer: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +291,21 @@ impl Validator<'_> {
                 ));
             }
             config.service_accounts.push(value);
+        }
+        if let Some(f) = raw.review.and_then(|r| r.fallback_reviewer) {
+            let value = f.get_ref().trim().to_lowercase();
+            let ok = value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !value.contains('*')
+            });
+            if !ok {
+                return Err(self.at(
+                    &f,
+                    "review.fallback_reviewer",
+                    format!("`{}` is not an email", f.get_ref()),
+                    "name the fallback reviewer by the email they use, e.g. \"security@acme.example\"",
+                ));
+            }
+            config.review.fallback_reviewer = Some(value);
         }
         for (id, rule) in raw.rules.unwrap_or_default() {
             let name = id.get_ref().clone();

@@ -14,6 +14,7 @@ mod diff;
 mod extract;
 mod plan;
 mod report;
+mod review;
 mod run;
 mod sandbox;
 mod snapshots;
@@ -25,8 +26,12 @@ pub mod code {
     pub const ERROR: u8 = 2;
     /// `extract` wrote a snapshot, but the manifest lists gaps (`complete: false`).
     pub const INCOMPLETE: u8 = 3;
-    /// `certify`: a grant a reviewer denied is still there.
+    /// `certify`, `review close`: a grant a reviewer denied is still there.
     pub const DENIAL_NOT_DONE: u8 = 4;
+    /// `review status`: rows are not decided; `review close`, `certify`: not closed for that.
+    pub const REVIEW_INCOMPLETE: u8 = 5;
+    /// `review verify`: the evidence pack does not verify.
+    pub const EVIDENCE_FAILED: u8 = 6;
     /// Stopped by Ctrl-C or SIGTERM (the sandbox's normal way to end).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -37,7 +42,9 @@ Exit codes:
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
   3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json);
        analyze: no finding at or above --fail-on, but data was missing
-  4    certify: a denied grant is still present in the newer snapshot
+  4    certify, review close: a denied grant is still present in the newer snapshot
+  5    review status: rows undecided; review close, certify: not closed, rows undecided
+  6    review verify: the evidence pack does not verify
   10-14 analyze: highest finding at or above --fail-on (info, low, medium, high, critical)
   130  sandbox: stopped by Ctrl-C or SIGTERM";
 
@@ -65,13 +72,16 @@ enum Command {
     Run(run::Args),
     /// Compare two snapshots.
     Diff(diff::Args),
-    /// Check a filled-in certification worksheet against a newer snapshot: were denied grants removed?
+    /// Quarterly access review as a campaign: start, status, close, verify.
+    #[command(subcommand)]
+    Review(review::Command),
+    /// Alias of `review close DIR`; with --worksheet, closes a filled-in certification.csv instead.
     #[command(after_help = certify::EXIT_CODES)]
     Certify(certify::Args),
     /// Write the heroku commands and API calls that would fix findings or denied grants (runs nothing).
     #[command(after_help = plan::AFTER_HELP)]
     Plan(plan::Args),
-    /// List snapshots, or prune old ones (never the newest, nor one a worksheet references).
+    /// List snapshots, or prune old ones (never the newest, nor one a campaign or worksheet references).
     #[command(subcommand)]
     Snapshots(snapshots::Command),
     /// Run the whole pipeline against the built-in sandbox and fixture organisation: no token needed.
@@ -92,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Review(cmd) => review::run(cmd),
         Command::Certify(args) => certify::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshots(cmd) => snapshots::run(cmd),

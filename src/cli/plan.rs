@@ -17,6 +17,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "rules")]
     pub from_worksheet: Option<PathBuf>,
 
+    /// Plan the removal of the grants a review campaign's reviewers denied (the decided Deny rows
+    /// of the workbooks in DIR/returned/), instead of fixing findings.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["rules", "from_worksheet"])]
+    pub from_campaign: Option<PathBuf>,
+
     /// Rules whose findings to fix, comma-separated. Default: every rule whose header declares a
     /// `fix:` other than `manual` (README: Rules). Rules with no safe automatic fix (2FA, single
     /// admin, SSO bypass, ...) give a comment with the remediation, no command.
@@ -35,8 +40,33 @@ step (each names the finding or worksheet row it comes from), delete what you do
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let inputs = history::load_inputs(&args.snapshot)?;
-    let plan = match &args.from_worksheet {
-        Some(file) => {
+    let plan = match (&args.from_worksheet, &args.from_campaign) {
+        (_, Some(dir)) => {
+            let campaign = history::review::Campaign::load(dir)?;
+            if campaign.snapshot.id != inputs.snapshot_id {
+                anyhow::bail!(
+                    "campaign {} reviewed snapshot {}, not {}: plan from the snapshot it reviewed",
+                    campaign.id,
+                    campaign.snapshot.id,
+                    inputs.snapshot_id
+                );
+            }
+            let status = history::review::status::status_of(&campaign, dir, chrono::Utc::now().date_naive())?;
+            if !status.complete {
+                tracing::warn!(
+                    "campaign {} is not complete ({} of {} rows open): only the denials decided so far are planned",
+                    campaign.id,
+                    status.counts.open(),
+                    status.counts.rows
+                );
+            }
+            history::plan_worksheet(
+                &inputs,
+                &format!("campaign {}", campaign.id),
+                &status.denied_rows(&campaign.snapshot.id),
+            )
+        }
+        (Some(file), None) => {
             let rows = history::read_worksheet(file)?;
             let name = file
                 .file_name()
@@ -44,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 .unwrap_or_else(|| file.display().to_string());
             history::plan_worksheet(&inputs, &name, &rows)
         }
-        None => {
+        (None, None) => {
             let rules: Option<Vec<String>> =
                 args.rules.map(|r| r.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
             history::plan_findings(&inputs, rules.as_deref())?

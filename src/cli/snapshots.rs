@@ -11,8 +11,9 @@ pub enum Command {
     /// List the snapshots in DIR, newest first: id, taken_at, complete, gaps, findings, size, latest.
     List(ListArgs),
     /// Remove all but the newest N snapshots. Never removes the newest snapshot, the one `latest`
-    /// points at, one whose id is in the snapshot_id column of a worksheet (--worksheet, and every
-    /// DIR/worksheets/*.csv), nor anything that is not a snapshot folder.
+    /// points at, one a campaign reviewed or was closed against (every campaign.json under DIR,
+    /// and --campaign), one whose id is in the snapshot_id column of a worksheet or workbook
+    /// (--worksheet, and every DIR/worksheets/*.csv), nor anything that is not a snapshot folder.
     Prune(PruneArgs),
 }
 
@@ -34,9 +35,14 @@ pub struct PruneArgs {
     /// How many of the newest snapshots to keep (the newest is always kept, even with 0).
     #[arg(long, value_name = "N")]
     pub keep: usize,
-    /// A worksheet whose snapshots must be kept; repeatable.
+    /// A worksheet (certification.csv, or a campaign workbook: xlsx, ods, xls) whose snapshots
+    /// must be kept, wherever it is; repeatable.
     #[arg(long, value_name = "FILE")]
     pub worksheet: Vec<PathBuf>,
+    /// A campaign folder (from `hkaudit review start`) whose snapshots must be kept, wherever it
+    /// is; repeatable. Campaigns under DIR are found without it.
+    #[arg(long, value_name = "DIR")]
+    pub campaign: Vec<PathBuf>,
     /// Say what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -90,9 +96,16 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
             }
         }
         Command::Prune(args) => {
+            // Workbooks are read by the history stage; CSV worksheets by the pruner, as before.
+            let (workbooks, worksheets): (Vec<PathBuf>, Vec<PathBuf>) =
+                args.worksheet.into_iter().partition(|p| hkaudit::history::worksheet::is_workbook(p));
+            let protected = hkaudit::history::review::referenced_snapshots(&args.dir, &args.campaign, &workbooks)?
+                .into_iter()
+                .map(|r| (r.snapshot_id, r.by))
+                .collect();
             let report = retention::prune(
                 &args.dir,
-                &PruneOptions { keep: args.keep, worksheets: args.worksheet, dry_run: args.dry_run },
+                &PruneOptions { keep: args.keep, worksheets, protected, dry_run: args.dry_run },
             )?;
             if args.json {
                 super::print_line(&serde_json::to_string_pretty(&report)?)?;

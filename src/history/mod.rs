@@ -6,12 +6,14 @@ pub mod certify;
 pub mod diff;
 pub mod plan;
 pub mod retention;
+pub mod review;
+pub mod spreadsheet;
 pub mod worksheet;
 
-pub use certify::{certify, closure_csv, closure_markdown, Closure, ClosureReport};
+pub use certify::{certify, closure_csv, closure_markdown, Acceptance, Closure, ClosureReport, ClosureRow};
 pub use diff::{diff, SnapshotDiff};
 pub use plan::{load_inputs, plan_findings, plan_worksheet, Plan, PlanInputs};
-pub use worksheet::{read_worksheet, Decision, WorksheetRow};
+pub use worksheet::{read_back, read_worksheet, Decision, ReadBack, WorksheetRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -30,6 +32,16 @@ pub enum HistoryError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+impl HistoryError {
+    /// A bad input (a campaign file, a workbook, a reviewers file): the one [`InputError`], whose
+    /// `detail` already says what to do.
+    ///
+    /// [`InputError`]: crate::analyze::InputError
+    pub(crate) fn input(path: impl AsRef<str>, line: Option<usize>, detail: impl Into<String>) -> Self {
+        HistoryError::BadInput(crate::analyze::InputError::new(std::path::Path::new(path.as_ref()), line, detail, ""))
+    }
 }
 
 /// The diff as Markdown (template `reports/diff.md`).

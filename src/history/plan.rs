@@ -475,7 +475,10 @@ pub fn plan_worksheet(inputs: &PlanInputs, worksheet_name: &str, rows: &[Workshe
     let known: std::collections::BTreeSet<&GrantKey> = inputs.grants.iter().map(|g| &g.key).collect();
     for row in rows.iter().filter(|r| r.decision == Decision::Deny) {
         let r = RowRef {
-            file: worksheet_name.to_owned(),
+            file: row.source.clone().unwrap_or_else(|| match &row.sheet {
+                Some(sheet) => format!("{worksheet_name} (sheet {sheet})"),
+                None => worksheet_name.to_owned(),
+            }),
             line: row.line,
             reviewer: row.reviewer.clone(),
             decision_date: row.decision_date.clone(),

@@ -162,6 +162,9 @@ pub struct PruneOptions {
     pub keep: usize,
     /// Worksheets whose snapshots must stay, besides `DIR/worksheets/*.csv`.
     pub worksheets: Vec<PathBuf>,
+    /// Snapshot ids (or folder names) that must stay, each with who needs it (`campaign …`):
+    /// found by the caller, so this module need not know what a campaign is.
+    pub protected: Vec<(String, String)>,
     pub dry_run: bool,
 }
 
@@ -223,6 +226,12 @@ pub fn prune(dir: &Path, opts: &PruneOptions) -> Result<PruneReport, SnapshotErr
         }
         if referenced.contains(&s.id) || referenced.contains(&s.folder) {
             reasons.push("referenced by a worksheet".to_owned());
+        }
+        for (id, by) in &opts.protected {
+            let reason = format!("referenced by {by}");
+            if (*id == s.id || *id == s.folder) && !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
         }
         let entry = Pruned { folder: s.folder.clone(), id: s.id.clone(), size_bytes: s.size_bytes, reasons };
         if !entry.reasons.is_empty() {

@@ -169,10 +169,10 @@ impl Flags {
     fn decide(&self, row: &mut CertRow, flags: &BTreeSet<String>, why: Vec<String>) {
         row.flags = flags.iter().cloned().collect::<Vec<_>>().join(" ");
         if flags.iter().any(|f| self.revoke_rules.contains(f)) {
-            row.recommended_decision = "revoke".into();
+            row.recommended_decision = "Deny".into();
             row.recommendation_reason = why.join("; ");
         } else if !flags.is_empty() {
-            row.recommendation_reason = format!("keep if justified: {}", why.join("; "));
+            row.recommendation_reason = format!("Approve if justified: {}", why.join("; "));
         } else {
             row.recommendation_reason = "no finding".into();
         }
@@ -228,7 +228,8 @@ pub fn rows(src: &Sources<'_>) -> Vec<CertRow> {
             .unwrap_or_else(|| format!(">{}", m.activity_window.days)),
         flags: String::new(),
         monthly_cost: String::new(),
-        recommended_decision: "keep".into(),
+        // In the decision column's words, so a reviewer can copy the recommendation as it is.
+        recommended_decision: "Approve".into(),
         recommendation_reason: String::new(),
         reviewer: String::new(),
         decision: String::new(),

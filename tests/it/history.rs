@@ -285,7 +285,7 @@ fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
     w.flush().expect("flush");
 }
 
-fn certify_cli(worksheet: &Path, snapshot: &Path) -> (i32, String, String) {
+fn certify_cli(worksheet: &Path, snapshot: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hkaudit"))
         .arg("certify")
         .arg("--worksheet")
@@ -293,6 +293,7 @@ fn certify_cli(worksheet: &Path, snapshot: &Path) -> (i32, String, String) {
         .arg("--snapshot")
         .arg(snapshot)
         .arg("--json")
+        .args(extra)
         .output()
         .expect("runs");
     (
@@ -325,16 +326,38 @@ async fn certification_closure_proves_what_was_removed_and_flags_what_was_not() 
     assert!(by(history::Closure::Unknown).is_empty());
     assert_eq!(by(history::Closure::NotReviewed).len(), rows.len() - 3, "vic's Don't know and every empty decision");
     assert!(closure.has_open_denials());
+    assert_eq!(closure.undecided, rows.len() - 3);
+    // What was given since the worksheet's snapshot is listed, not silently left out.
+    let new: Vec<String> = by(history::Closure::NewSince);
+    assert_eq!(
+        new,
+        ["team-invitation acme-data hana.hr@acme.example", "team-membership acme-payments vic.viewer@acme.example"]
+    );
 
-    let (code, stdout, _) = certify_cli(&worksheet, &s.new);
+    // A review with undecided rows is not closed unless someone accepts that, by name.
+    let (code, stdout, stderr) = certify_cli(&worksheet, &s.new, &[]);
+    assert_eq!((code, stdout.as_str()), (5, ""), "undecided rows refuse the closure");
+    assert!(stderr.contains(&format!("{} of {} rows have no decision", rows.len() - 3, rows.len())), "{stderr}");
+    let (code, stdout, _) = certify_cli(&worksheet, &s.new, &["--accept-undecided", "dana.director@acme.example"]);
     assert_eq!(code, 4, "a denied grant that persists fails the run");
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(json["counts"]["done"], 1);
     assert_eq!(json["counts"]["still present"], 1);
+    assert_eq!(json["accepted_undecided"]["by"], "dana.director@acme.example");
 
     let md = history::closure_markdown(&closure).expect("md");
+    assert!(md.contains(&format!("**Not closed: {} reviewed rows have no decision.**", rows.len() - 3)), "{md}");
+    let mut accepted = closure.clone();
+    accepted.accept_undecided("dana.director@acme.example", chrono::Utc::now());
+    let md = history::closure_markdown(&accepted).expect("md");
     assert!(md.contains("**Not closed: some denied grants are still present.**"));
     assert!(md.contains("## Still present"));
+    assert!(md.contains("> **Accepted undecided:** "), "{md}");
+    // Approvals are listed with who approved them.
+    assert!(
+        md.contains("## Approvals") && md.contains("| ada.active@acme.example | dana.director@acme.example |"),
+        "{md}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -374,14 +397,14 @@ async fn bad_worksheets_give_line_numbered_errors() {
     let email = header.iter().position(|h| h == "user_email").expect("email");
 
     let mut unknown_word = rows.clone();
-    unknown_word[4][decision] = "Revoke".into();
+    unknown_word[4][decision] = "Maybe".into();
     let p = dir.join("unknown-word.csv");
     write_csv(&p, &header, &unknown_word);
-    let (code, _, err) = certify_cli(&p, &s.new);
+    let (code, _, err) = certify_cli(&p, &s.new, &[]);
     assert_eq!(code, 2);
     assert!(
         err.contains("unknown-word.csv:6:")
-            && err.contains("Revoke")
+            && err.contains("Maybe")
             && err.contains("Approve, Deny, Don't know, Not reviewed"),
         "{err}"
     );
@@ -390,7 +413,7 @@ async fn bad_worksheets_give_line_numbered_errors() {
     no_such_grant[2][email] = "nobody@acme.example".into();
     let p = dir.join("no-such-grant.csv");
     write_csv(&p, &header, &no_such_grant);
-    let (code, _, err) = certify_cli(&p, &s.new);
+    let (code, _, err) = certify_cli(&p, &s.new, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("no-such-grant.csv:4:") && err.contains("matches no grant of snapshot 2026q4"), "{err}");
 
@@ -401,7 +424,7 @@ async fn bad_worksheets_give_line_numbered_errors() {
         .collect();
     let p = dir.join("missing-column.csv");
     write_csv(&p, &trimmed, &trimmed_rows);
-    let (code, _, err) = certify_cli(&p, &s.new);
+    let (code, _, err) = certify_cli(&p, &s.new, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("missing-column.csv:1:") && err.contains("decision"), "{err}");
 }

@@ -602,12 +602,12 @@ fn worksheet_line_numbers_are_right_after_a_type_line_and_crlf() {
         "#TYPE System.Management.Automation.PSCustomObject\r\n\
          \"snapshot_id\",\"grant_type\",\"enterprise_account\",\"team\",\"app\",\"user_email\",\"decision\"\r\n\
          \"acme-fixture\",\"team-membership\",\"acme\",\"acme-web\",\"\",\"ron.removed@acme.example\",\"Approve\"\r\n\
-         \"acme-fixture\",\"team-membership\",\"acme\",\"acme-web\",\"\",\"uma.web@acme.example\",\"Revoke\"\r\n",
+         \"acme-fixture\",\"team-membership\",\"acme\",\"acme-web\",\"\",\"uma.web@acme.example\",\"Remove\"\r\n",
     )
     .expect("write");
     let err = hkaudit::history::read_worksheet(&worksheet).expect_err("unknown decision");
     let shown = err.to_string();
-    assert!(shown.contains(&format!("{}:4:", worksheet.display())) && shown.contains("`Revoke`"), "{shown}");
+    assert!(shown.contains(&format!("{}:4:", worksheet.display())) && shown.contains("`Remove`"), "{shown}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod published;
 mod replay;
 mod report;
 mod retention;
+mod review;
 mod sandbox;
 mod snapshots_kit;
 mod support;

@@ -344,7 +344,7 @@ fn a_deprovisioned_persons_grants_under_another_email_are_removed_too() {
     // The worksheet recommends revoking both, too.
     let model = hkaudit::report::load_model(&snapshot, None, &hkaudit::analyze::Config::default()).expect("model");
     for r in &model.certification {
-        assert_eq!(r.recommended_decision, "revoke", "{r:?}");
+        assert_eq!(r.recommended_decision, "Deny", "{r:?}");
         assert!(r.flags.contains("idp-deprovisioned-member"), "{r:?}");
         assert_eq!(r.idp_status, "deprovisioned", "the person's status, under whichever email: {r:?}");
     }

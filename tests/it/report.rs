@@ -187,7 +187,7 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
         .iter()
         .find(|r| r.grant_type == "team-invitation" && r.user_email.starts_with("ivy"))
         .expect("ivy's invitation");
-    assert_eq!((ivy.recommended_decision.as_str(), ivy.flags.as_str()), ("revoke", "stale-invitation"));
+    assert_eq!((ivy.recommended_decision.as_str(), ivy.flags.as_str()), ("Deny", "stale-invitation"));
     let row = |team: &str, email: &str| {
         model
             .certification
@@ -199,14 +199,14 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
     let ivan = row("acme-platform", "ivan.idle@acme.example");
     assert_eq!(
         (ivan.recommended_decision.as_str(), ivan.flags.as_str(), ivan.monthly_cost.as_str()),
-        ("revoke", "inactive-seat", "$10.00")
+        ("Deny", "inactive-seat", "$10.00")
     );
     let sam = row("acme-platform", "sam.suspended@acme.example");
-    assert_eq!((sam.recommended_decision.as_str(), sam.idp_status.as_str()), ("revoke", "suspended"));
+    assert_eq!((sam.recommended_decision.as_str(), sam.idp_status.as_str()), ("Deny", "suspended"));
     let ada = row("acme-platform", "ada.active@acme.example");
     assert_eq!(
         (ada.recommended_decision.as_str(), ada.idp_status.as_str(), ada.days_inactive.as_str()),
-        ("keep", "active", "10")
+        ("Approve", "active", "10")
     );
     for r in &model.certification {
         assert!(

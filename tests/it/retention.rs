@@ -104,7 +104,8 @@ fn worksheet_referenced_snapshots_are_protected() {
     std::fs::write(&ws, "\u{feff}decision;Snapshot_ID;user_email\nDeny;s01;a@e.example\n").expect("write");
     std::fs::create_dir_all(tmp.path().join("worksheets")).expect("mkdir");
     std::fs::write(tmp.path().join("worksheets/q3.csv"), "snapshot_id,decision\r\ns03,Approve\r\n").expect("write");
-    let r = prune(tmp.path(), &PruneOptions { keep: 1, worksheets: vec![ws.clone()], dry_run: false }).expect("prune");
+    let r = prune(tmp.path(), &PruneOptions { keep: 1, worksheets: vec![ws.clone()], ..Default::default() })
+        .expect("prune");
     assert_eq!(r.removed.iter().map(|x| x.folder.as_str()).collect::<Vec<_>>(), ["s04", "s02"]);
     for id in ["s01", "s03", "s05"] {
         assert!(tmp.path().join(id).join("manifest.json").exists(), "{id} kept");
