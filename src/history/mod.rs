@@ -26,6 +26,9 @@ pub enum HistoryError {
     /// A worksheet, an option or a snapshot given is not what it must be.
     #[error(transparent)]
     BadInput(#[from] crate::analyze::InputError),
+    /// A campaign file (workbook, closure, evidence) could not be written.
+    #[error("{path}: {detail}")]
+    Write { path: String, detail: String },
     #[error("{path}: cannot write")]
     Json {
         path: String,
@@ -39,7 +42,7 @@ impl HistoryError {
     /// `detail` already says what to do.
     ///
     /// [`InputError`]: crate::analyze::InputError
-    pub(crate) fn input(path: impl AsRef<str>, line: Option<usize>, detail: impl Into<String>) -> Self {
+    pub(crate) fn input(path: impl AsRef<str>, line: Option<usize>, detail: String) -> Self {
         HistoryError::BadInput(crate::analyze::InputError::new(std::path::Path::new(path.as_ref()), line, detail, ""))
     }
 }

@@ -7,9 +7,15 @@ use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use super::worksheet::Grid;
 use super::HistoryError;
 use crate::analyze::InputError;
+
+/// A table of text cells: a header and rows, each with the line it is on.
+pub(crate) struct Grid {
+    pub header_line: usize,
+    pub headers: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
 
 /// File name endings read as workbooks.
 pub const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::spreadsheet;
+use super::spreadsheet::{self, Grid};
 use super::HistoryError;
 use crate::analyze::inputs::{ambiguous_columns, email_norm, read_utf8, CsvText};
 use crate::analyze::InputError;
@@ -153,13 +153,6 @@ fn cell(raw: &str) -> String {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
         _ => t.to_owned(),
     }
-}
-
-/// A table of text cells: a header and rows, each with the line it is on.
-pub(crate) struct Grid {
-    pub header_line: usize,
-    pub headers: Vec<String>,
-    pub rows: Vec<(usize, Vec<String>)>,
 }
 
 /// Whether a file is a spreadsheet workbook rather than text, by its name or its first bytes.

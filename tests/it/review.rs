@@ -9,8 +9,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use hkaudit::analyze::Config;
 use hkaudit::history::review::{self, Campaign, ReviewInput, StartOptions, State};
 use hkaudit::history::Closure;
-use hkaudit::report::grants::GrantKey;
 use hkaudit::report::CertRow;
+use hkaudit::snapshot::grants::GrantKey;
 
 use crate::history::{two_snapshots, TwoSnapshots};
 
@@ -191,7 +191,7 @@ fn item<'c>(c: &'c Campaign, grant: &str, scope: &str, email: &str) -> &'c revie
 async fn review_start_puts_every_acme_grant_in_exactly_one_workbook_and_nobody_reviews_their_own() {
     let q = quarter().await;
     let c = &q.campaign;
-    let grants = hkaudit::report::grants::load_grants(&hkaudit::snapshot::Snapshot::open(&q.s.old).expect("open"))
+    let grants = hkaudit::snapshot::grants::load_grants(&hkaudit::snapshot::Snapshot::open(&q.s.old).expect("open"))
         .expect("grants");
     let all: BTreeSet<&GrantKey> = grants.iter().map(|g| &g.key).collect();
     let items: BTreeSet<&GrantKey> = c.items.iter().map(|i| &i.key).collect();

@@ -164,7 +164,7 @@ impl ReviewInput {
     {
         let at = |name: &str| {
             header.iter().position(|h| *h == name).ok_or_else(|| {
-                HistoryError::input("certification rows".into(), None, format!("no `{name}` column (a bug in hkaudit)"))
+                HistoryError::input("certification rows", None, format!("no `{name}` column (a bug in hkaudit)"))
             })
         };
         let [gt, ea, team, app, email, flags, rec, reason] = [

@@ -140,7 +140,7 @@ pub fn close(opts: &CloseOptions) -> Result<Outcome, HistoryError> {
     if let Some(by) = &opts.accept_undecided {
         if by.trim().is_empty() {
             return Err(HistoryError::input(
-                "--accept-undecided".into(),
+                "--accept-undecided",
                 None,
                 "name who accepts the undecided rows (e.g. --accept-undecided dana.director@acme.example)".into(),
             ));
