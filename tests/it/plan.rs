@@ -415,7 +415,7 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
             .iter()
             .find(|r| r.user_email == email && r.grant_type == "team-membership")
             .expect("worksheet row");
-        assert_eq!(row.recommended_decision, "revoke", "certify: revoke");
+        assert_eq!(row.recommended_decision, "Deny", "certify: revoke recommends Deny");
         assert!(row.recommendation_reason.contains("contractor-seat: Seat held by a contractor"), "{row:?}");
     }
     assert_eq!(model.cost.saving_cents, 2 * config.seats.price_per_month_cents);
@@ -440,5 +440,5 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
     assert!(model
         .certification
         .iter()
-        .any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "revoke"));
+        .any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "Deny"));
 }
