@@ -26,9 +26,10 @@ impl EtagCache {
     /// Open (creating if needed, owner-only) a cache folder.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ApiError> {
         let dir = dir.into();
-        crate::fsutil::create_private_dir_all(&dir).map_err(|e| ApiError::Cache {
+        crate::fsutil::create_private_dir_all(&dir).map_err(|source| ApiError::Cache {
             path: dir.display().to_string(),
-            detail: format!("cannot create the cache folder: {e}"),
+            action: "cannot create the cache folder",
+            source,
         })?;
         Ok(EtagCache { dir })
     }
@@ -55,9 +56,15 @@ impl EtagCache {
 
     pub(crate) fn put(&self, url: &str, range: Option<&str>, accept: &str, page: &CachedPage) -> Result<(), ApiError> {
         let path = self.path(url, range, accept);
-        let bytes = serde_json::to_vec(page)
-            .map_err(|e| ApiError::Cache { path: path.display().to_string(), detail: e.to_string() })?;
-        crate::fsutil::write_private_atomic(&path, &bytes)
-            .map_err(|e| ApiError::Cache { path: path.display().to_string(), detail: e.to_string() })
+        let bytes = serde_json::to_vec(page).map_err(|e| ApiError::Cache {
+            path: path.display().to_string(),
+            action: "cannot encode the page",
+            source: e.into(),
+        })?;
+        crate::fsutil::write_private_atomic(&path, &bytes).map_err(|source| ApiError::Cache {
+            path: path.display().to_string(),
+            action: "cannot write the page",
+            source,
+        })
     }
 }

@@ -491,7 +491,8 @@ impl Client {
                 let value = decode(&Bytes::from(page.body.into_bytes())).map_err(|err| {
                     Attempt::Fatal(ApiError::Cache {
                         path: "etag cache".into(),
-                        detail: format!("cached page does not decode: {}", err.detail()),
+                        action: "the cached page does not decode: remove the cache folder and extract again",
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, err.detail()),
                     })
                 })?;
                 self.count(req.endpoint, |s| {

@@ -36,8 +36,14 @@ pub enum ApiError {
     #[error("{url}: checksum mismatch: expected {expected}, got {actual}")]
     Checksum { url: String, expected: String, actual: String },
 
-    #[error("cache {path}: {detail}")]
-    Cache { path: String, detail: String },
+    #[error("cache {path}: {action}")]
+    Cache {
+        path: String,
+        /// What was being done (`cannot create the cache folder`).
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ApiError {
@@ -81,7 +87,16 @@ impl ApiError {
             ApiError::Decode { status, detail, .. } => {
                 format!("HTTP {status} but the body was not the JSON expected: {detail}")
             }
-            other => other.to_string(),
+            other => {
+                // A gap's message is read alone, so it carries the causes the binary edge would print.
+                let mut text = other.to_string();
+                let mut cause = std::error::Error::source(other);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                text
+            }
         };
         crate::redact::redact(&text).into_owned()
     }

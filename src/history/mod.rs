@@ -27,8 +27,20 @@ pub enum HistoryError {
     #[error(transparent)]
     BadInput(#[from] crate::analyze::InputError),
     /// A campaign file (workbook, closure, evidence) could not be written.
-    #[error("{path}: {detail}")]
-    Write { path: String, detail: String },
+    #[error("{}: {action}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        /// What was being done (`cannot write`, `cannot move the campaign into place`).
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot build the workbook")]
+    Workbook {
+        path: String,
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
     #[error("{path}: cannot write")]
     Json {
         path: String,

@@ -68,7 +68,7 @@ fn size_of(path: &Path) -> u64 {
 }
 
 pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
-    let entries = fs::read_dir(dir).map_err(|e| io(dir, format!("cannot read the snapshots folder: {e}")))?;
+    let entries = fs::read_dir(dir).map_err(|e| SnapshotError::file(dir, "cannot read the snapshots folder", e))?;
     let latest = fs::read_link(dir.join(LATEST)).ok().and_then(|t| {
         // `latest` is written as a bare folder name; anything else is not ours to interpret.
         let name = t.to_str()?.trim_end_matches('/').to_owned();
@@ -77,10 +77,11 @@ pub fn list(dir: &Path) -> Result<Listing, SnapshotError> {
     let mut snapshots = Vec::new();
     let mut others = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io(dir, e))?;
+        let entry = entry.map_err(|e| SnapshotError::file(dir, "cannot read the snapshots folder", e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        let meta = fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+        let meta =
+            fs::symlink_metadata(&path).map_err(|e| SnapshotError::file(&path, "cannot read its metadata", e))?;
         let other = |reason: &str| Other { name: name.clone(), reason: reason.to_owned() };
         if name == LATEST {
             continue;
@@ -192,7 +193,7 @@ pub fn prune(dir: &Path, opts: &PruneOptions) -> Result<PruneReport, SnapshotErr
     let ws_dir = dir.join(WORKSHEETS_DIR);
     if ws_dir.is_dir() {
         let mut found: Vec<PathBuf> = fs::read_dir(&ws_dir)
-            .map_err(|e| io(&ws_dir, e))?
+            .map_err(|e| SnapshotError::file(&ws_dir, "cannot read the worksheets folder", e))?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().and_then(|x| x.to_str()).is_some_and(|x| x.eq_ignore_ascii_case("csv")))
@@ -251,6 +252,6 @@ pub fn prune(dir: &Path, opts: &PruneOptions) -> Result<PruneReport, SnapshotErr
 fn remove_snapshot(dir: &Path, folder: &str) -> Result<(), SnapshotError> {
     let from = dir.join(folder);
     let to = dir.join(format!("{TMP_PREFIX}pruned-{folder}-{}", std::process::id()));
-    fs::rename(&from, &to).map_err(|e| io(&from, format!("cannot move the snapshot aside to remove it: {e}")))?;
-    fs::remove_dir_all(&to).map_err(|e| io(&to, format!("cannot remove the pruned snapshot: {e}")))
+    fs::rename(&from, &to).map_err(|e| SnapshotError::file(&from, "cannot move the snapshot aside to remove it", e))?;
+    fs::remove_dir_all(&to).map_err(|e| SnapshotError::file(&to, "cannot remove the pruned snapshot", e))
 }

@@ -280,8 +280,12 @@ fn group_of(key: &GrantKey) -> String {
     }
 }
 
-fn write_err(path: &Path, e: impl std::fmt::Display) -> HistoryError {
-    HistoryError::Write { path: path.display().to_string(), detail: e.to_string() }
+fn write_err(path: &Path, source: std::io::Error) -> HistoryError {
+    write_err_doing(path, "cannot write", source)
+}
+
+fn write_err_doing(path: &Path, action: &'static str, source: std::io::Error) -> HistoryError {
+    HistoryError::Write { path: path.to_owned(), action, source }
 }
 
 /// Start a campaign over `input` (the certification rows of `opts.snapshot_dir`): assign every
@@ -446,10 +450,11 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
             });
         }
         campaign.items = items.iter().map(|(i, _)| i.clone()).collect();
-        let json = serde_json::to_vec_pretty(&campaign).map_err(|e| write_err(&tmp, e))?;
+        let json = serde_json::to_vec_pretty(&campaign)
+            .map_err(|source| HistoryError::Json { path: tmp.display().to_string(), source })?;
         let p = tmp.join(CAMPAIGN_JSON);
         crate::fsutil::write_private_atomic(&p, &json).map_err(|e| write_err(&p, e))?;
-        std::fs::rename(&tmp, &dir).map_err(|e| write_err(&dir, format!("cannot move the campaign into place: {e}")))
+        std::fs::rename(&tmp, &dir).map_err(|e| write_err_doing(&dir, "cannot move the campaign into place", e))
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);

@@ -184,7 +184,7 @@ pub fn close(opts: &CloseOptions) -> Result<Outcome, HistoryError> {
     let md = closure_markdown(&closure)?.into_bytes();
     let csv = closure_csv(&closure)?;
     let json = serde_json::to_vec_pretty(&closure)
-        .map_err(|e| HistoryError::Write { path: CLOSURE_JSON.into(), detail: e.to_string() })?;
+        .map_err(|source| HistoryError::Json { path: CLOSURE_JSON.into(), source })?;
     let outputs = [("closure.md", md), ("closure.csv", csv), (CLOSURE_JSON, json)];
     let pack = evidence::Pack {
         campaign_dir: &opts.dir,
@@ -199,8 +199,11 @@ pub fn close(opts: &CloseOptions) -> Result<Outcome, HistoryError> {
     let mut files = Vec::new();
     for (name, bytes) in &outputs {
         let p = opts.dir.join(name);
-        crate::fsutil::write_private_atomic(&p, bytes)
-            .map_err(|e| HistoryError::Write { path: p.display().to_string(), detail: e.to_string() })?;
+        crate::fsutil::write_private_atomic(&p, bytes).map_err(|source| HistoryError::Write {
+            path: p.clone(),
+            action: "cannot write",
+            source,
+        })?;
         files.push(p);
     }
     Ok(Outcome::Closed(Closed { closure, evidence: evidence_dir, digest, files }))

@@ -30,8 +30,12 @@ pub(crate) struct Pack<'a> {
     pub outputs: &'a [(&'a str, Vec<u8>)],
 }
 
-fn write_err(path: &Path, e: impl std::fmt::Display) -> HistoryError {
-    HistoryError::Write { path: path.display().to_string(), detail: e.to_string() }
+fn write_err(path: &Path, source: std::io::Error) -> HistoryError {
+    write_err_doing(path, "cannot write", source)
+}
+
+fn write_err_doing(path: &Path, action: &'static str, source: std::io::Error) -> HistoryError {
+    HistoryError::Write { path: path.to_owned(), action, source }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, HistoryError> {
@@ -94,8 +98,7 @@ pub(crate) fn write(pack: &Pack<'_>, now: DateTime<Utc>) -> Result<(PathBuf, Str
                 old = dir.join(format!("{EVIDENCE_DIR}-{when}-{n}"));
                 n += 1;
             }
-            std::fs::rename(&target, &old)
-                .map_err(|e| write_err(&target, format!("cannot keep the earlier pack: {e}")))?;
+            std::fs::rename(&target, &old).map_err(|e| write_err_doing(&target, "cannot keep the earlier pack", e))?;
         }
         std::fs::rename(&tmp, &target).map_err(|e| write_err(&target, e))
     })();

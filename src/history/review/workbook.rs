@@ -93,7 +93,7 @@ fn col_letter(mut col: u16) -> String {
 }
 
 fn xlsx_error(path: &str) -> impl Fn(XlsxError) -> HistoryError + '_ {
-    move |e| HistoryError::Write { path: path.to_owned(), detail: format!("cannot build the workbook: {e}") }
+    move |source| HistoryError::Workbook { path: path.to_owned(), source }
 }
 
 /// A sheet's rows: the group's title and each row's cells.
@@ -119,9 +119,10 @@ pub fn xlsx(
     let (Some(decision), Some(justification), Some(recommended), Some(required)) =
         (col("decision"), col("justification"), col("recommended_decision"), col("justification_required"))
     else {
-        return Err(HistoryError::Write {
+        // The header comes from hkaudit's own worksheet columns, so this is a bug, not an input.
+        return Err(HistoryError::Workbook {
             path: path_for_errors.to_owned(),
-            detail: "the workbook's header lacks the decision columns (a bug in hkaudit)".into(),
+            source: XlsxError::ParameterError("the header lacks the decision columns (a bug in hkaudit)".into()),
         });
     };
     let numeric: Vec<bool> = header.iter().map(|h| NUMERIC.contains(&h.as_str())).collect();
