@@ -145,7 +145,7 @@ impl AppMatcher {
 
     pub fn is_heroku(&self, app: &str) -> bool {
         let app = app.trim().to_lowercase();
-        self.0.iter().any(|n| *n == app)
+        self.0.contains(&app)
     }
 }
 
