@@ -585,7 +585,7 @@ fn element_lines(text: &str, wrapper: Option<&str>) -> Vec<usize> {
 // Where each field of a format sits in one file.
 
 /// Header names compared without case, punctuation or a `[READ ONLY]`-style suffix.
-fn column_key(header: &str) -> String {
+pub(crate) fn column_key(header: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
     for c in header.chars() {
@@ -1501,7 +1501,7 @@ fn parse_date(raw: &str) -> DateParse {
     parse_numeric(s).unwrap_or(DateParse::Unreadable)
 }
 
-fn parse_iso(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_iso(s: &str) -> Option<DateTime<Utc>> {
     if !s.as_bytes().first().is_some_and(u8::is_ascii_digit)
         || s.len() < 10
         || !s.as_bytes()[..4].iter().all(u8::is_ascii_digit)

@@ -14,6 +14,7 @@ mod findings_json;
 pub mod idp;
 pub mod inputs;
 pub mod rule;
+pub mod signins;
 pub mod tokens;
 mod write;
 
