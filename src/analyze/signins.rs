@@ -555,6 +555,7 @@ fn read_csv(path: &Path, text: &str, c: &mut Collector<'_>) -> Result<SigninForm
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn fixture(name: &str) -> SigninLog {
