@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::future::join_all;
 use tracing::Instrument;
 
-use crate::heroku::decode::ElementProblem;
+use crate::heroku::decode::{Element, ElementProblem};
 use crate::heroku::models::*;
 use crate::heroku::{ApiError, Client, Listed, RangeSpec, ACCEPT_TEAM_INVITATIONS, ACCEPT_V3};
 use crate::redact::redact;
@@ -123,7 +123,46 @@ struct Read<'a> {
     resource: &'a str,
 }
 
+/// The read of one personal app's collaborators (built once to send it, once to record it).
+fn collaborators_read<'a>(app: &App, path: &'a str, team_names: &BTreeMap<String, String>) -> Read<'a> {
+    Read {
+        endpoint: "GET /apps/{app}/collaborators",
+        path,
+        tables: &["app_permissions"],
+        scope: Scope::app(app, team_names),
+        resource: "collaborator",
+    }
+}
+
+/// The read of one day of an enterprise account's audit trail.
+fn events_read<'a>(ea: &EnterpriseAccount, tables: &'a [&'a str], path: &'a str) -> Read<'a> {
+    Read {
+        endpoint: "GET /enterprise-accounts/{ea}/events",
+        path,
+        tables,
+        scope: Scope::enterprise(ea),
+        resource: "audit event",
+    }
+}
+
 impl Read<'_> {
+    /// GET this read's list: the endpoint and path are the ones its gaps name, given once.
+    async fn get<T: Element>(&self, client: &Client, range: RangeSpec) -> Listed<T> {
+        client.list(self.endpoint, self.path, range).await
+    }
+
+    /// As [`Read::get`], with the client's `list_with` options.
+    async fn get_with<T: Element>(
+        &self,
+        client: &Client,
+        range: RangeSpec,
+        accept: &str,
+        cacheable: bool,
+        more: impl FnMut(&[T]) -> bool,
+    ) -> Listed<T> {
+        client.list_with(self.endpoint, self.path, range, accept, cacheable, more).await
+    }
+
     fn gap(&self, err: &ApiError) -> Gap {
         let mut gap = self.base_gap();
         gap.status = err.status().map(|s| s.as_u16());
@@ -254,9 +293,8 @@ impl Crawler<'_> {
         }
 
         self.step("enterprise accounts");
-        let endpoint = "GET /enterprise-accounts";
         let read = Read {
-            endpoint,
+            endpoint: "GET /enterprise-accounts",
             path: "/enterprise-accounts",
             // Teams reachable only through an enterprise account's team list go unread too.
             tables: &[
@@ -274,8 +312,7 @@ impl Crawler<'_> {
             scope: Scope::default(),
             resource: "enterprise account",
         };
-        let (eas, _) =
-            read.list(&mut crawl.gaps, client.list(endpoint, "/enterprise-accounts", RangeSpec::by_id()).await)?;
+        let (eas, _) = read.list(&mut crawl.gaps, read.get(client, RangeSpec::by_id()).await)?;
         self.progress.inc_length(eas.len() as u64 * 3);
         let ea_results =
             join_all(eas.iter().map(|ea| self.enterprise(ea).instrument(Scope::enterprise(ea).span()))).await;
@@ -299,7 +336,7 @@ impl Crawler<'_> {
             scope: Scope::default(),
             resource: "team",
         };
-        let (teams, _) = read.list(&mut crawl.gaps, client.list("GET /teams", "/teams", RangeSpec::by_id()).await)?;
+        let (teams, _) = read.list(&mut crawl.gaps, read.get(client, RangeSpec::by_id()).await)?;
         // `/teams` lists the caller's teams; an enterprise may hold teams the caller is not in.
         let mut by_id: BTreeMap<String, Team> = BTreeMap::new();
         for team in teams.into_iter().chain(ea_teams) {
@@ -311,9 +348,6 @@ impl Crawler<'_> {
                 // team; two teams under one id cannot both be read, and that is said.
                 Some(first) if first.name != team.name => {
                     let gap = Gap {
-                        endpoint: "GET /teams".into(),
-                        path: "/teams".into(),
-                        tables: PER_TEAM_TABLES.iter().map(|t| (*t).to_owned()).collect(),
                         team_id: Some(team.id.clone()),
                         team_name: team.name.clone(),
                         status: Some(200),
@@ -325,7 +359,7 @@ impl Crawler<'_> {
                             team.id
                         ))
                         .into_owned(),
-                        ..Gap::default()
+                        ..read.base_gap()
                     };
                     tracing::warn!("{}; recorded as a gap", gap.message);
                     crawl.gaps.push(gap);
@@ -362,8 +396,7 @@ impl Crawler<'_> {
             scope: Scope::default(),
             resource: "app",
         };
-        let (all_apps, _) =
-            read.list(&mut crawl.gaps, client.list::<App>("GET /apps", "/apps", RangeSpec::by_id()).await)?;
+        let (all_apps, _) = read.list(&mut crawl.gaps, read.get::<App>(client, RangeSpec::by_id()).await)?;
         for app in all_apps {
             crawl.apps.entry(app.id.clone()).or_insert(app);
         }
@@ -371,26 +404,21 @@ impl Crawler<'_> {
         // Personal apps are outside Teams' permission lists: their collaborators are read per app.
         let personal: Vec<App> = crawl.apps.values().filter(|a| a.personal()).cloned().collect();
         self.progress.inc_length(personal.len() as u64);
+        let names = &team_names;
         let collab_results = join_all(personal.iter().map(|app| {
-            let span = Scope::app(app, &team_names).span();
+            let span = Scope::app(app, names).span();
             async move {
                 let path = format!("/apps/{}/collaborators", seg(&app.id));
-                let endpoint = "GET /apps/{app}/collaborators";
-                let result = client.list::<Collaborator>(endpoint, &path, RangeSpec::by_id()).await;
+                let result =
+                    collaborators_read(app, &path, names).get::<Collaborator>(client, RangeSpec::by_id()).await;
                 self.step(app.label());
-                (app, path, endpoint, result)
+                (app, path, result)
             }
             .instrument(span)
         }))
         .await;
-        for (app, path, endpoint, result) in collab_results {
-            let read = Read {
-                endpoint,
-                path: &path,
-                tables: &["app_permissions"],
-                scope: Scope::app(app, &team_names),
-                resource: "collaborator",
-            };
+        for (app, path, result) in collab_results {
+            let read = collaborators_read(app, &path, &team_names);
             let (collabs, _) = read.list(&mut crawl.gaps, result)?;
             crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
         }
@@ -425,19 +453,14 @@ impl Crawler<'_> {
 
         self.step("authorizations");
         // Pages holding authorizations are never cached: the raw body carries token values.
-        let endpoint = "GET /oauth/authorizations";
-        let auths = client
-            .list_with::<Authorization>(endpoint, "/oauth/authorizations", RangeSpec::by_id(), ACCEPT_V3, false, |_| {
-                true
-            })
-            .await;
         let read = Read {
-            endpoint,
+            endpoint: "GET /oauth/authorizations",
             path: "/oauth/authorizations",
             tables: &["authorizations"],
             scope: Scope::default(),
             resource: "authorization",
         };
+        let auths = read.get_with::<Authorization>(client, RangeSpec::by_id(), ACCEPT_V3, false, |_| true).await;
         crawl.authorizations = read.list(&mut crawl.gaps, auths)?.0;
         Ok(crawl)
     }
@@ -448,23 +471,26 @@ impl Crawler<'_> {
         let id = seg(&ea.id);
 
         let path = format!("/enterprise-accounts/{id}/members");
-        let endpoint = "GET /enterprise-accounts/{ea}/members";
         let read = Read {
-            endpoint,
+            endpoint: "GET /enterprise-accounts/{ea}/members",
             path: &path,
             tables: &["enterprise_members"],
             scope: Scope::enterprise(ea),
             resource: "enterprise member",
         };
-        let (members, _) = read.list(&mut part.gaps, client.list(endpoint, &path, RangeSpec::by_id()).await)?;
+        let (members, _) = read.list(&mut part.gaps, read.get(client, RangeSpec::by_id()).await)?;
         part.members = members.into_iter().map(|m| (ea.clone(), m)).collect();
         self.step(ea.label());
 
         let path = format!("/enterprise-accounts/{id}/teams");
-        let endpoint = "GET /enterprise-accounts/{ea}/teams";
-        let read =
-            Read { endpoint, path: &path, tables: &PER_TEAM_TABLES, scope: Scope::enterprise(ea), resource: "team" };
-        part.teams = read.list(&mut part.gaps, client.list(endpoint, &path, RangeSpec::by_id()).await)?.0;
+        let read = Read {
+            endpoint: "GET /enterprise-accounts/{ea}/teams",
+            path: &path,
+            tables: &PER_TEAM_TABLES,
+            scope: Scope::enterprise(ea),
+            resource: "team",
+        };
+        part.teams = read.list(&mut part.gaps, read.get(client, RangeSpec::by_id()).await)?.0;
         self.step(ea.label());
 
         self.audit_trail(ea, &mut part).await?;
@@ -482,9 +508,14 @@ impl Crawler<'_> {
         let id = seg(&ea.id);
         let tables = ["audit_events", "activity"];
         let path = format!("/enterprise-accounts/{id}/archives");
-        let endpoint = "GET /enterprise-accounts/{ea}/archives";
-        let read = Read { endpoint, path: &path, tables: &tables, scope: Scope::enterprise(ea), resource: "archive" };
-        let listed = client.list::<Archive>(endpoint, &path, RangeSpec::by_id()).await;
+        let read = Read {
+            endpoint: "GET /enterprise-accounts/{ea}/archives",
+            path: &path,
+            tables: &tables,
+            scope: Scope::enterprise(ea),
+            resource: "archive",
+        };
+        let listed = read.get::<Archive>(client, RangeSpec::by_id()).await;
         let denied = listed
             .error
             .as_ref()
@@ -528,18 +559,16 @@ impl Crawler<'_> {
             let end = month_end(year, month).min(self.window.until + Duration::days(1)).date_naive();
             days.extend(start.iter_days().take_while(|d| *d < end && *d <= last_day));
         }
-        let endpoint = "GET /enterprise-accounts/{ea}/events";
         let results = join_all(days.iter().map(|day| {
             let path = format!("/enterprise-accounts/{id}/events?day={}", day.format("%Y-%m-%d"));
             async move {
-                let result = client.list::<AuditEvent>(endpoint, &path, RangeSpec::by_id()).await;
+                let result = events_read(ea, &tables, &path).get::<AuditEvent>(client, RangeSpec::by_id()).await;
                 (path, result)
             }
         }))
         .await;
         for (path, result) in results {
-            let read =
-                Read { endpoint, path: &path, tables: &tables, scope: Scope::enterprise(ea), resource: "audit event" };
+            let read = events_read(ea, &tables, &path);
             let (events, _) = read.list(&mut part.gaps, result)?;
             part.events.extend(events.into_iter().map(|e| (ea.clone(), e)));
         }
@@ -630,42 +659,37 @@ impl Crawler<'_> {
         let idps_path = format!("/teams/{name}/identity-providers");
         let apps_path = format!("/teams/{id}/apps");
         let permissions_path = format!("/teams/{id}/permissions");
+        let read = |endpoint, path, tables, resource| Read { endpoint, path, tables, scope: scope(), resource };
+        let members_read =
+            read("GET /teams/{team}/members", &members_path, &["team_members", "app_permissions"][..], "team member");
+        let invitations_read =
+            read("GET /teams/{team}/invitations", &invitations_path, &["team_invitations"][..], "invitation");
+        let idps_read =
+            read("GET /teams/{team}/identity-providers", &idps_path, &["identity_providers"][..], "identity provider");
+        let apps_read = read("GET /teams/{team}/apps", &apps_path, &["apps", "app_permissions", "activity"][..], "app");
+        let permissions_read =
+            read("GET /teams/{team}/permissions", &permissions_path, &["app_permissions"][..], "permission entity");
         let (members, invitations, idps, apps, permissions) = tokio::join!(
-            client.list::<TeamMember>("GET /teams/{team}/members", &members_path, RangeSpec::by("email")),
-            client.list_with::<TeamInvitation>(
-                "GET /teams/{team}/invitations",
-                &invitations_path,
+            members_read.get::<TeamMember>(client, RangeSpec::by("email")),
+            invitations_read.get_with::<TeamInvitation>(
+                client,
                 RangeSpec::by_id(),
                 ACCEPT_TEAM_INVITATIONS,
                 true,
                 |_| true
             ),
-            client.list::<IdentityProvider>("GET /teams/{team}/identity-providers", &idps_path, RangeSpec::by_id()),
-            client.list::<App>("GET /teams/{team}/apps", &apps_path, RangeSpec::by_id()),
-            client.list::<PermissionEntity>("GET /teams/{team}/permissions", &permissions_path, RangeSpec::by_id()),
+            idps_read.get::<IdentityProvider>(client, RangeSpec::by_id()),
+            apps_read.get::<App>(client, RangeSpec::by_id()),
+            permissions_read.get::<PermissionEntity>(client, RangeSpec::by_id()),
         );
         let gaps = &mut part.gaps;
-        let read = |endpoint, path, tables, resource| Read { endpoint, path, tables, scope: scope(), resource };
-        let (v, complete) =
-            read("GET /teams/{team}/members", &members_path, &["team_members", "app_permissions"][..], "team member")
-                .list(gaps, members)?;
+        let (v, complete) = members_read.list(gaps, members)?;
         part.members = v;
         part.members_read = complete;
-        part.invitations =
-            read("GET /teams/{team}/invitations", &invitations_path, &["team_invitations"][..], "invitation")
-                .list(gaps, invitations)?
-                .0;
-        part.identity_providers =
-            read("GET /teams/{team}/identity-providers", &idps_path, &["identity_providers"][..], "identity provider")
-                .list(gaps, idps)?
-                .0;
-        part.apps = read("GET /teams/{team}/apps", &apps_path, &["apps", "app_permissions", "activity"][..], "app")
-            .list(gaps, apps)?
-            .0;
-        part.permissions =
-            read("GET /teams/{team}/permissions", &permissions_path, &["app_permissions"][..], "permission entity")
-                .list(gaps, permissions)?
-                .0;
+        part.invitations = invitations_read.list(gaps, invitations)?.0;
+        part.identity_providers = idps_read.list(gaps, idps)?.0;
+        part.apps = apps_read.list(gaps, apps)?.0;
+        part.permissions = permissions_read.list(gaps, permissions)?.0;
         self.step(team.label());
         Ok(part)
     }
@@ -678,23 +702,6 @@ impl Crawler<'_> {
         let releases_path = format!("/apps/{id}/releases");
         let builds_path = format!("/apps/{id}/builds");
         // Newest first; a page whose oldest item is before the window is the last one needed.
-        let releases = client.list_with::<Release>(
-            "GET /apps/{app}/releases",
-            &releases_path,
-            RangeSpec::by("version").desc(),
-            ACCEPT_V3,
-            true,
-            |page| page.last().is_none_or(|r| r.created_at >= since),
-        );
-        let builds = client.list_with::<Build>(
-            "GET /apps/{app}/builds",
-            &builds_path,
-            RangeSpec::by("started_at").desc(),
-            ACCEPT_V3,
-            true,
-            |page| page.last().is_none_or(|b| b.created_at >= since),
-        );
-        let (releases, builds) = tokio::join!(releases, builds);
         let read = |endpoint, path, resource| Read {
             endpoint,
             path,
@@ -702,11 +709,21 @@ impl Crawler<'_> {
             scope: Scope::app(app, team_names),
             resource,
         };
-        let (v, complete) =
-            read("GET /apps/{app}/releases", &releases_path, "release").list(&mut part.gaps, releases)?;
+        let releases_read = read("GET /apps/{app}/releases", &releases_path, "release");
+        let builds_read = read("GET /apps/{app}/builds", &builds_path, "build");
+        let releases =
+            releases_read.get_with::<Release>(client, RangeSpec::by("version").desc(), ACCEPT_V3, true, |page| {
+                page.last().is_none_or(|r| r.created_at >= since)
+            });
+        let builds =
+            builds_read.get_with::<Build>(client, RangeSpec::by("started_at").desc(), ACCEPT_V3, true, |page| {
+                page.last().is_none_or(|b| b.created_at >= since)
+            });
+        let (releases, builds) = tokio::join!(releases, builds);
+        let (v, complete) = releases_read.list(&mut part.gaps, releases)?;
         part.releases = v.into_iter().filter(|r| self.window.contains(r.created_at)).collect();
         part.complete &= complete;
-        let (v, complete) = read("GET /apps/{app}/builds", &builds_path, "build").list(&mut part.gaps, builds)?;
+        let (v, complete) = builds_read.list(&mut part.gaps, builds)?;
         part.builds = v.into_iter().filter(|b| self.window.contains(b.created_at)).collect();
         part.complete &= complete;
         self.step(app.label());
