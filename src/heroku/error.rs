@@ -101,3 +101,20 @@ impl ApiError {
         crate::redact::redact(&text).into_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_error_keeps_the_io_error_and_its_gap_message_names_the_cause() {
+        let err = ApiError::Cache {
+            path: "/tmp/cache/page.json".into(),
+            action: "cannot write the page",
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied"),
+        };
+        let source = std::error::Error::source(&err).map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("permission denied"));
+        assert_eq!(err.gap_message(), "cache /tmp/cache/page.json: cannot write the page: permission denied");
+    }
+}

@@ -173,3 +173,20 @@ pub fn diff_csv(d: &SnapshotDiff) -> Result<Vec<u8>, HistoryError> {
     }
     Ok(crate::output::csv_bytes(&header, rows.into_iter())?)
 }
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn a_campaign_file_that_cannot_be_written_keeps_the_io_error_under_its_path() {
+        let err = HistoryError::Write {
+            path: "campaigns/2026-Q4/campaign.json".into(),
+            action: "cannot write",
+            source: std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"),
+        };
+        assert_eq!(err.to_string(), "campaigns/2026-Q4/campaign.json: cannot write");
+        let chain = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(chain, "campaigns/2026-Q4/campaign.json: cannot write: no space left on device");
+    }
+}
