@@ -87,16 +87,8 @@ impl ApiError {
             ApiError::Decode { status, detail, .. } => {
                 format!("HTTP {status} but the body was not the JSON expected: {detail}")
             }
-            other => {
-                // A gap's message is read alone, so it carries the causes the binary edge would print.
-                let mut text = other.to_string();
-                let mut cause = std::error::Error::source(other);
-                while let Some(c) = cause {
-                    text.push_str(&format!(": {c}"));
-                    cause = c.source();
-                }
-                text
-            }
+            // A gap's message is read alone, so it carries the causes the binary edge would print.
+            other => crate::errors::chain(other),
         };
         crate::redact::redact(&text).into_owned()
     }

@@ -54,6 +54,11 @@ impl HistoryError {
     /// `detail` already says what to do.
     ///
     /// [`InputError`]: crate::analyze::InputError
+    /// A campaign file that could not be written: `action` says what was being done.
+    pub(crate) fn write(path: &std::path::Path, action: &'static str, source: std::io::Error) -> Self {
+        HistoryError::Write { path: path.to_owned(), action, source }
+    }
+
     pub(crate) fn input(path: impl AsRef<str>, line: Option<usize>, detail: String) -> Self {
         HistoryError::BadInput(crate::analyze::InputError::new(std::path::Path::new(path.as_ref()), line, detail, ""))
     }

@@ -280,14 +280,6 @@ fn group_of(key: &GrantKey) -> String {
     }
 }
 
-fn write_err(path: &Path, source: std::io::Error) -> HistoryError {
-    write_err_doing(path, "cannot write", source)
-}
-
-fn write_err_doing(path: &Path, action: &'static str, source: std::io::Error) -> HistoryError {
-    HistoryError::Write { path: path.to_owned(), action, source }
-}
-
 /// Start a campaign over `input` (the certification rows of `opts.snapshot_dir`): assign every
 /// grant, write the workbooks and `campaign.json` into a new folder. The folder is built beside
 /// its place and renamed in at the end, and an existing one is never touched: its returned
@@ -403,13 +395,15 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
     };
 
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    crate::fsutil::create_private_dir_all(parent).map_err(|e| write_err(parent, e))?;
+    crate::fsutil::create_private_dir_all(parent).map_err(|e| HistoryError::write(parent, "cannot write", e))?;
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "campaign".into());
     let tmp = parent.join(format!(".tmp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let result = (|| -> Result<(), HistoryError> {
-        crate::fsutil::create_private_dir_all(&tmp.join(WORKBOOKS_DIR)).map_err(|e| write_err(&tmp, e))?;
-        crate::fsutil::create_private_dir_all(&tmp.join(RETURNED_DIR)).map_err(|e| write_err(&tmp, e))?;
+        crate::fsutil::create_private_dir_all(&tmp.join(WORKBOOKS_DIR))
+            .map_err(|e| HistoryError::write(&tmp, "cannot write", e))?;
+        crate::fsutil::create_private_dir_all(&tmp.join(RETURNED_DIR))
+            .map_err(|e| HistoryError::write(&tmp, "cannot write", e))?;
         let header = workbook::header(&input.columns);
         let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut stems = BTreeSet::new();
@@ -432,7 +426,8 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
             let csv = crate::output::csv_bytes(&header_refs, all_rows.into_iter())?;
             for (rel, bytes) in [(&xlsx_rel, &xlsx), (&csv_rel, &csv)] {
                 let p = tmp.join(rel);
-                crate::fsutil::write_private_atomic(&p, bytes).map_err(|e| write_err(&p, e))?;
+                crate::fsutil::write_private_atomic(&p, bytes)
+                    .map_err(|e| HistoryError::write(&p, "cannot write", e))?;
             }
             let rows = groups.values().map(Vec::len).sum();
             let fallback_rows =
@@ -453,8 +448,8 @@ pub fn start(input: &ReviewInput, config: &Config, opts: &StartOptions) -> Resul
         let json = serde_json::to_vec_pretty(&campaign)
             .map_err(|source| HistoryError::Json { path: tmp.display().to_string(), source })?;
         let p = tmp.join(CAMPAIGN_JSON);
-        crate::fsutil::write_private_atomic(&p, &json).map_err(|e| write_err(&p, e))?;
-        std::fs::rename(&tmp, &dir).map_err(|e| write_err_doing(&dir, "cannot move the campaign into place", e))
+        crate::fsutil::write_private_atomic(&p, &json).map_err(|e| HistoryError::write(&p, "cannot write", e))?;
+        std::fs::rename(&tmp, &dir).map_err(|e| HistoryError::write(&dir, "cannot move the campaign into place", e))
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);

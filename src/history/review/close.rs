@@ -199,11 +199,7 @@ pub fn close(opts: &CloseOptions) -> Result<Outcome, HistoryError> {
     let mut files = Vec::new();
     for (name, bytes) in &outputs {
         let p = opts.dir.join(name);
-        crate::fsutil::write_private_atomic(&p, bytes).map_err(|source| HistoryError::Write {
-            path: p.clone(),
-            action: "cannot write",
-            source,
-        })?;
+        crate::fsutil::write_private_atomic(&p, bytes).map_err(|e| HistoryError::write(&p, "cannot write", e))?;
         files.push(p);
     }
     Ok(Outcome::Closed(Closed { closure, evidence: evidence_dir, digest, files }))

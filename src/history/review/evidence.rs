@@ -30,14 +30,6 @@ pub(crate) struct Pack<'a> {
     pub outputs: &'a [(&'a str, Vec<u8>)],
 }
 
-fn write_err(path: &Path, source: std::io::Error) -> HistoryError {
-    write_err_doing(path, "cannot write", source)
-}
-
-fn write_err_doing(path: &Path, action: &'static str, source: std::io::Error) -> HistoryError {
-    HistoryError::Write { path: path.to_owned(), action, source }
-}
-
 fn read(path: &Path) -> Result<Vec<u8>, HistoryError> {
     std::fs::read(path).map_err(|e| HistoryError::input(path.display().to_string(), None, format!("cannot read: {e}")))
 }
@@ -83,12 +75,14 @@ pub(crate) fn write(pack: &Pack<'_>, now: DateTime<Utc>) -> Result<(PathBuf, Str
         for (rel, bytes) in &files {
             let p = tmp.join(rel);
             if let Some(parent) = p.parent() {
-                crate::fsutil::create_private_dir_all(parent).map_err(|e| write_err(parent, e))?;
+                crate::fsutil::create_private_dir_all(parent)
+                    .map_err(|e| HistoryError::write(parent, "cannot write", e))?;
             }
-            crate::fsutil::write_private_atomic(&p, bytes).map_err(|e| write_err(&p, e))?;
+            crate::fsutil::write_private_atomic(&p, bytes).map_err(|e| HistoryError::write(&p, "cannot write", e))?;
         }
         let p = tmp.join(SUMS);
-        crate::fsutil::write_private_atomic(&p, sums.as_bytes()).map_err(|e| write_err(&p, e))?;
+        crate::fsutil::write_private_atomic(&p, sums.as_bytes())
+            .map_err(|e| HistoryError::write(&p, "cannot write", e))?;
         let target = dir.join(EVIDENCE_DIR);
         if target.exists() {
             let when = previous_time(&target).unwrap_or(now).format("%Y%m%dT%H%M%SZ").to_string();
@@ -98,9 +92,10 @@ pub(crate) fn write(pack: &Pack<'_>, now: DateTime<Utc>) -> Result<(PathBuf, Str
                 old = dir.join(format!("{EVIDENCE_DIR}-{when}-{n}"));
                 n += 1;
             }
-            std::fs::rename(&target, &old).map_err(|e| write_err_doing(&target, "cannot keep the earlier pack", e))?;
+            std::fs::rename(&target, &old)
+                .map_err(|e| HistoryError::write(&target, "cannot keep the earlier pack", e))?;
         }
-        std::fs::rename(&tmp, &target).map_err(|e| write_err(&target, e))
+        std::fs::rename(&tmp, &target).map_err(|e| HistoryError::write(&target, "cannot write", e))
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
