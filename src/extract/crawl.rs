@@ -123,28 +123,6 @@ struct Read<'a> {
     resource: &'a str,
 }
 
-/// The read of one personal app's collaborators (built once to send it, once to record it).
-fn collaborators_read<'a>(app: &App, path: &'a str, team_names: &BTreeMap<String, String>) -> Read<'a> {
-    Read {
-        endpoint: "GET /apps/{app}/collaborators",
-        path,
-        tables: &["app_permissions"],
-        scope: Scope::app(app, team_names),
-        resource: "collaborator",
-    }
-}
-
-/// The read of one day of an enterprise account's audit trail.
-fn events_read<'a>(ea: &EnterpriseAccount, tables: &'a [&'a str], path: &'a str) -> Read<'a> {
-    Read {
-        endpoint: "GET /enterprise-accounts/{ea}/events",
-        path,
-        tables,
-        scope: Scope::enterprise(ea),
-        resource: "audit event",
-    }
-}
-
 impl Read<'_> {
     /// GET this read's list: the endpoint and path are the ones its gaps name, given once.
     async fn get<T: Element>(&self, client: &Client, range: RangeSpec) -> Listed<T> {
@@ -404,21 +382,28 @@ impl Crawler<'_> {
         // Personal apps are outside Teams' permission lists: their collaborators are read per app.
         let personal: Vec<App> = crawl.apps.values().filter(|a| a.personal()).cloned().collect();
         self.progress.inc_length(personal.len() as u64);
-        let names = &team_names;
-        let collab_results = join_all(personal.iter().map(|app| {
-            let span = Scope::app(app, names).span();
+        let paths: Vec<String> = personal.iter().map(|app| format!("/apps/{}/collaborators", seg(&app.id))).collect();
+        let reads: Vec<Read<'_>> = personal
+            .iter()
+            .zip(&paths)
+            .map(|(app, path)| Read {
+                endpoint: "GET /apps/{app}/collaborators",
+                path,
+                tables: &["app_permissions"],
+                scope: Scope::app(app, &team_names),
+                resource: "collaborator",
+            })
+            .collect();
+        let collab_results = join_all(personal.iter().zip(&reads).map(|(app, read)| {
             async move {
-                let path = format!("/apps/{}/collaborators", seg(&app.id));
-                let result =
-                    collaborators_read(app, &path, names).get::<Collaborator>(client, RangeSpec::by_id()).await;
+                let result = read.get::<Collaborator>(client, RangeSpec::by_id()).await;
                 self.step(app.label());
-                (app, path, result)
+                result
             }
-            .instrument(span)
+            .instrument(read.scope.span())
         }))
         .await;
-        for (app, path, result) in collab_results {
-            let read = collaborators_read(app, &path, &team_names);
+        for ((app, read), result) in personal.iter().zip(&reads).zip(collab_results) {
             let (collabs, _) = read.list(&mut crawl.gaps, result)?;
             crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
         }
@@ -559,16 +544,20 @@ impl Crawler<'_> {
             let end = month_end(year, month).min(self.window.until + Duration::days(1)).date_naive();
             days.extend(start.iter_days().take_while(|d| *d < end && *d <= last_day));
         }
-        let results = join_all(days.iter().map(|day| {
-            let path = format!("/enterprise-accounts/{id}/events?day={}", day.format("%Y-%m-%d"));
-            async move {
-                let result = events_read(ea, &tables, &path).get::<AuditEvent>(client, RangeSpec::by_id()).await;
-                (path, result)
-            }
-        }))
-        .await;
-        for (path, result) in results {
-            let read = events_read(ea, &tables, &path);
+        let paths: Vec<String> =
+            days.iter().map(|day| format!("/enterprise-accounts/{id}/events?day={}", day.format("%Y-%m-%d"))).collect();
+        let reads: Vec<Read<'_>> = paths
+            .iter()
+            .map(|path| Read {
+                endpoint: "GET /enterprise-accounts/{ea}/events",
+                path,
+                tables: &tables,
+                scope: Scope::enterprise(ea),
+                resource: "audit event",
+            })
+            .collect();
+        let results = join_all(reads.iter().map(|read| read.get::<AuditEvent>(client, RangeSpec::by_id()))).await;
+        for (read, result) in reads.iter().zip(results) {
             let (events, _) = read.list(&mut part.gaps, result)?;
             part.events.extend(events.into_iter().map(|e| (ea.clone(), e)));
         }
