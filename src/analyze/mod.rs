@@ -83,6 +83,44 @@ pub struct AnalyzeOptions {
     pub queries: Option<std::path::PathBuf>,
     /// Where findings go; the snapshot folder by default.
     pub out: Option<std::path::PathBuf>,
+    /// Replace findings.json even when it was made with inputs this run is not given.
+    pub force: bool,
+}
+
+/// Findings that rest on IdP or token evidence must not be replaced, unnoticed, by a run that
+/// lacks it (its findings would silently lose every IdP-based row). An unreadable findings.json
+/// protects nothing: it is replaced as before.
+fn refuse_to_drop_inputs(out_dir: &std::path::Path, given: &[InputRecord]) -> Result<(), AnalyzeError> {
+    let path = out_dir.join(FINDINGS_JSON);
+    if !path.exists() {
+        return Ok(());
+    }
+    let Ok(previous) = read_findings(out_dir) else {
+        return Ok(());
+    };
+    let missing: Vec<String> = previous
+        .inputs
+        .iter()
+        .filter(|p| !given.iter().any(|g| g.kind == p.kind && g.name == p.name))
+        .map(|p| {
+            let file = p.file.as_deref().unwrap_or(&p.name);
+            match p.kind.as_str() {
+                "idp" => format!("--idp {file}"),
+                "authorizations" => format!("--authorizations {file}"),
+                other => format!("{other} {file}"),
+            }
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(InputError::new(
+        &path,
+        None,
+        format!("these findings were made with inputs this run lacks: {}", missing.join(", ")),
+        "give those inputs again, or add --force to replace the findings without them (nothing was written)",
+    )
+    .into())
 }
 
 /// The outcome of [`analyze_snapshot`]: the findings and where they were written.
@@ -136,11 +174,14 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
             .collect(),
     };
 
+    let out_dir = opts.out.clone().unwrap_or_else(|| snapshot.dir().to_owned());
+    if !opts.force {
+        refuse_to_drop_inputs(&out_dir, &inputs.names)?;
+    }
     let started = std::time::Instant::now();
     let findings = run(&snapshot, &inputs, &config, &rules)?;
     tracing::info!(elapsed = ?started.elapsed(), findings = findings.findings.len(), "rules ran");
     let started = std::time::Instant::now();
-    let out_dir = opts.out.clone().unwrap_or_else(|| snapshot.dir().to_owned());
     write_findings(&findings, &out_dir)?;
     tracing::info!(elapsed = ?started.elapsed(), "findings written");
     // Stale IdP rows from an earlier run with other exports must not outlive it.

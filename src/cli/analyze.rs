@@ -20,6 +20,11 @@ pub struct Args {
     /// Print the findings summary as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Replace findings.json even when it was made with inputs (--idp, --authorizations files)
+    /// this run is not given; without it, such a run stops and names what is missing.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// What `analyze` reads besides the snapshot, and its exit policy: shared with `run`.
@@ -85,19 +90,21 @@ impl Inputs {
             config: self.config.clone(),
             queries: self.queries.clone(),
             out,
+            force: false,
         }
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let analyzed = analyze_snapshot(&args.inputs.options(args.snapshot.clone(), args.out.clone()))?;
+/// `show_all` (`-v`) lists the rules that found nothing too.
+pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
+    let mut opts = args.inputs.options(args.snapshot.clone(), args.out.clone());
+    opts.force = args.force;
+    let analyzed = analyze_snapshot(&opts)?;
     warn_about_inputs(&analyzed.findings);
     if args.json {
         super::print_line(&serde_json::to_string(&summary_json(&analyzed.findings, &analyzed.out_dir))?)?;
     } else {
-        for line in summary_lines(&analyzed.findings) {
-            super::print_line(&line)?;
-        }
+        print_summary(&analyzed.findings, show_all)?;
         super::print_line(&format!(
             "findings written to {}",
             analyzed.out_dir.join(hkaudit::analyze::FINDINGS_JSON).display()
@@ -146,10 +153,8 @@ fn not_judged(r: &hkaudit::analyze::RuleResult) -> String {
 /// On stderr, one line per IdP file with unreadable optional values: `N warnings in okta.csv,
 /// first at line 45: …` (the whole list is in findings.json's `inputs`).
 pub fn warn_about_inputs(set: &FindingSet) {
-    use std::io::Write;
-    let mut err = std::io::stderr().lock();
     for line in warning_lines(set) {
-        let _ = writeln!(err, "hkaudit: warning: {line}");
+        super::term::warning(&line);
     }
 }
 
@@ -215,21 +220,49 @@ pub fn input_lines(set: &FindingSet) -> Vec<String> {
         .collect()
 }
 
+/// Print [`summary_lines`] to stdout, in colour where stdout takes it.
+pub fn print_summary(set: &FindingSet, show_all: bool) -> anyhow::Result<()> {
+    for line in summary_lines(set, show_all) {
+        super::term::print_styled(&line)?;
+    }
+    Ok(())
+}
+
 /// One screen: completeness first, then counts by severity, then what each IdP file held, then
-/// one line per rule.
-pub fn summary_lines(set: &FindingSet) -> Vec<String> {
+/// one line per rule, the most severe and most frequent first. A rule that ran fully and found
+/// nothing is left out unless `show_all`; one that could not judge everything never is. The
+/// lines carry colour codes: print them through [`super::term::print_styled`].
+pub fn summary_lines(set: &FindingSet, show_all: bool) -> Vec<String> {
+    use super::term::{dim, paint, severity_style};
     let mut lines = Vec::new();
     if !set.complete {
-        lines.push(
-            "INCOMPLETE: some data was not read or a rule could not run; findings below are a lower bound.".to_owned(),
-        );
+        lines.push(paint(
+            anstyle::AnsiColor::Yellow.on_default().bold(),
+            "INCOMPLETE: some data was not read or a rule could not run; findings below are a lower bound.",
+        ));
     }
     let counts = set.count_by_severity();
-    let by_sev: Vec<String> =
-        Severity::ALL.iter().rev().map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s)).collect();
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| {
+            let n = counts.get(s).copied().unwrap_or(0);
+            let text = format!("{n} {s}");
+            if n == 0 {
+                dim(&text)
+            } else {
+                paint(severity_style(*s), &text)
+            }
+        })
+        .collect();
     lines.push(format!("snapshot {}: {} findings ({})", set.snapshot_id, set.findings.len(), by_sev.join(", ")));
     lines.extend(input_lines(set));
-    for r in &set.rules {
+    let mut rules: Vec<&hkaudit::analyze::RuleResult> = set.rules.iter().collect();
+    rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.findings.cmp(&a.findings)).then(a.rule_id.cmp(&b.rule_id)));
+    let quiet =
+        |r: &hkaudit::analyze::RuleResult| r.findings == 0 && matches!(r.status, RuleStatus::Ok | RuleStatus::Disabled);
+    let hidden = rules.iter().filter(|r| quiet(r)).count();
+    for r in rules.into_iter().filter(|r| show_all || !quiet(r)) {
         let status = match r.status {
             RuleStatus::Ok => String::new(),
             RuleStatus::Partial => format!("  [partial: {}]", not_judged(r)),
@@ -238,7 +271,14 @@ pub fn summary_lines(set: &FindingSet) -> Vec<String> {
             RuleStatus::Error => format!("  [error: {}]", r.error.as_deref().unwrap_or("")),
         };
         let ignored = if r.ignored > 0 { format!(" ({} ignored)", r.ignored) } else { String::new() };
-        lines.push(format!("  {:<8} {:<34} {:>4}{ignored}{status}", r.severity.as_str(), r.rule_id, r.findings));
+        // Padded before painting: escape codes would count as width.
+        let severity = format!("{:<8}", r.severity.as_str());
+        let severity = if r.findings == 0 { dim(&severity) } else { paint(severity_style(r.severity), &severity) };
+        lines.push(format!("  {severity} {:<34} {:>4}{ignored}{status}", r.rule_id, r.findings));
+    }
+    if hidden > 0 {
+        let plural = if hidden == 1 { "" } else { "s" };
+        lines.push(dim(&format!("  ({hidden} rule{plural} found nothing; -v lists them)")));
     }
     lines
 }

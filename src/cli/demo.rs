@@ -20,7 +20,8 @@ pub struct Args {
     pub fixtures: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+/// `show_all` (`-v`): the summary lists the rules that found nothing too.
+pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
     let fixture_dir = match &args.fixtures {
         Some(dir) => dir.clone(),
         None => {
@@ -56,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         result
     })?;
 
+    super::term::note(&super::extract::summary_line(&extracted));
     let inputs = fixture_dir.join("inputs");
     let analyzed = analyze_snapshot(&AnalyzeOptions {
         snapshot: extracted.path.clone(),
@@ -63,9 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         authorizations: files_with_extension(&inputs, "json")?,
         ..Default::default()
     })?;
-    for line in super::analyze::summary_lines(&analyzed.findings) {
-        super::print_line(&line)?;
-    }
+    super::analyze::print_summary(&analyzed.findings, show_all)?;
     let rendered = super::report::execute(&super::report::Args {
         snapshot: extracted.path.clone(),
         out: None,

@@ -84,15 +84,14 @@ pub fn extract_with_discovered_token(args: &Args) -> anyhow::Result<Extracted> {
 pub fn report(args: &Args, extracted: &Extracted) -> anyhow::Result<Outcome> {
     let m = &extracted.manifest;
     if !m.complete {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!(
-                "hkaudit: warning: snapshot {} is incomplete: {} read(s) failed; manifest.json lists them under `gaps`",
-                m.snapshot_id,
-                m.gaps.len()
-            );
-        }
+        super::term::warning(&format!(
+            "snapshot {} is incomplete: {} read(s) failed; manifest.json lists them under `gaps`",
+            m.snapshot_id,
+            m.gaps.len()
+        ));
     }
+    // On stderr: stdout stays the snapshot's path (or JSON) for scripts.
+    super::term::note(&summary_line(extracted));
     if args.json {
         let summary = serde_json::json!({
             "path": extracted.path,
@@ -106,6 +105,24 @@ pub fn report(args: &Args, extracted: &Extracted) -> anyhow::Result<Outcome> {
         super::print_line(&extracted.path.display().to_string())?;
     }
     Ok(Outcome(if m.complete { code::OK } else { code::INCOMPLETE }))
+}
+
+/// `snapshot ID: 5 teams, 23 members, 14 apps, 120 requests, 0 gaps, 1.4 s`.
+pub fn summary_line(extracted: &Extracted) -> String {
+    let m = &extracted.manifest;
+    let c = &extracted.counts;
+    let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    let requests: u64 = m.endpoints.values().map(|e| e.requests).sum();
+    format!(
+        "snapshot {}: {}, {}, {}, {}, {}, {:.1} s",
+        m.snapshot_id,
+        n(c.teams, "team", "teams"),
+        n(c.members, "member", "members"),
+        n(c.apps, "app", "apps"),
+        n(usize::try_from(requests).unwrap_or(usize::MAX), "request", "requests"),
+        n(m.gaps.len(), "gap", "gaps"),
+        c.elapsed.as_secs_f64()
+    )
 }
 
 pub async fn execute(args: &Args, token: Token, quiet_progress: bool) -> anyhow::Result<Extracted> {
@@ -138,9 +155,10 @@ fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
+    // The crawl sets the style of each phase (listing, then counting to a known total).
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} extracting [{bar:30}] {pos}/{len} {msg}") {
-        bar.set_style(style.progress_chars("=> "));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(extract::PROGRESS_LISTING) {
+        bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

@@ -2,7 +2,6 @@
 //!
 //! This is the binary edge: errors are `anyhow` here and nowhere else. Subcommands return an
 //! [`Outcome`]; `main` turns it into the documented exit code.
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +17,7 @@ mod review;
 mod run;
 mod sandbox;
 mod snapshots;
+mod term;
 
 /// Exit codes, documented in `--help`. Kept in one place so tests and docs agree.
 pub mod code {
@@ -98,15 +98,15 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Extract(args) => extract::run(args),
-        Command::Analyze(args) => analyze::run(args),
+        Command::Analyze(args) => analyze::run(args, cli.verbose > 0),
         Command::Report(args) => report::run(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args, cli.verbose > 0),
         Command::Diff(args) => diff::run(args),
         Command::Review(cmd) => review::run(cmd),
         Command::Certify(args) => certify::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshots(cmd) => snapshots::run(cmd),
-        Command::Demo(args) => demo::run(args),
+        Command::Demo(args) => demo::run(args, cli.verbose > 0),
         Command::Sandbox(args) => sandbox::run(*args),
     };
     match result {
@@ -116,10 +116,7 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(code::OK);
             }
             // `{:#}` prints the whole context chain on one line, without a backtrace.
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!("hkaudit: error: {}", hkaudit::redact::redact(&format!("{err:#}")));
-            }
+            term::error(&hkaudit::redact::redact(&format!("{err:#}")));
             ExitCode::from(code::ERROR)
         }
     }
@@ -144,7 +141,8 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         // Every log line passes the one redaction step on its way out.
         .with_writer(hkaudit::redact::RedactingStderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(term::stderr_has_colour())
+        .event_format(term::OneStyle(tracing_subscriber::fmt::format()))
         .init();
 }
 

@@ -53,12 +53,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             let status = history::review::status::status_of(&campaign, dir, chrono::Utc::now().date_naive())?;
             if !status.complete {
-                tracing::warn!(
+                super::term::warning(&format!(
                     "campaign {} is not complete ({} of {} rows open): only the denials decided so far are planned",
                     campaign.id,
                     status.counts.open(),
                     status.counts.rows
-                );
+                ));
             }
             history::plan_worksheet(
                 &inputs,
@@ -81,7 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     };
     for w in &plan.warnings {
-        tracing::warn!("{w}");
+        super::term::warning(&hkaudit::redact::redact(w));
     }
     let dir = args.out.unwrap_or_else(|| args.snapshot.join("plan"));
     hkaudit::fsutil::create_private_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -17,13 +17,13 @@ pub struct Args {
     pub format: String,
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+/// `show_all` (`-v`): the summary lists the rules that found nothing too.
+pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
     let extracted = super::extract::extract_with_discovered_token(&args.extract)?;
+    super::term::note(&super::extract::summary_line(&extracted));
     let analyzed = analyze_snapshot(&args.analyze.options(extracted.path.clone(), None))?;
     super::analyze::warn_about_inputs(&analyzed.findings);
-    for line in super::analyze::summary_lines(&analyzed.findings) {
-        super::print_line(&line)?;
-    }
+    super::analyze::print_summary(&analyzed.findings, show_all)?;
     let rendered = super::report::execute(&super::report::Args {
         snapshot: extracted.path.clone(),
         out: None,

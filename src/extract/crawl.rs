@@ -242,8 +242,7 @@ pub async fn crawl(
     progress: indicatif::ProgressBar,
 ) -> Result<Crawl, ApiError> {
     // The account is read first and strictly: a rejected token ends the run with one error.
-    progress.set_message("account");
-    progress.inc(1);
+    listing(&progress, "account");
     let account = client.get::<Account>("GET /account", "/account").await?;
     let as_of = as_of.or_else(|| client.server_clock()).unwrap_or_else(Utc::now);
     let crawler = Crawler { client, window: window(as_of, days), progress };
@@ -256,8 +255,42 @@ struct Crawler<'a> {
     progress: indicatif::ProgressBar,
 }
 
+/// A phase whose size is not known yet: the list read that tells it. A spinner, no count.
+fn listing(progress: &indicatif::ProgressBar, phase: &str) {
+    // The count goes before it is reset: each setter may redraw, and "3/0" would show.
+    if let Ok(style) = indicatif::ProgressStyle::with_template(LISTING) {
+        progress.set_style(style);
+    }
+    progress.set_length(0);
+    progress.set_position(0);
+    progress.set_message("listing");
+    progress.set_prefix(phase.to_owned());
+}
+
+/// The progress template of a phase whose total is not known yet.
+pub const LISTING: &str = "{spinner} {prefix:<19} {msg}";
+
+/// A phase of `total` steps, each a [`Crawler::step`]: the count starts at 0 and ends at `total`,
+/// never past it, because the total is set once, when the list that decides it has been read.
+pub(crate) fn phase(progress: &indicatif::ProgressBar, name: &str, total: u64) {
+    // The new count is set before the bar shows it.
+    progress.set_length(total);
+    progress.set_position(0);
+    progress.set_message("");
+    progress.set_prefix(name.to_owned());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {prefix:<19} [{bar:30}] {pos}/{len} {msg}") {
+        progress.set_style(style.progress_chars("=> "));
+    }
+}
+
 impl Crawler<'_> {
     fn step(&self, what: &str) {
+        // Every phase's total is set before its first step: a step past it is a miscount here.
+        debug_assert!(
+            self.progress.length().is_some_and(|len| self.progress.position() < len),
+            "progress step `{what}` past the phase's total {:?}",
+            self.progress.length()
+        );
         self.progress.set_message(what.to_owned());
         self.progress.inc(1);
     }
@@ -270,7 +303,7 @@ impl Crawler<'_> {
             tracing::info!("could not read /account/rate-limits ({}); continuing", redact(&err.to_string()));
         }
 
-        self.step("enterprise accounts");
+        listing(&self.progress, "enterprise accounts");
         let read = Read {
             endpoint: "GET /enterprise-accounts",
             path: "/enterprise-accounts",
@@ -291,7 +324,8 @@ impl Crawler<'_> {
             resource: "enterprise account",
         };
         let (eas, _) = read.list(&mut crawl.gaps, read.get(client, RangeSpec::by_id()).await)?;
-        self.progress.inc_length(eas.len() as u64 * 3);
+        // Members, teams and audit trail: three steps per account.
+        phase(&self.progress, "enterprise accounts", eas.len() as u64 * 3);
         let ea_results =
             join_all(eas.iter().map(|ea| self.enterprise(ea).instrument(Scope::enterprise(ea).span()))).await;
         let mut ea_teams: Vec<Team> = Vec::new();
@@ -306,7 +340,7 @@ impl Crawler<'_> {
         }
         crawl.enterprise_accounts = eas;
 
-        self.step("teams");
+        listing(&self.progress, "teams");
         let read = Read {
             endpoint: "GET /teams",
             path: "/teams",
@@ -346,7 +380,7 @@ impl Crawler<'_> {
             }
         }
         crawl.teams = by_id.into_values().collect();
-        self.progress.inc_length(crawl.teams.len() as u64);
+        phase(&self.progress, "teams", crawl.teams.len() as u64);
         let team_names: BTreeMap<String, String> =
             crawl.teams.iter().filter_map(|t| t.name.clone().map(|n| (t.id.clone(), n))).collect();
 
@@ -366,7 +400,7 @@ impl Crawler<'_> {
             crawl.permission_entities.extend(part.permissions.into_iter().map(|p| (part.team.clone(), p)));
         }
 
-        self.step("apps");
+        listing(&self.progress, "apps");
         let read = Read {
             endpoint: "GET /apps",
             path: "/apps",
@@ -381,7 +415,19 @@ impl Crawler<'_> {
 
         // Personal apps are outside Teams' permission lists: their collaborators are read per app.
         let personal: Vec<App> = crawl.apps.values().filter(|a| a.personal()).cloned().collect();
-        self.progress.inc_length(personal.len() as u64);
+        // Releases and builds only for apps touched inside the window: an app whose last release
+        // and last update are older than the window cannot hold activity inside it.
+        let active: Vec<App> = crawl
+            .apps
+            .values()
+            .filter(|a| {
+                let touched = [a.released_at, a.updated_at].into_iter().flatten().max();
+                touched.is_none_or(|t| t >= self.window.since)
+            })
+            .cloned()
+            .collect();
+        // One step per personal app's collaborators and one per active app's activity.
+        phase(&self.progress, "apps", (personal.len() + active.len()) as u64);
         let paths: Vec<String> = personal.iter().map(|app| format!("/apps/{}/collaborators", seg(&app.id))).collect();
         let reads: Vec<Read<'_>> = personal
             .iter()
@@ -408,18 +454,6 @@ impl Crawler<'_> {
             crawl.personal_collaborators.extend(collabs.into_iter().map(|c| (app.clone(), c)));
         }
 
-        // Releases and builds only for apps touched inside the window: an app whose last release
-        // and last update are older than the window cannot hold activity inside it.
-        let active: Vec<App> = crawl
-            .apps
-            .values()
-            .filter(|a| {
-                let touched = [a.released_at, a.updated_at].into_iter().flatten().max();
-                touched.is_none_or(|t| t >= self.window.since)
-            })
-            .cloned()
-            .collect();
-        self.progress.inc_length(active.len() as u64);
         let activity_results = join_all(
             active
                 .iter()
@@ -436,7 +470,7 @@ impl Crawler<'_> {
             crawl.gaps.extend(part.gaps);
         }
 
-        self.step("authorizations");
+        listing(&self.progress, "authorizations");
         // Pages holding authorizations are never cached: the raw body carries token values.
         let read = Read {
             endpoint: "GET /oauth/authorizations",

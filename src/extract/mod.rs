@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-pub use crawl::{window, Window};
+pub use crawl::{window, Window, LISTING as PROGRESS_LISTING};
 
 use crate::heroku::{ApiError, Client};
 use crate::snapshot::{ActivityWindow, Manifest, SnapshotError, SnapshotWriter, FORMAT_VERSION};
@@ -53,6 +53,19 @@ impl ExtractOptions {
 pub struct Extracted {
     pub path: PathBuf,
     pub manifest: Manifest,
+    /// What was read, for the one-line summary at the end of a run.
+    pub counts: Counts,
+}
+
+/// Sizes of what a crawl read, beside the manifest's row counts (which count memberships, not
+/// people).
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub teams: usize,
+    /// Distinct people (by email) in any team's member list.
+    pub members: usize,
+    pub apps: usize,
+    pub elapsed: std::time::Duration,
 }
 
 /// A sortable id from the wall clock, made unique within `out_dir`.
@@ -68,16 +81,27 @@ pub fn new_snapshot_id(out_dir: &Path, now: DateTime<Utc>) -> String {
 }
 
 pub async fn extract(client: &Client, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
-    opts.progress.set_length(4);
+    let started = std::time::Instant::now();
     let crawl = crawl::crawl(client, opts.as_of, opts.activity_days, opts.progress.clone()).await?;
     let win = crawl.window;
 
-    opts.progress.set_message("writing snapshot");
     let id = opts.snapshot_id.clone().unwrap_or_else(|| new_snapshot_id(&opts.out_dir, Utc::now()));
     let mut writer = SnapshotWriter::begin(&opts.out_dir, &id)?;
-    for (name, mut df) in tables::build(&crawl)? {
+    let built = tables::build(&crawl)?;
+    crawl::phase(&opts.progress, "writing snapshot", built.len() as u64);
+    for (name, mut df) in built {
+        opts.progress.set_message(name.to_string());
         writer.write_table(name, &mut df)?;
+        opts.progress.inc(1);
     }
+    let members: std::collections::BTreeSet<String> =
+        crawl.team_members.iter().filter_map(|(_, m)| m.email().map(|e| e.to_lowercase())).collect();
+    let counts = Counts {
+        teams: crawl.teams.len(),
+        members: members.len(),
+        apps: crawl.apps.len(),
+        elapsed: std::time::Duration::ZERO,
+    };
     let mut gaps = crawl.gaps;
     gaps.sort_by(|a, b| (&a.endpoint, &a.path).cmp(&(&b.endpoint, &b.path)));
     let manifest = Manifest {
@@ -96,5 +120,5 @@ pub async fn extract(client: &Client, opts: &ExtractOptions) -> Result<Extracted
     };
     let path = writer.finish(&manifest)?;
     opts.progress.finish_and_clear();
-    Ok(Extracted { path, manifest })
+    Ok(Extracted { path, manifest, counts: Counts { elapsed: started.elapsed(), ..counts } })
 }

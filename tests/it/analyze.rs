@@ -1389,7 +1389,6 @@ fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
         ("inactive-seat", 2),
         ("idp-deprovisioned-member", 5),
         ("enterprise-removal-not-cascaded", 3),
-        ("no-admin-team", 0),
         ("orphaned-authorization", 1),
     ] {
         assert!(
@@ -1400,6 +1399,7 @@ fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
             "{rule} {n} in\n{summary}"
         );
     }
+    assert!(!summary.contains("no-admin-team"), "a rule that found nothing is hidden:\n{summary}");
     assert_eq!(analyze_acme(&["--fail-on", "critical"]).0, Some(0), "complete and nothing critical");
     assert_eq!(analyze_acme(&["--fail-on", "medium"]).0, Some(13), "the highest severity decides the code");
     assert_eq!(analyze_acme(&[]).0, Some(13), "--fail-on defaults to info");
@@ -1420,4 +1420,133 @@ fn exit_code_is_3_for_an_incomplete_snapshot_without_a_finding_at_fail_on() {
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.starts_with("INCOMPLETE"), "{stdout}");
     assert!(stdout.contains("[partial: not read: team acme-labs"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminal summary: order, hidden zero rows, colour.
+
+/// The rule lines of a summary: (severity, rule, count).
+fn rule_rows(summary: &str) -> Vec<(String, String, usize)> {
+    summary
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (sev, rule, n) = (w.next()?, w.next()?, w.next()?);
+            hkaudit::analyze::Severity::parse(sev)?;
+            Some((sev.to_owned(), rule.to_owned(), n.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn the_summary_lists_the_most_severe_and_most_frequent_first_and_hides_empty_rules_unless_verbose() {
+    let (_, summary) = analyze_acme(&[]);
+    let rows = rule_rows(&summary);
+    assert!(rows.len() > 5, "{summary}");
+    let key = |(sev, _, n): &(String, String, usize)| {
+        (std::cmp::Reverse(hkaudit::analyze::Severity::parse(sev).expect("severity")), std::cmp::Reverse(*n))
+    };
+    assert!(rows.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "by severity, then count:\n{summary}");
+    assert_eq!(rows[0].1, "idp-deprovisioned-member", "acme's most frequent high finding leads:\n{summary}");
+    assert!(rows.iter().all(|r| r.2 > 0), "no zero rows by default:\n{summary}");
+    assert!(summary.contains("1 rule found nothing; -v lists them"), "{summary}");
+
+    // `-v` also turns on info logs, so stderr is not checked here.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = hkaudit_bin()
+        .args(["-v", "analyze"])
+        .arg(acme_snapshot())
+        .args(path_args("--idp", &acme_idp_files()))
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let verbose = String::from_utf8_lossy(&out.stdout);
+    let rows = rule_rows(&verbose);
+    assert!(rows.iter().any(|r| r.1 == "no-admin-team" && r.2 == 0), "-v lists the empty rule:\n{verbose}");
+    assert!(rows.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "still in order:\n{verbose}");
+}
+
+#[test]
+fn the_summary_is_coloured_when_forced_and_plain_in_a_pipe_or_with_no_color() {
+    let run = |env: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = hkaudit_bin();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .arg("analyze")
+            .arg(acme_snapshot())
+            .args(path_args("--idp", &acme_idp_files()))
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let coloured = run(&[("CLICOLOR_FORCE", "1")]);
+    // Bold red `high` on the severity column of a high rule.
+    assert!(coloured.contains("\u{1b}[1m\u{1b}[31mhigh"), "forced colour:\n{coloured:?}");
+    let plain = run(&[]);
+    assert!(!plain.contains('\u{1b}'), "a pipe gets no escape codes:\n{plain:?}");
+    let no_color = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!no_color.contains('\u{1b}'), "NO_COLOR wins:\n{no_color:?}");
+    // Colour aside, the text is the same.
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().find(|c| c.is_ascii_alphabetic());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let without_path =
+        |s: &str| s.lines().filter(|l| !l.starts_with("findings written")).collect::<Vec<_>>().join("\n");
+    assert_eq!(without_path(&strip(&coloured)), without_path(&plain));
+}
+
+#[test]
+fn analyze_refuses_to_replace_findings_made_with_inputs_it_lacks_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let analyze = |extra: &[std::ffi::OsString]| {
+        hkaudit_bin()
+            .arg("analyze")
+            .arg(acme_snapshot())
+            .arg("--out")
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let mut all = path_args("--idp", &acme_idp_files());
+    all.extend(path_args("--authorizations", &acme_authorization_files()));
+    assert_eq!(analyze(&all).status.code(), Some(13), "acme analyses");
+    let findings = dir.path().join(hkaudit::analyze::FINDINGS_JSON);
+    let before = std::fs::read(&findings).expect("findings.json");
+
+    // The same IdP exports, without the token exports: refused, naming each missing file.
+    let out = analyze(&path_args("--idp", &acme_idp_files()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("hkaudit: error: "), "{stderr}");
+    for f in acme_authorization_files() {
+        assert!(stderr.contains(&format!("--authorizations {}", f.display())), "names {}: {stderr}", f.display());
+    }
+    assert!(!stderr.contains("--idp "), "the IdP files were given: {stderr}");
+    assert!(stderr.contains("--force"), "says how to go on: {stderr}");
+    assert!(out.stdout.is_empty(), "no summary: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(std::fs::read(&findings).expect("findings.json"), before, "nothing overwritten");
+
+    // The same inputs again are fine; --force replaces without them.
+    assert_eq!(analyze(&all).status.code(), Some(13));
+    let forced = analyze(&[std::ffi::OsString::from("--force")]);
+    assert_ne!(forced.status.code(), Some(2), "{}", String::from_utf8_lossy(&forced.stderr));
+    let after = hkaudit::analyze::read_findings(dir.path()).expect("findings");
+    assert!(after.inputs.is_empty(), "the forced run's findings, made with no inputs");
 }

@@ -414,6 +414,7 @@ impl Extra {
             config: self.config.as_deref().map(|t| write("hkaudit.toml", t)),
             queries: None,
             out: Some(dir.join("out")),
+            force: false,
         };
         analyze_snapshot(&opts).map(|a| a.findings)
     }
