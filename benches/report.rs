@@ -149,6 +149,7 @@ fn synthetic_findings(snapshot: &Snapshot, n: usize) -> anyhow::Result<FindingSe
                 fix,
                 certify,
                 frees_seat,
+                saving_reason: None,
                 monthly_cost_cents: frees_seat.then_some(1000),
             })
         })

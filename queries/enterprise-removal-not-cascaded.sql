@@ -2,7 +2,8 @@
 -- severity: high
 -- fix: remove-team-member
 -- certify: revoke
--- frees-seat: false
+-- frees-seat: true
+-- saving-reason: left
 -- confidence: high
 -- description: A member of a team that belongs to an Enterprise Account is not a member of that
 --   account. Heroku does not cascade a removal from the Enterprise Account to its teams, so

@@ -2,7 +2,8 @@
 -- severity: high
 -- fix: remove-all-access
 -- certify: revoke
--- frees-seat: false
+-- frees-seat: true
+-- saving-reason: deprovisioned
 -- confidence: high
 -- description: The identity provider (Okta, Entra ID or Google Workspace export) reports this person
 --   suspended or deprovisioned, or does not list them although it covers their email domain, yet

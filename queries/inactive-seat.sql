@@ -3,6 +3,7 @@
 -- fix: remove-team-member
 -- certify: revoke
 -- frees-seat: true
+-- saving-reason: inactive
 -- confidence: medium
 -- description: A team member holds a paid seat (admin, member or viewer) but has made no release,
 --   no build and no audit-trail action for more than `inactive_days` days, and joined the team

@@ -10,11 +10,16 @@
 //! service_accounts = ["deploy-bot@acme.example", "*@bots.acme.example"]
 //!
 //! [seats]
+//! model = "per-seat"                      # per-seat | free-up-to | none (docs/pricing.md)
 //! price_per_month = "10.00"               # USD, a string so that cents stay exact
-//! minimum_per_team = 5
+//! minimum_per_team = 5                    # per-seat: seats billed at least, per team
+//! free_up_to = 5                          # free-up-to: a team this size or smaller is free
+//! bill_collaborators = false              # team role `collaborator` holds a seat
 //!
-//! [enterprise]
+//! [enterprise]                            # one of the two, for the teams of an Enterprise Account
 //! price_per_unique_user_per_month = "25.00"
+//! # licences_purchased = 40               # contract licences, with their yearly price
+//! # price_per_licence_per_year = "300.00"
 //!
 //! [review]
 //! fallback_reviewer = "security@acme.example"  # reviews what nobody else can (`review start`)
@@ -72,15 +77,53 @@ pub struct Review {
     pub fallback_reviewer: Option<String>,
 }
 
+/// How a Teams team's seats are billed (`[seats] model`); each model's source is in
+/// docs/pricing.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PricingModel {
+    /// Every seat at the price, at least `minimum_per_team` seats billed per team.
+    #[default]
+    PerSeat,
+    /// A team of at most `free_up_to` seats is free; a larger one pays for every seat.
+    FreeUpTo,
+    /// No seat charge at all.
+    NoCharge,
+}
+
+impl PricingModel {
+    pub const ALL: [PricingModel; 3] = [PricingModel::PerSeat, PricingModel::FreeUpTo, PricingModel::NoCharge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PricingModel::PerSeat => "per-seat",
+            PricingModel::FreeUpTo => "free-up-to",
+            PricingModel::NoCharge => "none",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seats {
+    pub model: PricingModel,
     pub price_per_month_cents: i64,
     pub minimum_per_team: u32,
+    /// `free-up-to`: the largest team that pays nothing.
+    pub free_up_to: u32,
+    /// Whether team role `collaborator` holds a paid seat (admin, member and viewer always do).
+    pub bill_collaborators: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Enterprise {
     pub price_per_unique_user_per_month_cents: Option<i64>,
+    /// Contract licences bought for the account's teams, and their yearly price: set together.
+    pub licences: Option<Licences>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Licences {
+    pub purchased: u32,
+    pub price_per_year_cents: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -115,7 +158,13 @@ impl Default for Config {
             idp_domains: None,
             inactive_days: DEFAULT_INACTIVE_DAYS,
             invite_stale_days: DEFAULT_INVITE_STALE_DAYS,
-            seats: Seats { price_per_month_cents: DEFAULT_SEAT_PRICE_CENTS, minimum_per_team: DEFAULT_MINIMUM_SEATS },
+            seats: Seats {
+                model: PricingModel::PerSeat,
+                price_per_month_cents: DEFAULT_SEAT_PRICE_CENTS,
+                minimum_per_team: DEFAULT_MINIMUM_SEATS,
+                free_up_to: DEFAULT_MINIMUM_SEATS,
+                bill_collaborators: false,
+            },
             enterprise: Enterprise::default(),
             service_accounts: Vec::new(),
             rules: BTreeMap::new(),
@@ -188,14 +237,19 @@ struct RawReview {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSeats {
+    model: Option<Spanned<String>>,
     price_per_month: Option<Spanned<toml::Value>>,
     minimum_per_team: Option<Spanned<i64>>,
+    free_up_to: Option<Spanned<i64>>,
+    bill_collaborators: Option<bool>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnterprise {
     price_per_unique_user_per_month: Option<Spanned<toml::Value>>,
+    licences_purchased: Option<Spanned<i64>>,
+    price_per_licence_per_year: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -261,23 +315,71 @@ impl Validator<'_> {
             config.invite_stale_days = self.days(&days, "invite_stale_days")?;
         }
         if let Some(seats) = raw.seats {
+            if let Some(model) = seats.model {
+                config.seats.model =
+                    PricingModel::ALL.into_iter().find(|m| m.as_str() == model.get_ref().trim()).ok_or_else(|| {
+                        self.at(
+                            &model,
+                            "seats.model",
+                            format!("`{}` is not a pricing model", model.get_ref()),
+                            "use per-seat, free-up-to or none (docs/pricing.md says where each comes from)",
+                        )
+                    })?;
+            }
             if let Some(price) = seats.price_per_month {
                 config.seats.price_per_month_cents = self.price(&price, "seats.price_per_month")?;
             }
             if let Some(minimum) = seats.minimum_per_team {
-                config.seats.minimum_per_team = u32::try_from(*minimum.get_ref()).map_err(|_| {
-                    self.at(
-                        &minimum,
-                        "seats.minimum_per_team",
-                        format!("{} is not a seat count", minimum.get_ref()),
-                        "use a whole number of seats, 0 or more (Heroku's is 5)",
-                    )
-                })?;
+                config.seats.minimum_per_team = self.count(
+                    &minimum,
+                    "seats.minimum_per_team",
+                    "use a whole number of seats, 0 or more (Heroku's is 5)",
+                )?;
+            }
+            if let Some(free) = seats.free_up_to {
+                config.seats.free_up_to =
+                    self.count(&free, "seats.free_up_to", "use a whole number of members, 0 or more (Heroku's was 5)")?;
+            }
+            if let Some(bill) = seats.bill_collaborators {
+                config.seats.bill_collaborators = bill;
             }
         }
-        if let Some(price) = raw.enterprise.and_then(|e| e.price_per_unique_user_per_month) {
-            config.enterprise.price_per_unique_user_per_month_cents =
-                Some(self.price(&price, "enterprise.price_per_unique_user_per_month")?);
+        if let Some(e) = raw.enterprise {
+            if let Some(price) = e.price_per_unique_user_per_month {
+                config.enterprise.price_per_unique_user_per_month_cents =
+                    Some(self.price(&price, "enterprise.price_per_unique_user_per_month")?);
+            }
+            match (e.licences_purchased, e.price_per_licence_per_year) {
+                (None, None) => {}
+                (Some(n), Some(price)) => {
+                    if config.enterprise.price_per_unique_user_per_month_cents.is_some() {
+                        return Err(self.at(
+                            &n,
+                            "enterprise.licences_purchased",
+                            "contract licences and a price per unique user are two pricings of the same seats",
+                            "keep one: licences_purchased with price_per_licence_per_year, or price_per_unique_user_per_month",
+                        ));
+                    }
+                    let purchased =
+                        self.count(&n, "enterprise.licences_purchased", "use a whole number of licences, 0 or more")?;
+                    let price_per_year_cents = self.price(&price, "enterprise.price_per_licence_per_year")?;
+                    config.enterprise.licences = Some(Licences { purchased, price_per_year_cents });
+                }
+                (Some(n), None) => return Err(self.at(
+                    &n,
+                    "enterprise.licences_purchased",
+                    "licences need their price",
+                    "add price_per_licence_per_year = \"300.00\" (US dollars per licence per year, from the contract)",
+                )),
+                (None, Some(p)) => {
+                    return Err(self.at(
+                        &p,
+                        "enterprise.price_per_licence_per_year",
+                        "a licence price needs the number of licences bought",
+                        "add licences_purchased = 40 (the count in the contract)",
+                    ))
+                }
+            }
         }
         for pattern in raw.service_accounts.unwrap_or_default() {
             let value = pattern.get_ref().trim().to_lowercase();
@@ -395,6 +497,11 @@ impl Validator<'_> {
                 }
             })
             .collect()
+    }
+
+    fn count(&self, raw: &Spanned<i64>, key: &str, fix: &str) -> Result<u32, InputError> {
+        u32::try_from(*raw.get_ref())
+            .map_err(|_| self.at(raw, key, format!("{} is not a count", raw.get_ref()), fix.to_owned()))
     }
 
     fn days(&self, raw: &Spanned<i64>, key: &str) -> Result<u32, InputError> {
@@ -528,7 +635,16 @@ mod tests {
         let config = load_config(None, RULES).expect("defaults");
         assert_eq!(config.inactive_days, 90);
         assert_eq!(config.invite_stale_days, 14);
-        assert_eq!(config.seats, Seats { price_per_month_cents: 1_000, minimum_per_team: 5 });
+        assert_eq!(
+            config.seats,
+            Seats {
+                model: PricingModel::PerSeat,
+                price_per_month_cents: 1_000,
+                minimum_per_team: 5,
+                free_up_to: 5,
+                bill_collaborators: false
+            }
+        );
         assert_eq!(config.org_domains, None);
         assert!(config.rule_enabled("inactive-seat"));
     }
@@ -588,6 +704,28 @@ reason = "contracted auditor"
         assert!(ignore.applies_on(NaiveDate::from_ymd_opt(2026, 12, 30).expect("date")));
         assert!(!ignore.applies_on(expires));
         assert_eq!(config.rule("external-member").map(|r| r.ignore.len()), Some(1));
+    }
+
+    #[test]
+    fn pricing_models_and_contract_licences_are_read() {
+        let config =
+            load("[seats]\nmodel = \"free-up-to\"\nfree_up_to = 3\nbill_collaborators = true\n").expect("valid");
+        assert_eq!(
+            (config.seats.model, config.seats.free_up_to, config.seats.bill_collaborators),
+            (PricingModel::FreeUpTo, 3, true)
+        );
+        assert_eq!(load("[seats]\nmodel = \"none\"\n").expect("valid").seats.model, PricingModel::NoCharge);
+        let config =
+            load("[enterprise]\nlicences_purchased = 40\nprice_per_licence_per_year = \"300.00\"\n").expect("valid");
+        assert_eq!(config.enterprise.licences, Some(Licences { purchased: 40, price_per_year_cents: 30_000 }));
+
+        let err = load("[seats]\nmodel = \"per-user\"\n").expect_err("unknown model");
+        assert_error(&err, 2, &["seats.model", "per-seat, free-up-to or none"]);
+        let err = load("[enterprise]\nlicences_purchased = 40\n").expect_err("no price");
+        assert_error(&err, 2, &["licences need their price", "price_per_licence_per_year"]);
+        let err = load("[enterprise]\nprice_per_unique_user_per_month = \"25.00\"\nlicences_purchased = 4\nprice_per_licence_per_year = \"1\"\n")
+            .expect_err("two pricings");
+        assert_error(&err, 3, &["two pricings of the same seats", "Keep one"]);
     }
 
     #[test]

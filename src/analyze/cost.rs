@@ -1,14 +1,17 @@
-//! What the seats of a snapshot cost, in integer cents: seats per team by role at the configured
-//! price with the per-team minimum applied (or per unique user across an Enterprise Account under
-//! contract pricing), spend on inactive and viewer seats, and the saving if every finding of a
-//! rule with `frees-seat: true` were acted on. One computation for the cost report, the trends
-//! across snapshots and `diff`.
+//! What the seats of a snapshot cost, in integer cents, under the pricing model `hkaudit.toml`
+//! picks (docs/pricing.md): seats per team by role (per seat with a billed minimum, free up to N
+//! members, or no seat charge), or per person across an Enterprise Account's teams (a price per
+//! unique user, or contract licences bought against licences used); spend on inactive and viewer
+//! seats; what each finding's person's seats cost; and the saving if every finding of a rule with
+//! `frees-seat: true` were acted on, each seat counted once and broken down by the rule's
+//! `saving-reason`. One computation for the cost report, the trends across snapshots and `diff`.
 //!
 //! A team whose members were not read has no counts: it is named in `excluded` and left out of
 //! every total, never counted as zero.
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{AnalyzeError, Config, Finding};
+use super::config::{Licences, PricingModel};
+use super::{money, AnalyzeError, Config, Finding, SavingReason};
 use crate::snapshot::email_norm as norm;
 use crate::snapshot::grants::Unread;
 use crate::snapshot::rows::Rows;
@@ -34,6 +37,8 @@ pub struct Seats {
     pub team_names: Vec<String>,
     /// Team id → its Enterprise Account's name (empty for a team outside one).
     pub team_ea: BTreeMap<String, String>,
+    /// Enterprise Account name → how many people its member list holds (by email).
+    pub ea_members: BTreeMap<String, u32>,
 }
 
 impl Seats {
@@ -57,7 +62,13 @@ impl Seats {
                 role: role[i].clone(),
             })
             .collect();
-        Ok(Seats { members, team_ids, team_names, team_ea })
+        let em = Rows::new("enterprise_members", snapshot.read("enterprise_members")?);
+        let mut by_ea: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (ea, e) in em.string("enterprise_account_name")?.into_iter().zip(em.string("email")?) {
+            by_ea.entry(ea).or_default().insert(norm(&e));
+        }
+        let ea_members = by_ea.into_iter().map(|(ea, people)| (ea, people.len() as u32)).collect();
+        Ok(Seats { members, team_ids, team_names, team_ea, ea_members })
     }
 }
 
@@ -72,19 +83,26 @@ pub struct TeamSeats {
     pub members: u32,
     pub viewers: u32,
     pub collaborators: u32,
+    /// Seats held: admins, members and viewers, and collaborators when the model bills them.
     pub seats: u32,
-    /// Seats billed: at least the configured minimum per team (Teams pricing).
+    /// Seats billed under the model (at least the minimum, per seat; none for a free team).
     pub billed_seats: u32,
     pub monthly_cents: i64,
-    /// Seats that acting on the findings would free (`frees-seat: true`): inactive seats, for
-    /// the built-in rules.
+    /// Of `monthly_cents`, what the billed minimum adds over the seats held.
+    pub minimum_cents: i64,
+    /// Seats that acting on the findings would free (`frees-seat: true`), each once.
+    pub freed_seats: u32,
+    /// Seats a finding says are unused (`saving-reason: inactive`), whatever else frees them.
     pub inactive_seats: u32,
     pub inactive_cents: i64,
     pub viewer_cents: i64,
     /// What freeing those seats would save per month, minimum applied.
     pub saving_cents: i64,
+    /// The saving by reason (`left`, `deprovisioned`, `inactive`, `other`), adding up to it.
+    pub saving_by_reason: BTreeMap<String, i64>,
     /// Priced through the Enterprise contract instead of per team.
     pub enterprise_priced: bool,
+    /// What each role's seats cost per month; with `minimum_cents` they add up to the bill.
     pub role_cents: BTreeMap<String, i64>,
 }
 
@@ -94,12 +112,43 @@ pub struct EnterpriseSeats {
     /// Set when a team of the account was not read: its unique users are a lower bound, so the
     /// account is left out of the totals.
     pub not_read: Option<String>,
+    /// Unique people holding a seat in any of the account's teams (what the contract counts).
     pub unique_users: u32,
+    /// People on the account's own member list, beside it: they differ by those with no team
+    /// seat and those still in its teams after leaving the account.
+    pub account_members: u32,
     pub price_cents: i64,
     pub monthly_cents: i64,
     /// People every one of whose seats in the account would be freed.
     pub inactive_users: u32,
     pub saving_cents: i64,
+}
+
+/// Contract licences against the people holding a seat in any Enterprise Account team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenceUse {
+    pub purchased: u32,
+    /// Unique people holding a seat in the accounts' teams.
+    pub used: u32,
+    pub unused: u32,
+    pub over_used: u32,
+    pub price_per_year_cents: i64,
+    pub annual_cents: i64,
+    pub monthly_cents: i64,
+    /// People every one of whose seats would be freed: licences not needed at renewal.
+    pub freed: u32,
+    pub saving_cents: i64,
+    /// Set when a team of an account was not read: `used` is a lower bound.
+    pub not_read: Option<String>,
+}
+
+/// The saving for one reason, each seat counted once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonSaving {
+    /// `left`, `deprovisioned`, `inactive`, or `other` for a rule without `saving-reason`.
+    pub reason: String,
+    pub seats: u32,
+    pub cents: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,16 +157,27 @@ pub struct SeatCost {
     pub excluded: Vec<String>,
     /// `excluding acme-payments (not read)`, said beside every total; empty when nothing is excluded.
     pub excluded_note: String,
+    /// The pricing model, as the report names it, and where it comes from (docs/pricing.md).
+    pub model: String,
+    pub model_source: String,
+    /// The pricing assumptions in one sentence.
+    pub assumptions: String,
     pub price_per_seat_cents: i64,
     pub minimum_per_team: u32,
     pub teams: Vec<TeamSeats>,
     pub enterprise: Vec<EnterpriseSeats>,
+    pub licences: Option<LicenceUse>,
     pub seats: u32,
     pub billed_seats: u32,
     pub monthly_cents: i64,
     pub inactive_cents: i64,
     pub viewer_cents: i64,
+    pub freed_seats: u32,
     pub saving_cents: i64,
+    /// The saving by reason, in [`SavingReason::ALL`] order then `other`; adds up to it.
+    pub saving_by_reason: Vec<ReasonSaving>,
+    /// Finding fingerprint → what the seats of the person it is about cost per month.
+    pub finding_cents: BTreeMap<String, i64>,
 }
 
 /// The seat cost of a snapshot (the seats its findings free, when findings are given).
@@ -127,18 +187,69 @@ pub fn seat_cost(snapshot: &Snapshot, findings: Option<&[Finding]>, config: &Con
     Ok(seat_cost_of(&seats, findings.unwrap_or_default(), config, &unread))
 }
 
+/// Why a seat is freed, ordered: the first reason of a seat names it (`other` last).
+type Reason = Option<SavingReason>;
+
+fn reason_rank(r: Reason) -> usize {
+    r.map_or(SavingReason::ALL.len(), |r| SavingReason::ALL.iter().position(|x| *x == r).unwrap_or(0))
+}
+
+fn reason_name(r: Reason) -> &'static str {
+    r.map_or("other", SavingReason::as_str)
+}
+
+/// The reasons in breakdown order.
+fn reasons() -> impl Iterator<Item = Reason> {
+    SavingReason::ALL.into_iter().map(Some).chain([None])
+}
+
+/// How the model bills one team: (seats billed, cents per month).
+fn team_bill(config: &Config, seats: u32) -> (u32, i64) {
+    let s = &config.seats;
+    let billed = match s.model {
+        PricingModel::PerSeat => seats.max(s.minimum_per_team),
+        PricingModel::FreeUpTo if seats <= s.free_up_to => 0,
+        PricingModel::FreeUpTo => seats,
+        PricingModel::NoCharge => 0,
+    };
+    (billed, i64::from(billed) * s.price_per_month_cents)
+}
+
 /// The seat cost of seats already read.
 pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread: &Unread) -> SeatCost {
-    let Seats { members, team_ids, team_names, team_ea } = seats;
+    let Seats { members, team_ids, team_names, team_ea, .. } = seats;
     let price = config.seats.price_per_month_cents;
     let min = config.seats.minimum_per_team;
-    let ea_price = config.enterprise.price_per_unique_user_per_month_cents;
-    let inactive: BTreeSet<(String, String)> = findings
-        .iter()
-        .filter(|f| f.frees_seat)
-        .filter_map(|f| Some((f.subject.team.clone()?, norm(f.subject.email.as_deref()?))))
-        .collect();
+    let contract = Contract::of(config);
+    let is_seat = |role: &str| role != "collaborator" || config.seats.bill_collaborators;
     let team_unread = |name: &str| unread.team_members(name).map(|s| s.reason.clone());
+    // A person-wide finding (no team, no app) frees every team seat of its email.
+    let seats_of_email = |email: &str| -> Vec<&Member> {
+        members.iter().filter(|m| norm(&m.email) == email && is_seat(&m.role)).collect()
+    };
+    let about = |f: &Finding| -> Vec<&Member> {
+        let Some(email) = f.subject.email.as_deref().map(norm) else { return Vec::new() };
+        match (&f.subject.team, &f.subject.app) {
+            (Some(team), _) => seats_of_email(&email).into_iter().filter(|m| &m.team == team).collect(),
+            (None, None) => seats_of_email(&email),
+            (None, Some(_)) => Vec::new(),
+        }
+    };
+    let mut freed: BTreeMap<(String, String), Reason> = BTreeMap::new();
+    // Unused seats whatever else frees them: the inactive spend and the activity chart.
+    let mut unused: BTreeSet<(String, String)> = BTreeSet::new();
+    for f in findings.iter().filter(|f| f.frees_seat) {
+        for m in about(f) {
+            let key = (m.team.clone(), norm(&m.email));
+            if f.saving_reason == Some(SavingReason::Inactive) {
+                unused.insert(key.clone());
+            }
+            let keep = freed.get(&key).is_none_or(|old| reason_rank(f.saving_reason) < reason_rank(*old));
+            if keep {
+                freed.insert(key, f.saving_reason);
+            }
+        }
+    }
 
     let mut teams = Vec::new();
     for (id, name) in team_ids.iter().zip(team_names) {
@@ -147,21 +258,40 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
         let ms: Vec<&Member> =
             if not_read.is_some() { Vec::new() } else { members.iter().filter(|m| &m.team_id == id).collect() };
         let count = |role: &str| ms.iter().filter(|m| m.role == role).count() as u32;
-        let seats = ms.len() as u32;
-        let inactive_seats = ms.iter().filter(|m| inactive.contains(&(name.clone(), norm(&m.email)))).count() as u32;
+        let held: Vec<&&Member> = ms.iter().filter(|m| is_seat(&m.role)).collect();
+        let seats = held.len() as u32;
+        let reason_of = |m: &Member| freed.get(&(name.clone(), norm(&m.email))).copied();
+        let freed_by = |r: Reason| held.iter().filter(|m| reason_of(m) == Some(r)).count() as u32;
+        let freed_seats = held.iter().filter(|m| freed.contains_key(&(name.clone(), norm(&m.email)))).count() as u32;
+        let inactive_seats = held.iter().filter(|m| unused.contains(&(name.clone(), norm(&m.email)))).count() as u32;
         let ea = team_ea.get(id).cloned().unwrap_or_default();
-        let enterprise_priced = ea_price.is_some() && !ea.is_empty();
-        let (billed, monthly, saving) = if enterprise_priced || not_read.is_some() {
-            // Priced per unique user across the Enterprise Account (see `enterprise`), or unknown.
-            (seats, 0, 0)
-        } else {
-            let billed = seats.max(min);
-            let after = (seats - inactive_seats).max(min);
-            (billed, i64::from(billed) * price, i64::from(billed - after) * price)
-        };
+        let enterprise_priced = contract.is_some() && !ea.is_empty();
         let priced = !enterprise_priced && not_read.is_none();
-        let role_cents: BTreeMap<String, i64> =
-            ROLES.iter().map(|r| ((*r).to_owned(), if priced { i64::from(count(r)) * price } else { 0 })).collect();
+        let (billed, monthly) = if priced { team_bill(config, seats) } else { (seats, 0) };
+        // The saving by reason, one reason after the other in breakdown order: each seat once,
+        // and the minimum applied to what is left, so the parts add up to the team's saving.
+        let mut saving_by_reason = BTreeMap::new();
+        let (mut left, mut bill) = (seats, monthly);
+        for r in reasons() {
+            let n = freed_by(r);
+            if priced && n > 0 {
+                left -= n;
+                let (_, after) = team_bill(config, left);
+                saving_by_reason.insert(reason_name(r).to_owned(), bill - after);
+                bill = after;
+            }
+        }
+        let saving = monthly - bill;
+        // Per role, what the seats held cost; a free team's seats cost nothing.
+        let team_pays = priced && monthly > 0;
+        let role_cents: BTreeMap<String, i64> = ROLES
+            .iter()
+            .map(|r| {
+                let cents = if team_pays && is_seat(r) { i64::from(count(r)) * price } else { 0 };
+                ((*r).to_owned(), cents)
+            })
+            .collect();
+        let minimum_cents = monthly - role_cents.values().sum::<i64>();
         teams.push(TeamSeats {
             team: name.clone(),
             enterprise_account: ea,
@@ -173,18 +303,23 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
             seats,
             billed_seats: billed,
             monthly_cents: monthly,
+            minimum_cents,
+            freed_seats,
             inactive_seats,
-            inactive_cents: if priced { i64::from(inactive_seats) * price } else { 0 },
-            viewer_cents: if priced { i64::from(count("viewer")) * price } else { 0 },
+            inactive_cents: if team_pays { i64::from(inactive_seats) * price } else { 0 },
+            viewer_cents: role_cents.get("viewer").copied().unwrap_or(0),
             saving_cents: saving,
+            saving_by_reason,
             enterprise_priced,
             role_cents,
         });
     }
 
-    let enterprise = match ea_price {
-        Some(p) => enterprise_seats(seats, &teams, &inactive, p, &team_unread),
-        None => Vec::new(),
+    let people = EaPeople::of(seats, &teams, &freed, &is_seat, &team_unread);
+    let (enterprise, licences) = match contract {
+        Some(Contract::PerUser(p)) => (people.per_user(seats, p), None),
+        Some(Contract::Licences(l)) => (Vec::new(), Some(people.licences(l))),
+        None => (Vec::new(), None),
     };
 
     // Totals are sums of what was read; what was not is named beside them, never counted as zero.
@@ -197,12 +332,50 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
             .filter(|e| e.not_read.is_some())
             .map(|e| format!("enterprise account {}", e.enterprise_account)),
     );
+    if licences.as_ref().is_some_and(|l| l.not_read.is_some()) {
+        excluded.push("the Enterprise licence count".into());
+    }
     let excluded_note =
         if excluded.is_empty() { String::new() } else { format!("excluding {} (not read)", excluded.join(", ")) };
     let sum = |f: &dyn Fn(&TeamSeats) -> i64| counted.iter().map(|t| f(t)).sum::<i64>();
-    let ea_monthly: i64 = counted_ea.iter().map(|e| e.monthly_cents).sum();
-    let ea_saving: i64 = counted_ea.iter().map(|e| e.saving_cents).sum();
+    let counted_licences = licences.as_ref().filter(|l| l.not_read.is_none());
+    let ea_monthly: i64 =
+        counted_ea.iter().map(|e| e.monthly_cents).sum::<i64>() + counted_licences.map_or(0, |l| l.monthly_cents);
+    let mut saving_by_reason: Vec<ReasonSaving> = reasons()
+        .filter_map(|r| {
+            let name = reason_name(r);
+            let cents = sum(&|t| t.saving_by_reason.get(name).copied().unwrap_or(0));
+            let seats: u32 = counted
+                .iter()
+                .map(|t| freed.iter().filter(|((team, _), why)| team == &t.team && **why == r).count() as u32)
+                .sum();
+            (seats > 0).then(|| ReasonSaving { reason: name.to_owned(), seats, cents })
+        })
+        .collect();
+    // A contract saves per person, once every seat of theirs is freed: by their first reason.
+    for (reason, cents) in people.contract_saving_by_reason(&counted_ea, counted_licences) {
+        match saving_by_reason.iter_mut().find(|s| s.reason == reason) {
+            Some(s) => s.cents += cents,
+            None => saving_by_reason.push(ReasonSaving { reason: reason.to_owned(), seats: 0, cents }),
+        }
+    }
+    let ea_saving: i64 =
+        counted_ea.iter().map(|e| e.saving_cents).sum::<i64>() + counted_licences.map_or(0, |l| l.saving_cents);
+    let finding_cents = findings
+        .iter()
+        .filter_map(|f| {
+            let held = about(f);
+            if held.is_empty() {
+                return None;
+            }
+            Some((f.fingerprint.clone(), finding_seat_cents(&held, &teams, contract, config)))
+        })
+        .collect();
+    let (model, model_source) = model_name(config, contract);
     SeatCost {
+        assumptions: assumptions(config, contract),
+        model,
+        model_source,
         excluded,
         excluded_note,
         price_per_seat_cents: price,
@@ -212,70 +385,251 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
         monthly_cents: sum(&|t| t.monthly_cents) + ea_monthly,
         inactive_cents: sum(&|t| t.inactive_cents),
         viewer_cents: sum(&|t| t.viewer_cents),
+        freed_seats: counted.iter().map(|t| t.freed_seats).sum(),
         saving_cents: sum(&|t| t.saving_cents) + ea_saving,
+        saving_by_reason,
+        finding_cents,
         teams,
         enterprise,
+        licences,
     }
 }
 
-/// Contract pricing: per unique user across each Enterprise Account's teams.
-fn enterprise_seats(
-    seats: &Seats,
-    teams: &[TeamSeats],
-    inactive: &BTreeSet<(String, String)>,
-    price: i64,
-    team_unread: &dyn Fn(&str) -> Option<String>,
-) -> Vec<EnterpriseSeats> {
-    let Seats { members, team_ea, .. } = seats;
-    let mut by_ea: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    let mut unread_teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for t in teams {
-        if !t.enterprise_account.is_empty() {
+/// What the seats a finding is about cost per month: each team seat at its team's price (none
+/// in a free team), a person priced through the contract once.
+fn finding_seat_cents(held: &[&Member], teams: &[TeamSeats], contract: Option<Contract>, config: &Config) -> i64 {
+    let mut cents = 0;
+    let mut contract_counted = false;
+    for m in held {
+        let Some(t) = teams.iter().find(|t| t.team == m.team && t.not_read.is_none()) else { continue };
+        if t.enterprise_priced {
+            if !contract_counted {
+                cents += contract.map_or(0, Contract::per_person_month_cents);
+                contract_counted = true;
+            }
+        } else if t.monthly_cents > 0 {
+            cents += config.seats.price_per_month_cents;
+        }
+    }
+    cents
+}
+
+/// How an Enterprise Account's teams are priced, when `[enterprise]` says.
+#[derive(Debug, Clone, Copy)]
+enum Contract {
+    PerUser(i64),
+    Licences(Licences),
+}
+
+impl Contract {
+    fn of(config: &Config) -> Option<Contract> {
+        let e = &config.enterprise;
+        e.licences.map(Contract::Licences).or(e.price_per_unique_user_per_month_cents.map(Contract::PerUser))
+    }
+
+    fn per_person_month_cents(self) -> i64 {
+        match self {
+            Contract::PerUser(p) => p,
+            Contract::Licences(l) => l.price_per_year_cents / 12,
+        }
+    }
+}
+
+fn model_name(config: &Config, contract: Option<Contract>) -> (String, String) {
+    let s = &config.seats;
+    let teams = match s.model {
+        PricingModel::PerSeat => format!("per seat with a billed minimum of {} per team", s.minimum_per_team),
+        PricingModel::FreeUpTo => format!("free up to {} members per team, then per seat", s.free_up_to),
+        PricingModel::NoCharge => "no seat charge".to_owned(),
+    };
+    let source = "docs/pricing.md".to_owned();
+    match contract {
+        None => (teams, source),
+        Some(Contract::PerUser(_)) => (format!("{teams}; Enterprise Account teams per unique user"), source),
+        Some(Contract::Licences(_)) => (format!("{teams}; Enterprise Account teams by contract licences"), source),
+    }
+}
+
+/// The pricing assumptions in one sentence, as the cost section states them.
+fn assumptions(config: &Config, contract: Option<Contract>) -> String {
+    let s = &config.seats;
+    let seat = match s.model {
+        PricingModel::PerSeat => format!(
+            "each seat costs {} a month with at least {} seats billed per team",
+            money(s.price_per_month_cents),
+            s.minimum_per_team
+        ),
+        PricingModel::FreeUpTo => format!(
+            "a team of up to {} seats is free and a larger one pays {} a month for every seat",
+            s.free_up_to,
+            money(s.price_per_month_cents)
+        ),
+        PricingModel::NoCharge => "team seats cost nothing".to_owned(),
+    };
+    let roles = if s.bill_collaborators {
+        "admins, members, viewers and team collaborators each hold a seat"
+    } else {
+        "admins, members and viewers each hold a seat and team collaborators do not"
+    };
+    let ea = match contract {
+        None => String::new(),
+        Some(Contract::PerUser(p)) => format!(
+            "; an Enterprise Account's teams cost {} a month per unique person holding a seat in any of its teams (not its member list, shown beside)",
+            money(p)
+        ),
+        Some(Contract::Licences(l)) => format!(
+            "; Enterprise Account teams are covered by {} contract licences at {} a year each, a licence used by each unique person holding a seat in any of its teams (not its member list)",
+            l.purchased,
+            money(l.price_per_year_cents)
+        ),
+    };
+    format!("Pricing: {seat}; {roles}{ea}.")
+}
+
+/// People holding seats in Enterprise Account teams, for contract pricing.
+struct EaPeople {
+    /// Account → (people holding a seat, of those the ones all of whose seats are freed, with the
+    /// first reason among their seats).
+    by_ea: BTreeMap<String, (BTreeSet<String>, BTreeMap<String, Reason>)>,
+    unread_teams: BTreeMap<String, Vec<String>>,
+}
+
+impl EaPeople {
+    fn of(
+        seats: &Seats,
+        teams: &[TeamSeats],
+        freed: &BTreeMap<(String, String), Reason>,
+        is_seat: &dyn Fn(&str) -> bool,
+        team_unread: &dyn Fn(&str) -> Option<String>,
+    ) -> EaPeople {
+        let Seats { members, team_ea, .. } = seats;
+        let mut by_ea: BTreeMap<String, (BTreeSet<String>, BTreeMap<String, Reason>)> = BTreeMap::new();
+        let mut unread_teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in teams.iter().filter(|t| !t.enterprise_account.is_empty()) {
             by_ea.entry(t.enterprise_account.clone()).or_default();
             if t.not_read.is_some() {
                 unread_teams.entry(t.enterprise_account.clone()).or_default().push(t.team.clone());
             }
         }
-    }
-    for m in members.iter().filter(|m| team_unread(&m.team).is_none()) {
-        let ea = team_ea.get(&m.team_id).cloned().unwrap_or_default();
-        if ea.is_empty() {
-            continue;
-        }
-        let entry = by_ea.entry(ea).or_default();
-        entry.0.insert(norm(&m.email));
-        if inactive.contains(&(m.team.clone(), norm(&m.email))) {
-            entry.1.insert(norm(&m.email));
-        }
-    }
-    let mut enterprise = Vec::new();
-    for (ea, (users, inactive_in_some_team)) in by_ea {
-        // A person stops costing only when every seat they hold in the account is inactive.
-        let fully_inactive = inactive_in_some_team
+        let held: Vec<(&String, &Member)> = members
             .iter()
-            .filter(|e| {
-                members
+            .filter(|m| team_unread(&m.team).is_none() && is_seat(&m.role))
+            .filter_map(|m| Some((team_ea.get(&m.team_id).filter(|e| !e.is_empty())?, m)))
+            .collect();
+        for (ea, m) in &held {
+            by_ea.entry((*ea).clone()).or_default().0.insert(norm(&m.email));
+        }
+        for (ea, (users, fully)) in by_ea.iter_mut() {
+            // A person stops costing only when every seat they hold in the account is freed.
+            for u in users.iter() {
+                let theirs: Vec<Option<&Reason>> = held
                     .iter()
-                    .filter(|m| team_ea.get(&m.team_id) == Some(&ea) && &norm(&m.email) == *e)
-                    .all(|m| inactive.contains(&(m.team.clone(), norm(&m.email))))
-            })
-            .count() as u32;
-        let not_read = unread_teams
-            .get(&ea)
-            .map(|t| format!("{} not read: unique users are at least those counted", plural_teams(t)));
-        let monthly = i64::from(users.len() as u32) * price;
-        let saving = if not_read.is_some() { 0 } else { i64::from(fully_inactive) * price };
-        enterprise.push(EnterpriseSeats {
-            enterprise_account: ea,
-            not_read,
-            unique_users: users.len() as u32,
-            price_cents: price,
-            monthly_cents: monthly,
-            inactive_users: fully_inactive,
-            saving_cents: saving,
-        });
+                    .filter(|(e, m)| *e == ea && &norm(&m.email) == u)
+                    .map(|(_, m)| freed.get(&(m.team.clone(), norm(&m.email))))
+                    .collect();
+                if theirs.iter().all(Option::is_some) {
+                    let first = theirs.into_iter().flatten().copied().min_by_key(|r| reason_rank(*r)).flatten();
+                    fully.insert(u.clone(), first);
+                }
+            }
+        }
+        EaPeople { by_ea, unread_teams }
     }
-    enterprise
+
+    fn not_read(&self, ea: &str) -> Option<String> {
+        self.unread_teams
+            .get(ea)
+            .map(|t| format!("{} not read: unique users are at least those counted", plural_teams(t)))
+    }
+
+    fn per_user(&self, seats: &Seats, price: i64) -> Vec<EnterpriseSeats> {
+        self.by_ea
+            .iter()
+            .map(|(ea, (users, fully))| {
+                let not_read = self.not_read(ea);
+                let saving = if not_read.is_some() { 0 } else { i64::from(fully.len() as u32) * price };
+                EnterpriseSeats {
+                    enterprise_account: ea.clone(),
+                    not_read,
+                    unique_users: users.len() as u32,
+                    account_members: seats.ea_members.get(ea).copied().unwrap_or(0),
+                    price_cents: price,
+                    monthly_cents: i64::from(users.len() as u32) * price,
+                    inactive_users: fully.len() as u32,
+                    saving_cents: saving,
+                }
+            })
+            .collect()
+    }
+
+    fn licences(&self, l: Licences) -> LicenceUse {
+        let used: BTreeSet<&String> = self.by_ea.values().flat_map(|(u, _)| u).collect();
+        let freed: BTreeSet<&String> = self.by_ea.values().flat_map(|(_, f)| f.keys()).collect();
+        let used = used.len() as u32;
+        let not_read: Vec<String> = self.unread_teams.values().flatten().cloned().collect();
+        let not_read = (!not_read.is_empty())
+            .then(|| format!("{} not read: licences used are at least those counted", plural_teams(&not_read)));
+        let annual = i64::from(l.purchased) * l.price_per_year_cents;
+        let freed_n = freed.len() as u32;
+        LicenceUse {
+            purchased: l.purchased,
+            used,
+            unused: l.purchased.saturating_sub(used),
+            over_used: used.saturating_sub(l.purchased),
+            price_per_year_cents: l.price_per_year_cents,
+            annual_cents: annual,
+            monthly_cents: annual / 12,
+            freed: freed_n,
+            saving_cents: if not_read.is_some() { 0 } else { i64::from(freed_n) * l.price_per_year_cents / 12 },
+            not_read,
+        }
+    }
+
+    /// A contract's saving by each freed person's first reason.
+    fn contract_saving_by_reason(
+        &self,
+        counted_ea: &[&EnterpriseSeats],
+        licences: Option<&LicenceUse>,
+    ) -> Vec<(&'static str, i64)> {
+        let mut out: BTreeMap<usize, (&'static str, i64)> = BTreeMap::new();
+        let mut add = |r: Reason, cents: i64| {
+            let e = out.entry(reason_rank(r)).or_insert((reason_name(r), 0));
+            e.1 += cents;
+        };
+        for e in counted_ea {
+            if let Some((_, fully)) = self.by_ea.get(&e.enterprise_account) {
+                for r in fully.values() {
+                    add(*r, e.price_cents);
+                }
+            }
+        }
+        if let Some(l) = licences.filter(|l| l.not_read.is_none()) {
+            let mut people: BTreeMap<&String, Reason> = BTreeMap::new();
+            for (_, fully) in self.by_ea.values() {
+                for (p, r) in fully {
+                    let keep = people.get(p).is_none_or(|old| reason_rank(*r) < reason_rank(*old));
+                    if keep {
+                        people.insert(p, *r);
+                    }
+                }
+            }
+            // Whole cents per reason: the total is `freed × price / 12`, so split that total.
+            let total = l.saving_cents;
+            let n = people.len() as i64;
+            let mut given = 0;
+            let mut by: BTreeMap<usize, (Reason, i64)> = BTreeMap::new();
+            for r in people.values() {
+                by.entry(reason_rank(*r)).or_insert((*r, 0)).1 += 1;
+            }
+            let last = by.keys().last().copied();
+            for (rank, (r, count)) in &by {
+                let cents = if Some(*rank) == last { total - given } else { total * count / n.max(1) };
+                given += cents;
+                add(*r, cents);
+            }
+        }
+        out.into_values().collect()
+    }
 }
 
 /// `team acme-payments`, `teams acme-data, acme-web`.

@@ -501,6 +501,7 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
                 fix: rule.fix,
                 certify: rule.certify,
                 frees_seat: rule.frees_seat,
+                saving_reason: rule.saving_reason,
                 monthly_cost_cents: cost.as_ref().and_then(|c| c[i]),
                 fingerprint,
             },

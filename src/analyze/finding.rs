@@ -139,6 +139,44 @@ impl FromStr for Fix {
     }
 }
 
+/// Why acting on a finding frees a seat (the rule's `-- saving-reason:` header): the cost
+/// report breaks its saving down by it. When two findings free one seat, the first reason in
+/// [`SavingReason::ALL`] names it, so a seat is counted once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SavingReason {
+    /// The person left: removed from the Enterprise Account, still in its teams.
+    Left,
+    /// The identity provider switched them off.
+    Deprovisioned,
+    /// The seat is not used.
+    Inactive,
+}
+
+impl SavingReason {
+    pub const ALL: [SavingReason; 3] = [SavingReason::Left, SavingReason::Deprovisioned, SavingReason::Inactive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SavingReason::Left => "left",
+            SavingReason::Deprovisioned => "deprovisioned",
+            SavingReason::Inactive => "inactive",
+        }
+    }
+}
+
+impl FromStr for SavingReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SavingReason::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
+            format!(
+                "unknown saving-reason `{s}`: use one of {}",
+                SavingReason::ALL.map(SavingReason::as_str).join(", ")
+            )
+        })
+    }
+}
+
 /// What the access-certification worksheet recommends for a grant a rule's finding is about (the
 /// rule's `-- certify:` header).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -221,6 +259,9 @@ pub struct Finding {
     /// Acting on it frees the seat of the subject's team membership: the cost report's saving.
     #[serde(default)]
     pub frees_seat: bool,
+    /// Why it frees a seat (`saving-reason`), for the saving's breakdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saving_reason: Option<SavingReason>,
     /// Monthly cost of the access this finding is about, in cents, where a seat is involved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_cost_cents: Option<i64>,

@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 
 use super::finding::{
-    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, Severity, SkippedScope, Subject,
-    UnknownValues,
+    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, SavingReason, Severity, SkippedScope,
+    Subject, UnknownValues,
 };
 use super::inputs::{IdpInputSummary, InputRecord, InputWarning, TextEncoding};
 use crate::published::{
     CertifyV1, ConfidenceV1, FindingSetV1, FindingV1, FixV1, IdpInputSummaryV1, InputRecordV1, InputWarningV1,
-    RuleResultV1, RuleStatusV1, SeverityV1, SkippedScopeV1, SubjectV1, TextEncodingV1, UnknownValuesV1,
+    RuleResultV1, RuleStatusV1, SavingReasonV1, SeverityV1, SkippedScopeV1, SubjectV1, TextEncodingV1, UnknownValuesV1,
 };
 
 fn severity(s: Severity) -> SeverityV1 {
@@ -68,6 +68,22 @@ fn fix_of(f: FixV1) -> Fix {
         FixV1::RevokeAuthorization => Fix::RevokeAuthorization,
         FixV1::RemoveAllAccess => Fix::RemoveAllAccess,
         FixV1::Manual => Fix::Manual,
+    }
+}
+
+fn saving_reason(r: SavingReason) -> SavingReasonV1 {
+    match r {
+        SavingReason::Left => SavingReasonV1::Left,
+        SavingReason::Deprovisioned => SavingReasonV1::Deprovisioned,
+        SavingReason::Inactive => SavingReasonV1::Inactive,
+    }
+}
+
+fn saving_reason_of(r: SavingReasonV1) -> SavingReason {
+    match r {
+        SavingReasonV1::Left => SavingReason::Left,
+        SavingReasonV1::Deprovisioned => SavingReason::Deprovisioned,
+        SavingReasonV1::Inactive => SavingReason::Inactive,
     }
 }
 
@@ -271,6 +287,7 @@ fn finding(f: &Finding) -> FindingV1<'_> {
         fix: fix(f.fix),
         certify: certify(f.certify),
         frees_seat: f.frees_seat,
+        saving_reason: f.saving_reason.map(saving_reason),
         monthly_cost_cents: f.monthly_cost_cents,
         fingerprint: Cow::Borrowed(&f.fingerprint),
     }
@@ -297,6 +314,7 @@ fn finding_of(f: FindingV1<'_>) -> Finding {
         fix: fix_of(f.fix),
         certify: certify_of(f.certify),
         frees_seat: f.frees_seat,
+        saving_reason: f.saving_reason.map(saving_reason_of),
         monthly_cost_cents: f.monthly_cost_cents,
         fingerprint: f.fingerprint.into_owned(),
     }

@@ -21,8 +21,8 @@ mod write;
 pub use config::{load_config, money, Config};
 pub use engine::{run, Inputs};
 pub use finding::{
-    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, Severity, SkippedScope, Subject,
-    UnknownValues,
+    Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, SavingReason, Severity, SkippedScope,
+    Subject, UnknownValues,
 };
 pub use findings_json::input_record;
 pub use idp::{IdpFormat, IdpFormatOverride};

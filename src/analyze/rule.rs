@@ -53,13 +53,16 @@
 //! - `certify:` `revoke` recommends revoking the grants a finding is about in the certification
 //!   worksheet; `review` recommends keeping them if justified.
 //! - `frees-seat: true` counts acting on a finding as a saving in the cost report (the seat of the
-//!   subject's team membership); it needs a `fix` that removes that membership.
+//!   subject's team membership, or every team seat of a person-wide subject); it needs a `fix`
+//!   that removes that membership.
+//! - `saving-reason:` `left`, `deprovisioned` or `inactive`: why the seat goes, for the cost
+//!   report's breakdown of the saving; only with `frees-seat: true`.
 //!
-//! Each is optional, defaulting to the safe choice: `manual`, `review`, `false`.
+//! Each is optional, defaulting to the safe choice: `manual`, `review`, `false`, no reason.
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::finding::{Certify, Confidence, Fix, Severity};
+use super::finding::{Certify, Confidence, Fix, SavingReason, Severity};
 use super::{AnalyzeError, InputError};
 
 /// Rules shipped in the binary (every `queries/*.sql` at build time).
@@ -121,6 +124,8 @@ pub struct Rule {
     pub certify: Certify,
     /// `frees-seat`: acting on a finding frees a paid seat (the cost report's saving).
     pub frees_seat: bool,
+    /// `saving-reason`: why acting on a finding frees the seat.
+    pub saving_reason: Option<SavingReason>,
     pub sql: String,
     /// Where it came from, for error messages.
     pub origin: String,
@@ -226,10 +231,11 @@ impl Rule {
             Some((line, v)) => return Err(bad(line, format!("exempt `{v}`: only `service_accounts` is known"))),
             None => false,
         };
-        let (fix, certify, frees_seat) = consequences(&mut fields, &bad)?;
+        let (fix, certify, frees_seat, saving_reason) = consequences(&mut fields, &bad)?;
         if let Some((key, (line, _))) = fields.into_iter().next() {
             let hint = match key.as_str() {
                 "frees_seat" => ": did you mean `frees-seat`?",
+                "saving_reason" => ": did you mean `saving-reason`?",
                 "gap-scope" => ": did you mean `gap_scope`?",
                 "by-person" => ": did you mean `by_person`?",
                 _ => "",
@@ -259,6 +265,7 @@ impl Rule {
             fix,
             certify,
             frees_seat,
+            saving_reason,
             sql,
             origin: origin.to_owned(),
         })
@@ -329,7 +336,7 @@ fn header(text: &str, bad: &dyn Fn(usize, String) -> AnalyzeError) -> Result<(Fi
 fn consequences(
     fields: &mut Fields,
     bad: &dyn Fn(usize, String) -> AnalyzeError,
-) -> Result<(Fix, Certify, bool), AnalyzeError> {
+) -> Result<(Fix, Certify, bool, Option<SavingReason>), AnalyzeError> {
     let fix = match fields.remove("fix") {
         Some((line, v)) => v.parse().map_err(|e| bad(line, e))?,
         None => Fix::Manual,
@@ -353,7 +360,14 @@ fn consequences(
             ),
         ));
     }
-    Ok((fix, certify, frees_seat))
+    let saving_reason = match fields.remove("saving-reason") {
+        Some((line, _)) if !frees_seat => {
+            return Err(bad(line, "saving-reason says why a seat is freed: it needs `frees-seat: true`".into()))
+        }
+        Some((line, v)) => Some(v.parse().map_err(|e| bad(line, e))?),
+        None => None,
+    };
+    Ok((fix, certify, frees_seat, saving_reason))
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -537,8 +551,8 @@ mod tests {
     fn builtin_rule_ids_and_headers() {
         let rules = builtin_rules().expect("built-in rules parse");
         let mut listing = format!(
-            "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} frees-seat\n",
-            "id", "severity", "confidence", "gap_scope", "fix", "certify"
+            "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} {:<10} saving-reason\n",
+            "id", "severity", "confidence", "gap_scope", "fix", "certify", "frees-seat"
         );
         for rule in &rules {
             let text = BUILTIN.iter().find(|(file, _)| file.trim_end_matches(".sql") == rule.id).map(|(_, t)| *t);
@@ -558,14 +572,15 @@ mod tests {
             };
             let confidence = format!("{:?}", rule.confidence).to_lowercase();
             listing.push_str(&format!(
-                "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} {}\n",
+                "{:<32} {:<8} {:<10} {:<10} {:<23} {:<7} {:<10} {}\n",
                 rule.id,
                 rule.severity.as_str(),
                 confidence,
                 scope,
                 rule.fix.as_str(),
                 rule.certify.as_str(),
-                rule.frees_seat
+                rule.frees_seat,
+                rule.saving_reason.map_or("-", |r| r.as_str())
             ));
         }
         let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();

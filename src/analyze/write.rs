@@ -28,6 +28,7 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
         .str("fix", f.iter().map(|x| Some(x.fix.as_str())))
         .str("certify", f.iter().map(|x| Some(x.certify.as_str())))
         .bool("frees_seat", f.iter().map(|x| Some(x.frees_seat)))
+        .str("saving_reason", f.iter().map(|x| x.saving_reason.map(|r| r.as_str())))
         .i64("monthly_cost_cents", f.iter().map(|x| x.monthly_cost_cents))
         .str("fingerprint", f.iter().map(|x| Some(&x.fingerprint)))
         .build("findings")?;

@@ -60,6 +60,15 @@ pub enum FixV1 {
     Manual,
 }
 
+/// Why acting on a finding frees a seat (the rule's `saving-reason` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SavingReasonV1 {
+    Left,
+    Deprovisioned,
+    Inactive,
+}
+
 /// What the certification worksheet recommends for the grants a finding is about (the rule's
 /// `certify` header).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -124,6 +133,9 @@ pub struct FindingV1<'a> {
     /// written before it existed: read as false.
     #[serde(default)]
     pub frees_seat: bool,
+    /// Why acting on it frees a seat (the rule's `saving-reason`), for the saving's breakdown.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub saving_reason: Option<SavingReasonV1>,
     /// Monthly cost of the access this finding is about, in cents, where a seat is involved.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub monthly_cost_cents: Option<i64>,

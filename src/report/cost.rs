@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analyze::cost::{EnterpriseSeats, SeatCost, TeamSeats};
+use crate::analyze::cost::{EnterpriseSeats, LicenceUse, ReasonSaving, SeatCost, TeamSeats};
 use crate::analyze::money;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -25,8 +25,11 @@ pub struct TeamCost {
     pub billed_seats: u32,
     pub monthly_cents: i64,
     pub annual_cents: i64,
-    /// Seats the findings would free (`frees-seat: true`): the inactive seats, for the built-in
-    /// rules.
+    /// Of the monthly bill, what the billed minimum adds over the seats held.
+    pub minimum_cents: i64,
+    /// Seats the findings would free (`frees-seat: true`), each once.
+    pub freed_seats: u32,
+    /// Seats a finding says are unused (`saving-reason: inactive`), whatever else frees them.
     pub inactive_seats: u32,
     pub inactive_cents: i64,
     pub viewer_cents: i64,
@@ -41,6 +44,7 @@ pub struct TeamCost {
     pub viewer: String,
     pub saving: String,
     pub role_cents: BTreeMap<String, i64>,
+    pub saving_by_reason: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,6 +54,8 @@ pub struct EnterpriseCost {
     /// account is left out of the totals.
     pub not_read: Option<String>,
     pub unique_users: u32,
+    /// The account's own member list, beside the people holding its team seats.
+    pub account_members: u32,
     pub price: String,
     pub monthly_cents: i64,
     pub monthly: String,
@@ -58,8 +64,43 @@ pub struct EnterpriseCost {
     pub saving: String,
 }
 
+/// Contract licences bought against licences used.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LicenceCost {
+    pub purchased: u32,
+    pub used: u32,
+    pub unused: u32,
+    pub over_used: u32,
+    pub price_per_year: String,
+    pub annual: String,
+    pub monthly_cents: i64,
+    pub monthly: String,
+    pub freed: u32,
+    pub saving_cents: i64,
+    pub saving: String,
+    pub not_read: Option<String>,
+}
+
+/// One reason's share of the saving.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReasonCost {
+    pub reason: String,
+    pub seats: u32,
+    pub cents: i64,
+    pub monthly: String,
+    pub annual: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CostReport {
+    /// The pricing model used, as the report names it, and where it is described.
+    pub model: String,
+    pub model_source: String,
+    /// The pricing assumptions, one sentence.
+    pub assumptions: String,
+    pub licences: Option<LicenceCost>,
+    pub freed_seats: u32,
+    pub saving_by_reason: Vec<ReasonCost>,
     /// Teams and accounts left out of the totals because they were not read, by name.
     pub excluded: Vec<String>,
     /// `excluding acme-payments (not read)`, said beside every total; empty when nothing is excluded.
@@ -98,6 +139,8 @@ impl TeamCost {
             billed_seats: t.billed_seats,
             monthly_cents: t.monthly_cents,
             annual_cents: t.monthly_cents * 12,
+            minimum_cents: t.minimum_cents,
+            freed_seats: t.freed_seats,
             inactive_seats: t.inactive_seats,
             inactive_cents: t.inactive_cents,
             viewer_cents: t.viewer_cents,
@@ -109,6 +152,7 @@ impl TeamCost {
             viewer: money(t.viewer_cents),
             saving: money(t.saving_cents),
             role_cents: t.role_cents.clone(),
+            saving_by_reason: t.saving_by_reason.clone(),
         }
     }
 }
@@ -119,6 +163,7 @@ impl EnterpriseCost {
             enterprise_account: e.enterprise_account.clone(),
             not_read: e.not_read.clone(),
             unique_users: e.unique_users,
+            account_members: e.account_members,
             price: money(e.price_cents),
             monthly_cents: e.monthly_cents,
             monthly: money(e.monthly_cents),
@@ -132,6 +177,12 @@ impl EnterpriseCost {
 impl CostReport {
     pub fn of(c: &SeatCost) -> CostReport {
         CostReport {
+            model: c.model.clone(),
+            model_source: c.model_source.clone(),
+            assumptions: c.assumptions.clone(),
+            licences: c.licences.as_ref().map(LicenceCost::of),
+            freed_seats: c.freed_seats,
+            saving_by_reason: c.saving_by_reason.iter().map(ReasonCost::of).collect(),
             excluded: c.excluded.clone(),
             excluded_note: c.excluded_note.clone(),
             price_per_seat_cents: c.price_per_seat_cents,
@@ -152,6 +203,37 @@ impl CostReport {
             viewer: money(c.viewer_cents),
             saving: money(c.saving_cents),
             annual_saving: money(c.saving_cents * 12),
+        }
+    }
+}
+
+impl LicenceCost {
+    fn of(l: &LicenceUse) -> LicenceCost {
+        LicenceCost {
+            purchased: l.purchased,
+            used: l.used,
+            unused: l.unused,
+            over_used: l.over_used,
+            price_per_year: money(l.price_per_year_cents),
+            annual: money(l.annual_cents),
+            monthly_cents: l.monthly_cents,
+            monthly: money(l.monthly_cents),
+            freed: l.freed,
+            saving_cents: l.saving_cents,
+            saving: money(l.saving_cents),
+            not_read: l.not_read.clone(),
+        }
+    }
+}
+
+impl ReasonCost {
+    fn of(r: &ReasonSaving) -> ReasonCost {
+        ReasonCost {
+            reason: r.reason.clone(),
+            seats: r.seats,
+            cents: r.cents,
+            monthly: money(r.cents),
+            annual: money(r.cents * 12),
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod trends;
 pub use certification::CertRow;
 pub use cost::{CostReport, TeamCost};
 pub use model::ReportModel;
-pub use render::{certification_csv, render, summary, Format, Rendered, ReportOptions};
+pub use render::{certification_csv, render, seat_spend_rows, summary, Format, Rendered, ReportOptions};
 
 use std::path::Path;
 

@@ -110,7 +110,8 @@ pub fn build(
     let mut names = Scopes::read(snapshot)?;
     names.learn(&m.gaps);
     let activity = Activity::read(snapshot)?;
-    let cost = CostReport::of(&seat_cost_of(&seats, &findings.findings, config, &unread));
+    let seat_cost = seat_cost_of(&seats, &findings.findings, config, &unread);
+    let cost = CostReport::of(&seat_cost);
 
     let listed_teams: BTreeSet<String> = seats.team_names.iter().cloned().collect();
     let ea_by_team_name: BTreeMap<String, String> = seats
@@ -168,7 +169,7 @@ pub fn build(
             idp_files: findings.inputs.iter().filter(|i| i.idp.is_some()).cloned().collect(),
         },
         cost,
-        risk: risk(findings),
+        risk: risk(findings, &seat_cost.finding_cents),
         certification_by_team: certification::by_team(&cert),
         certification: cert,
         seat_days_inactive: seat_days,

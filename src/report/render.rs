@@ -85,18 +85,28 @@ impl Writer<'_> {
     }
 }
 
-fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
+/// What the seat-spend chart draws: each read team's bill, by role and billed minimum.
+pub fn seat_spend_rows(model: &ReportModel) -> Vec<charts::RoleSpend> {
     // A team that was not read has no seats to draw: a zero bar would say it has none.
-    let read_teams = || model.cost.teams.iter().filter(|t| t.not_read.is_none());
-    let spend: Vec<charts::RoleSpend> = read_teams()
+    model
+        .cost
+        .teams
+        .iter()
+        .filter(|t| t.not_read.is_none())
         .map(|t| charts::RoleSpend {
             team: t.team.clone(),
             admin_cents: t.role_cents.get(ROLES[0]).copied().unwrap_or(0),
             member_cents: t.role_cents.get(ROLES[1]).copied().unwrap_or(0),
             viewer_cents: t.role_cents.get(ROLES[2]).copied().unwrap_or(0),
             collaborator_cents: t.role_cents.get(ROLES[3]).copied().unwrap_or(0),
+            minimum_cents: t.minimum_cents,
         })
-        .collect();
+        .collect()
+}
+
+fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
+    let read_teams = || model.cost.teams.iter().filter(|t| t.not_read.is_none());
+    let spend = seat_spend_rows(model);
     let activity: Vec<charts::SeatActivity> = read_teams()
         .map(|t| charts::SeatActivity {
             team: t.team.clone(),

@@ -55,7 +55,9 @@ pub struct FindingView {
     pub fingerprint: String,
 }
 
-pub fn risk(set: &FindingSet) -> RiskReport {
+/// `finding_cents`: what the seats of each finding's person cost per month, by fingerprint (a
+/// finding about someone holding no seat has none).
+pub fn risk(set: &FindingSet, finding_cents: &BTreeMap<String, i64>) -> RiskReport {
     let mut groups = Vec::new();
     for sev in Severity::ALL.iter().rev() {
         let mut by_rule: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
@@ -82,7 +84,12 @@ pub fn risk(set: &FindingSet) -> RiskReport {
                         subject: f.subject.display(),
                         message: f.message.clone(),
                         evidence: f.evidence.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                        cost: f.monthly_cost_cents.map(money).unwrap_or_default(),
+                        cost: finding_cents
+                            .get(&f.fingerprint)
+                            .copied()
+                            .or(f.monthly_cost_cents)
+                            .map(money)
+                            .unwrap_or_default(),
                         fingerprint: f.fingerprint.clone(),
                     })
                     .collect(),

@@ -212,6 +212,7 @@ mod tests {
             fix: Default::default(),
             certify: Default::default(),
             frees_seat: false,
+            saving_reason: None,
             monthly_cost_cents: None,
             fingerprint: fp.into(),
         };

@@ -111,10 +111,11 @@ async fn diff_shows_exactly_what_changed_in_the_quarter() {
     let f = d.findings.as_ref().expect("findings");
     assert_eq!(f.persisting.len(), 21 - 2);
     assert!(f.not_rechecked.is_empty());
-    // One seat fewer in acme-platform: 13 → 12 seats, $130.00 → $120.00; total $440.00 → $430.00.
+    // One seat fewer in acme-platform: 13 → 12 seats, $130.00 → $120.00; total $430.00 → $420.00
+    // (abby.absent's collaborator role in acme-web is no seat).
     assert_eq!(
         (d.cost.old_seats, d.cost.new_seats, d.cost.old_monthly_cents, d.cost.new_monthly_cents, d.cost.delta_cents),
-        (43, 42, 44_000, 43_000, -1_000)
+        (42, 41, 43_000, 42_000, -1_000)
     );
     let platform = d.cost.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
     assert_eq!((platform.old_seats, platform.new_seats, platform.delta_cents), (13, 12, -1_000));
@@ -126,7 +127,7 @@ async fn diff_renders_as_markdown_json_and_csv() {
     let s = two_snapshots().await;
     let d = history::diff(&s.old, &s.new, &Config::default()).expect("diff");
     let md = history::diff_markdown(&d).expect("md");
-    assert!(md.contains("| monthly spend | $440.00 → $430.00 (-$10.00) |"), "{md}");
+    assert!(md.contains("| monthly spend | $430.00 → $420.00 (-$10.00) |"), "{md}");
     assert!(
         md.contains("| team-membership | acme | acme-platform |  | ivan.idle@acme.example | member | view |"),
         "{md}"
@@ -173,7 +174,7 @@ async fn report_history_shows_the_trend_across_snapshots() {
         .expect("trends");
     let ids: Vec<&str> = trends.points.iter().map(|p| p.snapshot_id.as_str()).collect();
     assert_eq!(ids, vec!["2026q4", "2027q1"]);
-    assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![44_000, 43_000]);
+    assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![43_000, 42_000]);
     assert_eq!(trends.points[1].seats_by_team["acme-platform"], 12);
     assert_eq!(trends.points[0].open_by_severity.as_ref().expect("analyzed")["high"], 10);
     assert_eq!(trends.points[1].open_by_severity.as_ref().expect("analyzed")["high"], 9);
@@ -200,9 +201,9 @@ async fn a_team_a_snapshot_could_not_read_is_a_gap_in_the_trend_not_a_drop_to_ze
     assert!(!partial.seats_by_team.contains_key("acme-payments"), "no count for an unread team");
 
     let view = hkaudit::report::trends::TrendsView::new(trends);
-    assert_eq!(view.rows[0].seats, "43");
-    assert_eq!(view.rows[1].seats, "36 (not read: acme-payments)");
-    assert_eq!(view.rows[1].spend, "$370.00 (not read: acme-payments)");
+    assert_eq!(view.rows[0].seats, "42");
+    assert_eq!(view.rows[1].seats, "35 (not read: acme-payments)");
+    assert_eq!(view.rows[1].spend, "$360.00 (not read: acme-payments)");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -222,7 +223,7 @@ async fn report_with_history_draws_the_trend_charts() {
     let html = std::fs::read_to_string(out.join("index.html")).expect("index");
     assert!(html.contains("<section id=\"trends\">"));
     assert!(html.contains("<td>2026q4</td>") && html.contains("<td>2027q1</td>"));
-    assert!(html.contains("$440.00") && html.contains("$430.00"));
+    assert!(html.contains("$430.00") && html.contains("$420.00"));
     for name in ["trend-seats", "trend-spend", "trend-findings"] {
         assert!(html.contains(&format!("id=\"chart-{name}\"")), "{name} missing from index.html");
         let png = std::fs::read(out.join(format!("charts/{name}.png"))).expect("png");

@@ -151,6 +151,7 @@ fn finding(rule: &str, subject: Subject) -> Finding {
         fix: header.fix,
         certify: header.certify,
         frees_seat: header.frees_seat,
+        saving_reason: header.saving_reason,
         monthly_cost_cents: None,
     }
 }
@@ -384,7 +385,7 @@ fn analyze_with_rule(dir: &Path, snapshot: &Path, name: &str, rule: &str) -> Pat
 /// the seats its findings free are gone, at the seat price.
 fn expected_saving(t: &hkaudit::report::TeamCost, config: &hkaudit::analyze::Config) -> i64 {
     let min = config.seats.minimum_per_team;
-    i64::from(t.seats.max(min) - (t.seats - t.inactive_seats).max(min)) * config.seats.price_per_month_cents
+    i64::from(t.seats.max(min) - (t.seats - t.freed_seats).max(min)) * config.seats.price_per_month_cents
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -408,7 +409,7 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
     let model = hkaudit::report::load_model(&snapshot, Some(&findings), &config).expect("model");
     for (team, email) in contractors {
         let t = model.cost.teams.iter().find(|t| t.team == team).expect("team");
-        assert_eq!(t.inactive_seats, 1, "{team}: the contractor's seat is freed");
+        assert_eq!(t.freed_seats, 1, "{team}: the contractor's seat is freed");
         assert_eq!(t.saving_cents, config.seats.price_per_month_cents, "{team}");
         let row = model
             .certification

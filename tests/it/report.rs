@@ -55,17 +55,22 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Teams pricing by hand, from the acme README's team table (seats are team members, any role):
-///   acme-platform 13, acme-payments 7, acme-data 9, acme-web 10 → billed as they are;
+/// Teams pricing by hand, from the acme README's team table (seats are admins, members and
+/// viewers; abby.absent's team role `collaborator` holds none by default):
+///   acme-platform 13, acme-payments 7, acme-data 9, acme-web 9 → billed as they are;
 ///   acme-labs 4 → billed 5 (the 5-seat minimum).
-///   13 + 7 + 9 + 10 + 5 = 44 billed seats × $10.00 = $440.00 a month, $5,280.00 a year.
-///   Inactive seats: ivan.idle and bo.d91, both in acme-platform: 2 × $10.00 = $20.00; removing
-///   them leaves 11 seats (above the minimum), so the saving is $20.00 a month.
+///   13 + 7 + 9 + 9 + 5 = 43 billed seats × $10.00 = $430.00 a month, $5,160.00 a year.
+///   Seats freed by acting, each once: left (enterprise-removal-not-cascaded) rita.removed in
+///   acme-platform and acme-data, ron.removed in acme-web: 3 × $10.00; deprovisioned
+///   (idp-deprovisioned-member) Sam.Suspended in acme-platform, gus.suspended in acme-web:
+///   2 × $10.00 (dave.deprov and erin.disabled hold no seat, abby.absent a collaborator's);
+///   inactive ivan.idle and bo.d91 in acme-platform: 2 × $10.00. No team falls to its minimum,
+///   so the saving is 7 × $10.00 = $70.00 a month.
 ///   Viewers: vera.viewer (acme-platform) and vic.viewer (acme-payments): $20.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn acme_costs_are_exact_to_the_cent() {
     let acme = acme_analyzed().await;
-    let (model, _) = render(&acme.snapshot, &Config::default());
+    let (model, out) = render(&acme.snapshot, &Config::default());
     let c = &model.cost;
     let per_team: Vec<(&str, u32, u32, i64)> =
         c.teams.iter().map(|t| (t.team.as_str(), t.seats, t.billed_seats, t.monthly_cents)).collect();
@@ -76,24 +81,95 @@ async fn acme_costs_are_exact_to_the_cent() {
             ("acme-labs", 4, 5, 5_000),
             ("acme-payments", 7, 7, 7_000),
             ("acme-platform", 13, 13, 13_000),
-            ("acme-web", 10, 10, 10_000)
+            ("acme-web", 9, 9, 9_000)
         ]
     );
-    assert_eq!((c.seats, c.billed_seats), (43, 44));
-    assert_eq!((c.monthly_cents, c.annual_cents), (44_000, 528_000));
-    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$440.00", "$5,280.00"));
-    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents), (2_000, 2_000, 2_000));
+    assert_eq!((c.seats, c.billed_seats), (42, 43));
+    assert_eq!((c.monthly_cents, c.annual_cents), (43_000, 516_000));
+    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$430.00", "$5,160.00"));
+    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents, c.freed_seats), (2_000, 7_000, 2_000, 7));
+    let by_reason: Vec<(&str, u32, i64)> =
+        c.saving_by_reason.iter().map(|r| (r.reason.as_str(), r.seats, r.cents)).collect();
+    assert_eq!(by_reason, vec![("left", 3, 3_000), ("deprovisioned", 2, 2_000), ("inactive", 2, 2_000)]);
     let platform = c.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
-    assert_eq!((platform.inactive_seats, platform.viewers, platform.admins, platform.members), (2, 1, 3, 9));
+    assert_eq!((platform.inactive_seats, platform.freed_seats, platform.viewers, platform.admins), (2, 4, 1, 3));
     let web = c.teams.iter().find(|t| t.team == "acme-web").expect("web");
-    assert_eq!(web.collaborators, 1, "abby.absent holds a collaborator seat");
+    assert_eq!(
+        (web.collaborators, web.role_cents["collaborator"]),
+        (1, 0),
+        "abby.absent's collaborator role is no seat"
+    );
+    // Every finding about someone holding a seat carries what the seat costs.
+    let cost_of = |subject: &str| -> String {
+        let f = model
+            .risk
+            .groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .flat_map(|r| &r.findings)
+            .find(|f| f.subject.to_lowercase().ends_with(subject));
+        f.map(|f| f.cost.clone()).unwrap_or_else(|| panic!("no finding {subject}"))
+    };
+    assert_eq!(cost_of("acme-data / rita.removed@acme.example"), "$10.00");
+    assert_eq!(cost_of("okta / sam.suspended@acme.example"), "$10.00");
+    assert_eq!(cost_of("acme-web / alan.no2fa@acme.example"), "$10.00");
+    assert_eq!(cost_of("okta / dave.deprov@acme.example"), "", "dave.deprov holds no team seat");
+    let md = read(&out.join("cost.md"));
+    assert!(md.contains("Pricing model: **per seat with a billed minimum of 5 per team**"), "{md}");
+    assert!(md.contains("Pricing: each seat costs $10.00 a month with at least 5 seats billed per team; admins, members and viewers each hold a seat and team collaborators do not."), "{md}");
+    assert!(md.contains("| of which left (3 seats) | $30.00 | $360.00 |"), "{md}");
+}
+
+/// The seat-spend chart draws the bill, minimum included: acme-labs' bar is $50.00 (4 seats and
+/// one seat's worth of minimum), and the bars add up to the table's total to the cent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seat_spend_chart_and_the_cost_table_agree_to_the_cent() {
+    let acme = acme_analyzed().await;
+    for config in [Config::default(), config_from("[seats]\nmodel = \"free-up-to\"\nfree_up_to = 7\n")] {
+        let (model, out) = render(&acme.snapshot, &config);
+        let bars = hkaudit::report::charts::seat_spend_bars(&report::seat_spend_rows(&model)).expect("bars");
+        let chart: Vec<(String, i64)> = bars.iter().map(|(t, v)| (t.clone(), v.iter().sum())).collect();
+        let mut table: Vec<(String, i64)> =
+            model.cost.teams.iter().map(|t| (t.team.clone(), t.monthly_cents)).collect();
+        table.sort_by_key(|(t, c)| (std::cmp::Reverse(*c), t.clone()));
+        assert_eq!(chart, table);
+        assert_eq!(chart.iter().map(|(_, c)| c).sum::<i64>(), model.cost.monthly_cents);
+        let svg = read(&out.join("charts/seat-spend.svg"));
+        for t in &model.cost.teams {
+            assert!(svg.contains(&t.monthly), "the chart labels {} with {}", t.team, t.monthly);
+        }
+    }
+    let (model, _) = render(&acme.snapshot, &Config::default());
+    let labs = model.cost.teams.iter().find(|t| t.team == "acme-labs").expect("labs");
+    assert_eq!((labs.monthly_cents, labs.minimum_cents), (5_000, 1_000));
+}
+
+/// The other pricing models over acme. Free up to 7: acme-labs (4) and acme-payments (7) pay
+/// nothing, the other three pay every seat: 13 + 9 + 9 = 31 × $10.00. No seat charge: $0.00.
+/// Billing collaborators adds abby.absent's seat to acme-web.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_pricing_model_bills_acme_as_its_source_describes() {
+    let acme = acme_analyzed().await;
+    let (model, out) = render(&acme.snapshot, &config_from("[seats]\nmodel = \"free-up-to\"\nfree_up_to = 7\n"));
+    let c = &model.cost;
+    assert_eq!((c.monthly_cents, c.billed_seats), (31_000, 31));
+    // acme-web's two seats freed leave 7: the team becomes free, saving all 9 seats.
+    let web = c.teams.iter().find(|t| t.team == "acme-web").expect("web");
+    assert_eq!(web.saving_cents, 9_000);
+    assert!(read(&out.join("cost.md")).contains("free up to 7 members per team, then per seat"));
+    let (model, _) = render(&acme.snapshot, &config_from("[seats]\nmodel = \"none\"\n"));
+    assert_eq!((model.cost.monthly_cents, model.cost.saving_cents), (0, 0));
+    assert!(model.cost.assumptions.contains("team seats cost nothing"), "{}", model.cost.assumptions);
+    let (model, _) = render(&acme.snapshot, &config_from("[seats]\nbill_collaborators = true\n"));
+    assert_eq!(model.cost.monthly_cents, 44_000);
 }
 
 /// The 5-seat minimum decides the saving: acme-labs' 4 seats bill as 5 whatever is removed.
-/// With Enterprise contract pricing at $25.00 per unique user, the four acme teams (39 seats)
-/// hold 33 unique people (audit-bot is in all four, mo.multi, hank.multi and rita.removed in two):
-/// 33 × $25.00 = $825.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $875.00 a month.
-/// ivan.idle and bo.d91 hold no other seat in the account, so acting on them saves 2 × $25.00.
+/// With Enterprise pricing at $25.00 per unique user, the four acme teams (38 seats) hold 32
+/// unique people (audit-bot is in all four, mo.multi, hank.multi and rita.removed in two):
+/// 32 × $25.00 = $800.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $850.00 a month.
+/// The account's member list holds 33, counted beside. Every seat of ivan.idle, bo.d91,
+/// rita.removed (both), ron.removed, Sam.Suspended and gus.suspended is freed: 6 × $25.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn enterprise_pricing_is_per_unique_user() {
     let acme = acme_analyzed().await;
@@ -101,13 +177,33 @@ async fn enterprise_pricing_is_per_unique_user() {
     let (model, out) = render(&acme.snapshot, &config);
     let c = &model.cost;
     assert_eq!(c.enterprise.len(), 1);
-    assert_eq!(
-        (c.enterprise[0].unique_users, c.enterprise[0].monthly_cents, c.enterprise[0].saving_cents),
-        (33, 82_500, 5_000)
-    );
-    assert_eq!(c.monthly_cents, 87_500);
-    assert_eq!(c.saving_cents, 5_000);
-    assert!(read(&out.join("cost.md")).contains("| acme | 33 | $25.00 | $825.00 | 2 | $50.00 |"));
+    let e = &c.enterprise[0];
+    assert_eq!((e.unique_users, e.account_members, e.monthly_cents, e.saving_cents), (32, 33, 80_000, 15_000));
+    assert_eq!(c.monthly_cents, 85_000);
+    assert_eq!(c.saving_cents, 15_000);
+    assert_eq!(c.saving_by_reason.iter().map(|r| r.cents).sum::<i64>(), c.saving_cents);
+    assert!(read(&out.join("cost.md")).contains("| acme | 32 | $25.00 | $800.00 | 6 | $150.00 | 33 |"));
+}
+
+/// Contract licences: 32 people use a licence against 40 bought (8 unused); 40 × $300.00 a year
+/// is $12,000.00, $1,000.00 a month, plus acme-labs' $50.00. Six people free their licence:
+/// 6 × $300.00 / 12 = $150.00 a month at renewal.
+#[tokio::test(flavor = "multi_thread")]
+async fn enterprise_licences_count_people_holding_a_seat_against_licences_bought() {
+    let acme = acme_analyzed().await;
+    let config = config_from("[enterprise]\nlicences_purchased = 40\nprice_per_licence_per_year = \"300.00\"\n");
+    let (model, out) = render(&acme.snapshot, &config);
+    let l = model.cost.licences.as_ref().expect("licences");
+    assert_eq!((l.purchased, l.used, l.unused, l.over_used, l.freed), (40, 32, 8, 0, 6));
+    assert_eq!((l.monthly_cents, l.saving_cents), (100_000, 15_000));
+    assert_eq!(model.cost.monthly_cents, 105_000);
+    assert_eq!(model.cost.saving_by_reason.iter().map(|r| r.cents).sum::<i64>(), model.cost.saving_cents);
+    let md = read(&out.join("cost.md"));
+    assert!(md.contains("| 40 | 32 | 8 | 0 | $300.00 | $12,000.00 | $1,000.00 | 6 | $150.00 |"), "{md}");
+    let over = config_from("[enterprise]\nlicences_purchased = 30\nprice_per_licence_per_year = \"300.00\"\n");
+    let (model, _) = render(&acme.snapshot, &over);
+    let l = model.cost.licences.as_ref().expect("licences");
+    assert_eq!((l.unused, l.over_used), (0, 2));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -361,8 +457,8 @@ fn team_id_of(snapshot: &Path, team: &str) -> String {
         .expect("gap")
 }
 
-/// Acme's cost without acme-payments (7 seats, $70.00): 13 + 9 + 10 + 5 (labs' minimum) = 37
-/// billed seats, $370.00 a month. Inactive seats are acme-platform's, $20.00.
+/// Acme's cost without acme-payments (7 seats, $70.00): 13 + 9 + 9 + 5 (labs' minimum) = 36
+/// billed seats, $360.00 a month (abby.absent's collaborator role in acme-web is no seat). Inactive seats are acme-platform's, $20.00.
 #[test]
 fn an_unread_team_costs_not_read_and_is_left_out_of_every_total() {
     let (_dir, snapshot, model, out) = acme_with_forbidden("acme-payments");
@@ -371,7 +467,7 @@ fn an_unread_team_costs_not_read_and_is_left_out_of_every_total() {
     let why = payments.not_read.as_deref().expect("marked not read");
     assert!(why.starts_with("team acme-payments not read: "), "{why}");
     assert_eq!((payments.seats, payments.monthly_cents, payments.inactive_cents), (0, 0, 0), "no count from it");
-    assert_eq!((c.seats, c.billed_seats, c.monthly.as_str(), c.inactive.as_str()), (36, 37, "$370.00", "$20.00"));
+    assert_eq!((c.seats, c.billed_seats, c.monthly.as_str(), c.inactive.as_str()), (35, 36, "$360.00", "$20.00"));
     assert_eq!(c.excluded, vec!["acme-payments".to_owned()]);
     assert_eq!(c.excluded_note, "excluding acme-payments (not read)");
 
@@ -381,10 +477,10 @@ fn an_unread_team_costs_not_read_and_is_left_out_of_every_total() {
     assert!(!row.contains('$') && !row.contains("| 0 |"), "{row}");
     let total = md.lines().find(|l| l.starts_with("| **total**")).expect("total row");
     assert!(
-        total.starts_with("| **total** (excluding acme-payments (not read)) |") && total.contains("$370.00"),
+        total.starts_with("| **total** (excluding acme-payments (not read)) |") && total.contains("$360.00"),
         "{total}"
     );
-    assert!(md.contains("| Spend (excluding acme-payments (not read)) | $370.00 |"), "{md}");
+    assert!(md.contains("| Spend (excluding acme-payments (not read)) | $360.00 |"), "{md}");
     // The reason names the team first; its id comes only after.
     let id = team_id_of(&snapshot, "acme-payments");
     let line = md.lines().find(|l| l.starts_with("- team acme-payments not read:")).expect("the reason");
@@ -398,7 +494,7 @@ fn an_unread_team_costs_not_read_and_is_left_out_of_every_total() {
     let teams = summary["cost"]["teams"].as_array().expect("teams");
     let p = teams.iter().find(|t| t["team"] == "acme-payments").expect("team");
     assert!(p["seats"].is_null() && p["monthly_cents"].is_null() && p["not_read"].is_string(), "{p}");
-    assert_eq!(summary["cost"]["monthly_cents"], 37_000);
+    assert_eq!(summary["cost"]["monthly_cents"], 36_000);
     assert_eq!(summary["cost"]["excluded"], serde_json::json!(["acme-payments"]));
 }
 

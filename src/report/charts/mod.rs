@@ -108,6 +108,8 @@ pub struct RoleSpend {
     pub member_cents: i64,
     pub viewer_cents: i64,
     pub collaborator_cents: i64,
+    /// What the billed minimum adds over the seats held: the bar is the bill, not the seats.
+    pub minimum_cents: i64,
 }
 
 /// Seats of one team that were / were not active in the activity window.
@@ -132,6 +134,7 @@ const ADMIN: RGBColor = RGBColor(213, 94, 0); // vermillion: the most privileged
 const MEMBER: RGBColor = RGBColor(0, 114, 178); // blue
 const VIEWER: RGBColor = RGBColor(86, 180, 233); // sky blue
 const COLLABORATOR: RGBColor = RGBColor(204, 121, 167); // reddish purple
+const MINIMUM: RGBColor = RGBColor(190, 190, 190); // grey: billed, but no one's seat
 const ACTIVE: RGBColor = RGBColor(0, 158, 115); // bluish green
 const INACTIVE: RGBColor = RGBColor(230, 159, 0); // orange: the seats to look at
 const IN_WINDOW: RGBColor = RGBColor(0, 114, 178);
@@ -158,25 +161,9 @@ fn severity_colour(s: Severity) -> RGBColor {
 /// added together. Negative amounts are refused: they cannot be stacked honestly.
 pub fn seat_spend_per_team(rows: &[RoleSpend]) -> Result<Chart, ChartError> {
     const NAME: &str = "seat-spend";
-    let title = "Seat spend per team, by role (per month)".to_string();
-    let mut by_team: BTreeMap<&str, [i64; 4]> = BTreeMap::new();
-    for r in rows {
-        let parts = [r.admin_cents, r.member_cents, r.viewer_cents, r.collaborator_cents];
-        if let Some(c) = parts.iter().find(|c| **c < 0) {
-            return Err(ChartError::InvalidInput {
-                chart: NAME,
-                reason: format!("team {:?} has a negative spend of {c} cents", r.team),
-            });
-        }
-        let sum = by_team.entry(r.team.as_str()).or_default();
-        for (s, p) in sum.iter_mut().zip(parts) {
-            *s = s.saturating_add(p);
-        }
-    }
-    let mut teams: Vec<(&str, [i64; 4])> = by_team.into_iter().collect();
-    let total = |v: &[i64; 4]| v.iter().fold(0i64, |a, b| a.saturating_add(*b));
-    // Stable sort over the name-ordered map: ties keep name order.
-    teams.sort_by_key(|(_, v)| std::cmp::Reverse(total(v)));
+    let title = "Seat spend per team, by role, as billed (per month)".to_string();
+    let teams = seat_spend_bars(rows)?;
+    let total = |v: &[i64; 5]| v.iter().fold(0i64, |a, b| a.saturating_add(*b));
     let mut bars: Vec<Bar> = teams
         .iter()
         .map(|(team, v)| Bar::new(team, v.iter().map(|c| *c as f64 / 100.0).collect(), money(total(v))))
@@ -187,8 +174,34 @@ pub fn seat_spend_per_team(rows: &[RoleSpend]) -> Result<Chart, ChartError> {
         Series { name: "member", colour: MEMBER },
         Series { name: "viewer", colour: VIEWER },
         Series { name: "collaborator", colour: COLLABORATOR },
+        Series { name: "billed minimum", colour: MINIMUM },
     ];
     render(&Plot::hbars(NAME, title, series, bars, Axis::Dollars, "Seat spend (USD per month)"))
+}
+
+/// The seat-spend chart's data: per team (same names added together), cents for admin, member,
+/// viewer, collaborator and the billed minimum, the largest bill first. Each row's sum is the
+/// label its bar carries.
+pub fn seat_spend_bars(rows: &[RoleSpend]) -> Result<Vec<(String, [i64; 5])>, ChartError> {
+    let mut by_team: BTreeMap<&str, [i64; 5]> = BTreeMap::new();
+    for r in rows {
+        let parts = [r.admin_cents, r.member_cents, r.viewer_cents, r.collaborator_cents, r.minimum_cents];
+        if let Some(c) = parts.iter().find(|c| **c < 0) {
+            return Err(ChartError::InvalidInput {
+                chart: "seat-spend",
+                reason: format!("team {:?} has a negative spend of {c} cents", r.team),
+            });
+        }
+        let sum = by_team.entry(r.team.as_str()).or_default();
+        for (s, p) in sum.iter_mut().zip(parts) {
+            *s = s.saturating_add(p);
+        }
+    }
+    let mut teams: Vec<(String, [i64; 5])> = by_team.into_iter().map(|(t, v)| (t.to_owned(), v)).collect();
+    let total = |v: &[i64; 5]| v.iter().fold(0i64, |a, b| a.saturating_add(*b));
+    // Stable sort over the name-ordered map: ties keep name order.
+    teams.sort_by_key(|(_, v)| std::cmp::Reverse(total(v)));
+    Ok(teams)
 }
 
 /// Stacked horizontal bars of active and inactive seats per team.
@@ -421,6 +434,7 @@ mod tests {
             member_cents: member,
             viewer_cents: viewer,
             collaborator_cents: collaborator,
+            minimum_cents: 0,
         }
     }
 
