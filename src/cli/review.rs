@@ -302,12 +302,10 @@ fn close(args: CloseArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The reason a command produced nothing, on stderr (stdout stays for what was written).
+/// The reason a command produced nothing, on stderr (stdout stays for what was written), in the
+/// one `hkaudit: error:` style.
 pub fn refuse(message: &str) {
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("hkaudit: {}", hkaudit::redact::redact(message));
-    }
+    super::term::error(&hkaudit::redact::redact(message));
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {

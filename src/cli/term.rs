@@ -127,6 +127,44 @@ mod tests {
         assert!(s.ends_with("\u{1b}[0m"), "{s:?}");
     }
 
+    /// What a subscriber with [`OneStyle`] writes: collected for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_library_warning_prints_like_every_other_hkaudit_message_with_its_scope() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .event_format(OneStyle(tracing_subscriber::fmt::format()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("team", name = "acme-web");
+            let _in = span.enter();
+            tracing::warn!("team listed twice; recorded as a gap");
+            tracing::error!(status = 500, "read failed");
+            tracing::info!("a debugging line");
+        });
+        let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "hkaudit: warning: team{name=\"acme-web\"}: team listed twice; recorded as a gap");
+        assert_eq!(lines[1], "hkaudit: error: team{name=\"acme-web\"}: read failed status=500");
+        assert!(!lines[2].starts_with("hkaudit:") && lines[2].contains("INFO"), "info keeps tracing's format: {text}");
+    }
+
     #[test]
     fn every_severity_has_a_style_and_the_alarming_ones_are_bold() {
         for s in Severity::ALL {

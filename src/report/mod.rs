@@ -9,6 +9,7 @@ pub mod certification;
 pub mod charts;
 pub mod cost;
 pub mod model;
+pub mod palette;
 pub mod people;
 mod render;
 pub mod risk;

@@ -136,8 +136,20 @@ fn draw_charts(model: &ReportModel) -> Result<Vec<Chart>, ReportError> {
     Ok(out)
 }
 
+/// The x axis label of each point: its as-of date, which is what a reader plots against; with
+/// the time too when two points fall on one day, so no two labels read the same.
+fn as_of_labels(points: &[&super::trends::TrendPoint]) -> Vec<String> {
+    let days: Vec<chrono::NaiveDate> = points.iter().map(|p| p.as_of.date_naive()).collect();
+    let shared = |d: &chrono::NaiveDate| days.iter().filter(|x| *x == d).count() > 1;
+    points
+        .iter()
+        .zip(&days)
+        .map(|(p, d)| if shared(d) { p.as_of.format("%Y-%m-%d %H:%M").to_string() } else { d.to_string() })
+        .collect()
+}
+
 fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
-    let labels: Vec<String> = t.points.iter().map(|p| p.snapshot_id.clone()).collect();
+    let labels = as_of_labels(&t.points.iter().collect::<Vec<_>>());
     let teams: BTreeSet<&String> =
         t.points.iter().flat_map(|p| p.seats_by_team.keys().chain(p.not_read_teams.iter())).collect();
     let per_team = |f: &dyn Fn(&super::trends::TrendPoint, &str) -> Option<f64>| -> Vec<charts::TrendLine> {
@@ -146,6 +158,7 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
             .map(|team| charts::TrendLine {
                 label: (*team).clone(),
                 values: t.points.iter().map(|p| f(p, team)).collect(),
+                severity: None,
             })
             .collect()
     };
@@ -160,6 +173,7 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
     spend.push(charts::TrendLine {
         label: "all teams".into(),
         values: t.points.iter().map(|p| p.not_read_teams.is_empty().then(|| p.spend_cents as f64 / 100.0)).collect(),
+        severity: None,
     });
     // Snapshots never analyzed have no findings to count: they are left out of that chart.
     let analyzed: Vec<&super::trends::TrendPoint> = t.points.iter().filter(|p| p.open_by_severity.is_some()).collect();
@@ -172,9 +186,10 @@ fn trend_charts(t: &super::trends::Trends) -> Result<Vec<Chart>, ReportError> {
                 .iter()
                 .map(|p| Some(p.open_by_severity.as_ref().and_then(|c| c.get(s.as_str())).copied().unwrap_or(0) as f64))
                 .collect(),
+            severity: Some(*s),
         })
         .collect();
-    let analyzed_labels: Vec<String> = analyzed.iter().map(|p| p.snapshot_id.clone()).collect();
+    let analyzed_labels = as_of_labels(&analyzed);
     Ok(vec![
         charts::trend("trend-seats", "Seats per team over time", &labels, &seats, "seats", false)?,
         charts::trend("trend-spend", "Monthly seat spend over time", &labels, &spend, "per month", true)?,
@@ -213,6 +228,7 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
     let ctx = Value::from_serialize(serde_json::json!({
         "m": model,
         "charts": chart_views,
+        "severity_css": super::palette::severity_css(),
         "generator": concat!("hkaudit ", env!("CARGO_PKG_VERSION")),
     }));
 
@@ -369,6 +385,30 @@ fn summary_json(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn point(id: &str, as_of: &str) -> super::super::trends::TrendPoint {
+        super::super::trends::TrendPoint {
+            snapshot_id: id.into(),
+            as_of: as_of.parse().expect("RFC 3339"),
+            complete: true,
+            seats_by_team: Default::default(),
+            spend_by_team_cents: Default::default(),
+            spend_cents: 0,
+            not_read_teams: vec![],
+            open_by_severity: None,
+        }
+    }
+
+    #[test]
+    fn trend_points_are_labelled_by_their_as_of_date_with_the_time_only_where_a_day_repeats() {
+        let points = [
+            point("20260105T101010Z", "2026-01-05T09:00:00Z"),
+            point("20260301T080000Z", "2026-03-01T08:00:00Z"),
+            point("20260301T170000Z", "2026-03-01T17:30:00Z"),
+        ];
+        let labels = as_of_labels(&points.iter().collect::<Vec<_>>());
+        assert_eq!(labels, ["2026-01-05", "2026-03-01 08:00", "2026-03-01 17:30"]);
+    }
 
     #[test]
     fn formats_parse() {

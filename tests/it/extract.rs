@@ -1092,6 +1092,39 @@ async fn no_secret_reaches_the_snapshot_the_cache_or_the_verbose_log() {
     }
 }
 
+/// stdout stays the snapshot's path, for scripts; people get one line on stderr saying what was
+/// read, and its counts are the snapshot's.
+#[tokio::test(flavor = "multi_thread")]
+async fn extract_ends_with_one_line_of_what_it_read() {
+    let sandbox = acme_sandbox(Faults::default()).await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = run_to_end(hkaudit(&sandbox.url(), out.path(), ACME_TOKEN)).await;
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let snapshot = Snapshot::open(&out.path().join("latest")).expect("latest");
+    let m = snapshot.manifest();
+    assert!(stdout.trim().ends_with(&m.snapshot_id) && stdout.lines().count() == 1, "the path alone: {stdout}");
+    let rows = |t: &str| m.tables[t].rows;
+    let members = snapshot
+        .read("team_members")
+        .expect("team_members")
+        .column("email_norm")
+        .expect("email_norm")
+        .n_unique()
+        .expect("unique");
+    let requests: u64 = m.endpoints.values().map(|e| e.requests).sum();
+    let expected = format!(
+        "snapshot {}: {} teams, {members} members, {} apps, {requests} requests, 0 gaps, ",
+        m.snapshot_id,
+        rows("teams"),
+        rows("apps")
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with(&expected), "{:?} starts with {expected:?}", lines[0]);
+    assert!(lines[0].ends_with(" s"), "and the time taken: {}", lines[0]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_token_is_one_clear_error_that_does_not_echo_it() {
     let sandbox = acme_sandbox(Faults::default()).await;

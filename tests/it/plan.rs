@@ -443,3 +443,35 @@ async fn a_custom_rule_is_planned_certified_and_costed_from_its_header_like_a_bu
         .iter()
         .any(|r| r.user_email == "kim@contractor.example" && r.recommended_decision == "Deny"));
 }
+
+/// `plan` warns the way every hkaudit message does (`hkaudit: warning: …`), not with a
+/// timestamped tracing `WARN` line.
+#[test]
+fn plan_warns_about_an_incomplete_snapshot_in_the_hkaudit_style() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = crate::snapshots_kit::extract_acme(dir.path(), &["acme-labs"]);
+    hkaudit::analyze::analyze_snapshot(&hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.clone(),
+        ..Default::default()
+    })
+    .expect("analyze");
+    let out = Command::new(env!("CARGO_BIN_EXE_hkaudit"))
+        .env_remove("HKAUDIT_LOG")
+        .env("NO_COLOR", "1")
+        .arg("plan")
+        .arg(&snapshot)
+        .arg("--out")
+        .arg(dir.path().join("plan"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("hkaudit: warning: snapshot acme-fixture is incomplete"),
+        "the hkaudit style: {}",
+        lines[0]
+    );
+    assert!(!stderr.contains("WARN"), "no tracing line: {stderr}");
+}

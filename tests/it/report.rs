@@ -222,7 +222,7 @@ async fn index_html_is_complete_self_contained_and_escaped() {
     let (model, out) = render(&acme.snapshot, &Config::default());
     let html = read(&out.join("index.html"));
     for id in ["completeness", "cost", "risk", "certification", "rules"] {
-        assert!(html.contains(&format!("<section id=\"{id}\">")), "section {id} missing");
+        assert!(html.contains(&format!("<section id=\"{id}\"")), "section {id} missing");
     }
     for rule in &model.risk.rules {
         assert!(
@@ -346,41 +346,56 @@ async fn outputs_are_private_and_hold_no_secret() {
     assert!(out.join("summary.json").exists());
 }
 
-/// Headless Chromium opens the page and reports no console message (errors, CSP violations,
-/// failed loads all show there). CI installs Chromium (`.ci/run`); elsewhere the check is skipped
-/// with a notice when Chromium is absent, unless `CI` is set, where its absence fails the test.
-#[tokio::test(flavor = "multi_thread")]
-async fn index_html_renders_in_headless_chromium_without_console_messages() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-    else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium: .ci/run installs Debian's `chromium`");
+/// A program the browser tests need (Chromium, poppler's pdftotext): CI installs them
+/// (`.ci/run`); elsewhere a test is skipped with a notice when one is absent, unless `CI` is set,
+/// where its absence fails the test.
+fn tool(names: &[&'static str], version: &str, package: &str) -> Option<&'static str> {
+    let found = names
+        .iter()
+        .copied()
+        .find(|b| std::process::Command::new(b).arg(version).output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have {}: .ci/run installs Debian's `{package}`", names[0]);
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("SKIPPED: no Chromium on this machine (apt-get install chromium to run the browser check)");
+            eprintln!("SKIPPED: no {} on this machine (apt-get install {package} to run the check)", names[0]);
         }
-        return;
-    };
+    }
+    found
+}
+
+fn chromium() -> Option<&'static str> {
+    tool(&["chromium", "chromium-browser", "google-chrome"], "--version", "chromium")
+}
+
+/// Headless Chromium with a throwaway profile and nothing reaching the network.
+fn headless(chromium: &str, profile: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+/// Headless Chromium opens the page and reports no console message (errors, CSP violations,
+/// failed loads all show there).
+#[tokio::test(flavor = "multi_thread")]
+async fn index_html_renders_in_headless_chromium_without_console_messages() {
+    let Some(chromium) = chromium() else { return };
     let acme = acme_analyzed().await;
     let (_, out) = render(&acme.snapshot, &Config::default());
     let profile = tempfile::tempdir().expect("profile");
     let page = format!("file://{}", out.join("index.html").display());
-    let output = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let output = headless(chromium, profile.path())
+        .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
         .arg(&page)
         .output()
         .expect("chromium runs");
@@ -392,6 +407,162 @@ async fn index_html_renders_in_headless_chromium_without_console_messages() {
     let console: Vec<&str> =
         std::str::from_utf8(&output.stderr).unwrap_or("").lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
+}
+
+/// The `<th>` texts of the certification section of index.html, in order, once each.
+fn certification_headers(html: &str) -> Vec<String> {
+    let start = html.find("<section id=\"certification\"").expect("certification section");
+    let section = &html[start..start + html[start..].find("</section>").expect("section end")];
+    let mut headers: Vec<String> = Vec::new();
+    for cell in section.split("<th").skip(1).filter(|c| c.starts_with(['>', ' '])) {
+        let Some((_, rest)) = cell.split_once('>') else { continue };
+        let text = rest.split("</th>").next().unwrap_or_default().replace("&amp;", "&").trim().to_owned();
+        if !text.is_empty() && !headers.contains(&text) {
+            headers.push(text);
+        }
+    }
+    headers
+}
+
+/// Printed to PDF from Chromium (as a certifier would), the certification tables are on landscape
+/// pages, and every one of those pages holds every column header (the header row repeats on each
+/// page) and the last column's values: none of the columns is cut off.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_html_prints_every_certification_column_on_landscape_pages() {
+    let Some(chromium) = chromium() else { return };
+    let Some(pdftotext) = tool(&["pdftotext"], "-v", "poppler-utils") else { return };
+    let acme = acme_analyzed().await;
+    let (model, out) = render(&acme.snapshot, &Config::default());
+    let profile = tempfile::tempdir().expect("profile");
+    let pdf = out.join("index.pdf");
+    let output = headless(chromium, profile.path())
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", out.join("index.html").display()))
+        .output()
+        .expect("chromium runs");
+    assert!(output.status.success() && pdf.exists(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+
+    let info =
+        std::process::Command::new("pdfinfo").args(["-f", "1", "-l", "9999"]).arg(&pdf).output().expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    // "Page    3 size: 841.92 x 594.96 pts (A4)"
+    let sizes: Vec<(f64, f64)> = info
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains(" size: "))
+        .filter_map(|l| {
+            let mut w = l.split(" size: ").nth(1)?.split_whitespace();
+            Some((w.next()?.parse().ok()?, w.nth(1)?.parse().ok()?))
+        })
+        .collect();
+    assert!(sizes.len() > 3, "{info}");
+    let page_text = |n: usize| {
+        let out = std::process::Command::new(pdftotext)
+            .args(["-f", &n.to_string(), "-l", &n.to_string()])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs");
+        String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let texts: Vec<String> = (1..=sizes.len()).map(page_text).collect();
+    let first =
+        texts.iter().position(|t| t.contains("Access certification")).expect("the certification section prints");
+    let landscape: Vec<usize> = (0..sizes.len()).filter(|i| sizes[*i].0 > sizes[*i].1).collect();
+    assert!(landscape.contains(&first), "the certification section starts on a landscape page: {sizes:?}");
+    assert!(sizes.iter().any(|(w, h)| w < h), "the rest of the report stays portrait: {sizes:?}");
+
+    let headers = certification_headers(&read(&out.join("index.html")));
+    assert!(headers.len() >= 10, "{headers:?}");
+    let last = headers.last().expect("a last column").clone();
+    // A page holding certification rows: the sections after it (trends, rules) are portrait.
+    let cert_pages: Vec<usize> = landscape.iter().copied().filter(|i| *i >= first).collect();
+    for i in &cert_pages {
+        for h in &headers {
+            // A header may wrap onto two lines, and pdftotext may interleave those with others.
+            for word in h.split_whitespace() {
+                assert!(texts[*i].contains(word), "page {}: header `{h}` is cut off:\n{}", i + 1, texts[*i]);
+            }
+        }
+    }
+    let printed: String = cert_pages.iter().map(|i| texts[*i].as_str()).collect::<Vec<_>>().join(" ");
+    let rows: Vec<&hkaudit::report::CertRow> =
+        model.certification.iter().filter(|r| r.grant_type != hkaudit::snapshot::grants::NOT_READ).collect();
+    assert!(rows.len() > 20, "acme has many grants");
+    for decision in ["Approve", "Deny"] {
+        let expected = rows.iter().filter(|r| r.recommended_decision == decision).count();
+        assert!(expected > 0, "acme has {decision} rows");
+        assert!(
+            printed.matches(decision).count() >= expected,
+            "the `{last}` column's {expected} {decision} values are on the pages"
+        );
+    }
+    // And the reasons beside them: every row's, ignoring where the lines wrap.
+    let squeezed: String = printed.chars().filter(|c| !c.is_whitespace()).collect();
+    for r in &rows {
+        let reason: String = r.recommendation_reason.chars().filter(|c| !c.is_whitespace()).take(20).collect();
+        assert!(squeezed.contains(&reason), "{}'s reason `{reason}` is printed", r.user_email);
+    }
+}
+
+/// At 1280 px, as a reader's browser shows it: no table is wider than its column, the page has
+/// no horizontal scroll, and every chart text is at least 11 px tall as drawn. Measured in the
+/// page by a script in a wrapper page (the report itself runs none), through an iframe.
+#[tokio::test(flavor = "multi_thread")]
+async fn at_1280_px_every_table_fits_and_chart_labels_are_at_least_11_px() {
+    let Some(chromium) = chromium() else { return };
+    let acme = acme_analyzed().await;
+    let (_, out) = render(&acme.snapshot, &Config::default());
+    let wrapper = out.join("measure.html");
+    let script = r#"<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="index.html" style="width:1280px;height:900px;border:0"></iframe><pre id="out"></pre>
+<script>
+document.getElementById('f').onload = function () {
+  const d = this.contentDocument, out = [];
+  out.push('page ' + d.documentElement.scrollWidth + ' ' + d.documentElement.clientWidth);
+  d.querySelectorAll('table').forEach(function (t, i) {
+    out.push('table ' + i + ' ' + Math.round(t.getBoundingClientRect().right) + ' ' + Math.round(t.parentElement.getBoundingClientRect().right));
+  });
+  d.querySelectorAll('figure.chart svg').forEach(function (svg) {
+    const scale = svg.getBoundingClientRect().width / svg.width.baseVal.value;
+    svg.querySelectorAll('text').forEach(function (t) {
+      out.push('text ' + (parseFloat(getComputedStyle(t).fontSize) * scale).toFixed(2) + ' ' + t.textContent.trim());
+    });
+  });
+  document.getElementById('out').textContent = out.join('\n');
+};
+</script></body></html>"#;
+    std::fs::write(&wrapper, script).expect("write wrapper");
+    let profile = tempfile::tempdir().expect("profile");
+    let output = headless(chromium, profile.path())
+        .args(["--allow-file-access-from-files", "--virtual-time-budget=5000", "--window-size=1280,900", "--dump-dom"])
+        .arg(format!("file://{}", wrapper.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    // The script's own text is in the dump too: read only what it wrote.
+    let written = dom.split("<pre id=\"out\">").nth(1).and_then(|r| r.split("</pre>").next()).unwrap_or_default();
+    let lines: Vec<&str> = written.lines().collect();
+    let page = lines.iter().find_map(|l| l.strip_prefix("page ")).expect("the page was measured");
+    let (scroll, client) = page.split_once(' ').expect("two widths");
+    assert_eq!(scroll.trim(), client.trim(), "no horizontal scroll at 1280 px");
+    let tables: Vec<&&str> = lines.iter().filter(|l| l.starts_with("table ")).collect();
+    assert!(tables.len() > 10, "{dom}");
+    for t in tables {
+        let w: Vec<i64> = t.split_whitespace().skip(2).filter_map(|x| x.parse().ok()).collect();
+        assert!(w[0] <= w[1], "{t}: the table's right edge is past its column's");
+    }
+    let texts: Vec<(f64, &str)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("text "))
+        .filter_map(|l| {
+            let (px, label) = l.split_once(' ').unwrap_or((l, ""));
+            Some((px.parse().ok()?, label))
+        })
+        .collect();
+    assert!(texts.len() > 30, "chart texts measured: {dom}");
+    for (px, label) in texts {
+        assert!(px >= 11.0, "chart text `{label}` shows at {px} px");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -591,6 +591,7 @@ async fn review_close_refuses_while_rows_are_undecided() {
     let (code, out, err) = run(&["review", "close", p(&q.dir), "--snapshot", p(&q.s.new)]);
     assert_eq!(code, 5, "{out}{err}");
     assert!(err.contains("is not closed") && err.contains("--accept-undecided"), "{err}");
+    assert!(err.starts_with("hkaudit: error: "), "one style for errors: {err}");
     let after: Vec<_> = std::fs::read_dir(&q.dir).expect("dir").flatten().map(|e| e.file_name()).collect();
     assert_eq!(before, after, "nothing written");
     // The alias refuses alike.

@@ -38,7 +38,7 @@ use plot::{Axis, Body, Columns, Lines, Plot};
 pub const WIDTH: u32 = 900;
 /// Height of the histogram and of empty charts, and the least height of the bar charts.
 pub const MIN_HEIGHT: u32 = 420;
-/// Height of one bar of a horizontal bar chart: 14 px text plus room to breathe.
+/// Height of one bar of a horizontal bar chart: 14.5 px text plus room to breathe.
 pub const ROW_PX: u32 = 28;
 /// Bars drawn before the rest are folded into one "other" bar.
 pub const MAX_ROWS: usize = 40;
@@ -50,8 +50,11 @@ pub const MAX_LABEL_CHARS: usize = 36;
 const HEADER_PX: u32 = 70;
 /// Room under the plot for the value axis labels and its description.
 const AXIS_PX: u32 = 50;
-const LABEL_FONT_PX: f64 = 14.0;
-const TITLE_FONT_PX: f64 = 20.0;
+/// plotters writes a font of N "points" as `font-size` N / 1.24 px (its backends' text scale), so
+/// 18 is 14.5 px in the 900 px chart: 11 px or more wherever the page shows the chart at least
+/// 683 px wide (the report's 1280 px layout shows it at 900 px; a portrait A4 print at about 700).
+const LABEL_FONT_PX: f64 = 18.0;
+const TITLE_FONT_PX: f64 = 22.0;
 
 /// One rendered chart.
 #[derive(Clone, PartialEq, Eq)]
@@ -143,16 +146,10 @@ const BAR_EDGE: RGBColor = RGBColor(60, 60, 60);
 const GRID: RGBColor = RGBColor(225, 225, 225);
 const TEXT: RGBColor = RGBColor(30, 30, 30);
 
-/// Severity colours run from dark red to grey with falling lightness contrast, so their order
-/// reads even without hue (a sequential ramp, as ColorBrewer's OrRd).
+/// A severity's colour: the report's one palette ([`super::palette`]), as the badges use it.
 fn severity_colour(s: Severity) -> RGBColor {
-    match s {
-        Severity::Critical => RGBColor(127, 0, 0),
-        Severity::High => RGBColor(215, 48, 31),
-        Severity::Medium => RGBColor(252, 141, 89),
-        Severity::Low => RGBColor(253, 212, 158),
-        Severity::Info => RGBColor(170, 170, 170),
-    }
+    let (r, g, b) = super::palette::severity_rgb(s);
+    RGBColor(r, g, b)
 }
 
 /// Stacked horizontal bars of team seat spend, one colour per role; the axis is in dollars.
@@ -375,10 +372,18 @@ fn display_label(raw: &str) -> String {
 pub struct TrendLine {
     pub label: String,
     pub values: Vec<Option<f64>>,
+    /// A series of one severity is drawn in that severity's colour; others take the next
+    /// colour of the line palette.
+    pub severity: Option<Severity>,
 }
 
-/// A line chart over snapshots (`x_labels`, oldest first): seats or spend per team, open findings
-/// per severity. Amounts in `dollars` are whole dollars (the caller divides cents by 100).
+/// Height of one legend entry of a trend chart.
+const LEGEND_ROW_PX: u32 = 24;
+
+/// A line chart over snapshots (`x_labels`, oldest first: their as-of dates): seats or spend per
+/// team, open findings per severity. Amounts in `dollars` are whole dollars (the caller divides
+/// cents by 100). The legend is a column right of the plot, one row per series, so it never
+/// covers a point; the chart grows taller when the legend needs it.
 pub fn trend(
     name: &'static str,
     title: &str,
@@ -401,7 +406,9 @@ pub fn trend(
     } else {
         Body::Lines(Lines { x_labels: x_labels.to_vec(), lines: lines.to_vec(), y_desc, dollars })
     };
-    render(&Plot { name, title: title.to_owned(), width: WIDTH, height: MIN_HEIGHT, body })
+    let legend = u32::try_from(lines.len()).unwrap_or(u32::MAX).min(MAX_ROWS as u32);
+    let height = (HEADER_PX + 10 + LEGEND_ROW_PX * legend + AXIS_PX).max(MIN_HEIGHT);
+    render(&Plot { name, title: title.to_owned(), width: WIDTH, height, body })
 }
 
 #[cfg(test)]
@@ -412,7 +419,7 @@ mod tests {
     #[test]
     fn an_unknown_trend_value_breaks_the_line_instead_of_drawing_zero() {
         let labels: Vec<String> = ["q1", "q2", "q3"].iter().map(|s| (*s).to_owned()).collect();
-        let line = |values| vec![TrendLine { label: "acme-payments".into(), values }];
+        let line = |values| vec![TrendLine { label: "acme-payments".into(), values, severity: None }];
         let whole =
             trend("t", "t", &labels, &line(vec![Some(7.0), Some(7.0), Some(8.0)]), "seats", false).expect("chart");
         let gap = trend("t", "t", &labels, &line(vec![Some(7.0), None, Some(8.0)]), "seats", false).expect("chart");
@@ -423,6 +430,96 @@ mod tests {
             whole.svg.matches("<circle").count(),
             "no marker where unknown"
         );
+    }
+
+    fn dates() -> Vec<String> {
+        ["2026-01-05", "2026-02-05", "2026-03-05"].iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The x of each `<text>` whose content is `label`.
+    fn text_xs(svg: &str, label: &str) -> Vec<f64> {
+        svg.split("<text")
+            .skip(1)
+            .filter(|t| t.split_once('>').is_some_and(|(_, rest)| rest.trim_start().starts_with(label)))
+            .filter_map(|t| t.split("x=\"").nth(1)?.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_trend_legend_is_a_column_right_of_the_plot_and_the_axis_shows_the_dates() {
+        let lines: Vec<TrendLine> = ["acme-payments", "acme-web"]
+            .iter()
+            .map(|t| TrendLine { label: (*t).into(), values: vec![Some(1.0), Some(9.0), Some(4.0)], severity: None })
+            .collect();
+        let chart = trend("t", "t", &dates(), &lines, "seats", false).expect("chart");
+        let legend_left = f64::from(WIDTH - 240);
+        for team in ["acme-payments", "acme-web"] {
+            let xs = text_xs(&chart.svg, team);
+            assert!(!xs.is_empty() && xs.iter().all(|x| *x >= legend_left), "{team} legend at {xs:?}");
+        }
+        // Every point of every line lies left of the legend column.
+        let points: Vec<f64> = chart
+            .svg
+            .split("<circle")
+            .skip(1)
+            .filter_map(|c| c.split("cx=\"").nth(1)?.split('"').next()?.parse().ok())
+            .collect();
+        assert!(points.len() >= 6, "{points:?}");
+        assert!(points.iter().filter(|x| **x < legend_left).count() >= 6, "points in the plot: {points:?}");
+        let texts = svg_texts(&chart.svg);
+        for d in dates() {
+            assert!(texts.contains(&d), "{d} on the x axis: {texts:?}");
+        }
+        assert!(texts.iter().any(|t| t == "as of (UTC)"), "{texts:?}");
+    }
+
+    /// The report shows a chart at its drawn width (900 px) at 1280 px, and prints it about 700 px
+    /// wide: every text must still be 11 px or more scaled down to 683 px.
+    #[test]
+    fn every_text_is_at_least_11_px_when_the_chart_is_shown_683_px_wide() {
+        let lines = vec![TrendLine { label: "acme-web".into(), values: vec![Some(1.0); 3], severity: None }];
+        let mut charts = all_charts();
+        charts.push(trend("t", "t", &dates(), &lines, "seats", false).expect("chart"));
+        for chart in charts {
+            let sizes: Vec<f64> =
+                chart.svg.split("font-size=\"").skip(1).filter_map(|t| t.split('"').next()?.parse().ok()).collect();
+            assert!(!sizes.is_empty(), "{}", chart.name);
+            for px in sizes {
+                let shown = px * 683.0 / f64::from(chart.width);
+                assert!(shown >= 11.0, "{}: a {px:.1} px text shows at {shown:.1} px", chart.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_severity_series_is_drawn_in_that_severitys_report_colour() {
+        let lines: Vec<TrendLine> = [Severity::High, Severity::Low]
+            .iter()
+            .map(|s| TrendLine {
+                label: s.as_str().into(),
+                values: vec![Some(1.0), Some(2.0), Some(3.0)],
+                severity: Some(*s),
+            })
+            .collect();
+        let svg = trend("t", "t", &dates(), &lines, "findings", false).expect("chart").svg.to_ascii_lowercase();
+        for s in [Severity::High, Severity::Low] {
+            let hex = super::super::palette::severity_hex(s);
+            assert!(svg.contains(&format!("stroke=\"{hex}\"")), "{s} line in {hex}");
+        }
+        let bars = findings_by_severity_and_rule(&rule_rows()).expect("chart").svg.to_ascii_lowercase();
+        assert!(bars.contains(&super::super::palette::severity_hex(Severity::Critical)), "the bar chart too");
+    }
+
+    #[test]
+    fn many_trend_series_make_the_chart_taller_instead_of_crowding_the_legend() {
+        let lines: Vec<TrendLine> = (0..30)
+            .map(|i| TrendLine { label: format!("team-{i:02}"), values: vec![Some(1.0); 3], severity: None })
+            .collect();
+        let chart = trend("t", "t", &dates(), &lines, "seats", false).expect("chart");
+        assert!(chart.height > MIN_HEIGHT, "{}", chart.height);
+        assert_eq!(png_size(&chart.png), (WIDTH, chart.height));
+        let texts = svg_texts(&chart.svg);
+        assert!(texts.iter().any(|t| t == "team-29"), "every series is named");
     }
     use quick_xml::events::Event;
     use quick_xml::Reader;

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{count_tick, dollars_tick, row_of, rows_axis};
 use super::{
-    display_label, Bar, Series, TrendLine, AXIS_PX, BAR_EDGE, GRID, HEADER_PX, IN_WINDOW, LABEL_FONT_PX, MIN_HEIGHT,
-    NONE_IN_WINDOW, ROW_PX, TEXT, TITLE_FONT_PX, WIDTH,
+    display_label, severity_colour, Bar, Series, TrendLine, AXIS_PX, BAR_EDGE, GRID, HEADER_PX, IN_WINDOW,
+    LABEL_FONT_PX, LEGEND_ROW_PX, MAX_ROWS, MIN_HEIGHT, NONE_IN_WINDOW, ROW_PX, TEXT, TITLE_FONT_PX, WIDTH,
 };
 
 #[derive(Clone, Copy)]
@@ -267,10 +267,50 @@ const LINE_PALETTE: [RGBColor; 8] = [
     RGBColor(150, 30, 30),
 ];
 
+/// Width of the legend column right of a trend chart's plot.
+const LEGEND_PX: u32 = 240;
+/// Longest series name in that column; longer ones are cut with an ellipsis.
+const LEGEND_LABEL_CHARS: usize = 22;
+
+fn line_colour(i: usize, line: &TrendLine) -> RGBColor {
+    line.severity.map_or(LINE_PALETTE[i % LINE_PALETTE.len()], severity_colour)
+}
+
+/// One swatch and name per series, top to bottom, in a column of its own: outside the plot, so
+/// no point hides under it. Past [`MAX_ROWS`] series the rest are counted in one row.
+fn draw_line_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lines: &[TrendLine],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = label_style();
+    let row = LEGEND_ROW_PX as i32;
+    let shown = if lines.len() > MAX_ROWS { MAX_ROWS - 1 } else { lines.len() };
+    for (i, line) in lines.iter().enumerate().take(shown) {
+        let y = 14 + row * i as i32;
+        area.draw(&Rectangle::new([(8, y - 2), (30, y + 2)], line_colour(i, line).filled()))?;
+        area.draw(&Circle::new((19, y), 4, line_colour(i, line).filled()))?;
+        let mut name = display_label(&line.label);
+        if name.chars().count() > LEGEND_LABEL_CHARS {
+            name = name.chars().take(LEGEND_LABEL_CHARS - 1).chain(['…']).collect();
+        }
+        area.draw_text(&name, &style.pos(Pos::new(HPos::Left, VPos::Center)), (38, y))?;
+    }
+    if lines.len() > shown {
+        let y = 14 + row * shown as i32;
+        let more = format!("… {} more", lines.len() - shown);
+        area.draw_text(&more, &style.pos(Pos::new(HPos::Left, VPos::Center)), (38, y))?;
+    }
+    Ok(())
+}
+
 fn draw_lines<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     l: &Lines,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = area.dim_in_pixel();
+    let (area, legend) = area.split_horizontally(w.saturating_sub(LEGEND_PX));
+    draw_line_legend(&legend, &l.lines)?;
+    let area = &area;
     let style = label_style();
     let n = l.x_labels.len();
     let max = l.lines.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0f64, f64::max);
@@ -278,7 +318,7 @@ fn draw_lines<DB: DrawingBackend>(
     let x_max = (n.max(2) - 1) as f64;
     let mut chart = ChartBuilder::on(area)
         .margin_left(12)
-        .margin_right(36)
+        .margin_right(16)
         .margin_top(10)
         .x_label_area_size(AXIS_PX)
         .y_label_area_size(80)
@@ -303,12 +343,12 @@ fn draw_lines<DB: DrawingBackend>(
         .y_label_formatter(&tick)
         .label_style(style.clone())
         .axis_desc_style(style.clone())
-        .x_desc("snapshot")
+        .x_desc("as of (UTC)")
         .y_desc(l.y_desc)
         .axis_style(BAR_EDGE)
         .draw()?;
     for (i, line) in l.lines.iter().enumerate() {
-        let colour = LINE_PALETTE[i % LINE_PALETTE.len()];
+        let colour = line_colour(i, line);
         // An unknown value (a team that snapshot could not read) breaks the line: each run of
         // known values is its own segment, so nothing is drawn as if it were zero.
         let points: Vec<Option<(f64, f64)>> =
@@ -316,21 +356,11 @@ fn draw_lines<DB: DrawingBackend>(
         let mut segments = points.split(Option::is_none).filter(|run| !run.is_empty());
         let first: Vec<(f64, f64)> =
             segments.next().map(|run| run.iter().flatten().copied().collect()).unwrap_or_default();
-        chart
-            .draw_series(LineSeries::new(first, colour.stroke_width(2)))?
-            .label(display_label(&line.label))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+        chart.draw_series(LineSeries::new(first, colour.stroke_width(2)))?;
         for run in segments {
             chart.draw_series(LineSeries::new(run.iter().flatten().copied(), colour.stroke_width(2)))?;
         }
         chart.draw_series(points.iter().flatten().map(|p| Circle::new(*p, 3, colour.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .label_font(style)
-        .draw()?;
     Ok(())
 }
