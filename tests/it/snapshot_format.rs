@@ -1,7 +1,7 @@
 //! The snapshot format has one definition (`src/snapshot/schema.rs`); `docs/snapshot.md` is its
 //! reader's copy, and the acme extract is what it promises.
 use hkaudit::snapshot::schema::{Nulls, TABLE_DEFS};
-use hkaudit::snapshot::Snapshot;
+use hkaudit::snapshot::{Snapshot, SnapshotWriter, TableBuilder};
 
 use crate::snapshots_kit::{acme_snapshot, repo};
 
@@ -112,4 +112,27 @@ fn columns_defined_never_null_hold_no_nulls_in_the_acme_extract() {
             assert_eq!(column.null_count(), 0, "{}.{} is defined never null", def.name, c.name);
         }
     }
+}
+
+#[test]
+fn the_writer_refuses_a_frame_unlike_its_definition_and_a_snapshot_missing_a_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut writer = SnapshotWriter::begin(dir.path(), "partial").expect("begin");
+    let mut teams =
+        TableBuilder::new().str("id", [Some("t-1")]).str("name", [Some("core")]).build("teams").expect("frame");
+    let err = writer.write_table("teams", &mut teams).expect_err("two columns are not the teams table").to_string();
+    assert!(err.contains("table teams") && err.contains("`type` is missing"), "{err}");
+    let err = writer.write_table("team", &mut teams).expect_err("no such table").to_string();
+    assert!(err.contains("team: no such table"), "{err}");
+
+    // Every table but `authorizations`, written as the definitions say.
+    for def in TABLE_DEFS.iter().filter(|d| d.name != "authorizations") {
+        writer.write_table(def.name, &mut def.empty_frame().expect("empty")).expect("a conforming frame is written");
+    }
+    let mut manifest = Snapshot::open(acme_snapshot()).expect("acme opens").manifest().clone();
+    manifest.snapshot_id = "partial".into();
+    manifest.tables = writer.tables().clone();
+    let err = writer.finish(&manifest).expect_err("a table is missing").to_string();
+    assert!(err.contains("table authorizations was not written"), "{err}");
+    assert!(!dir.path().join("partial").exists(), "nothing is moved into place");
 }
