@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
-use hkaudit::snapshot::{ActivityWindow, Manifest, SnapshotWriter, TableBuilder, TableInfo, FORMAT_VERSION};
+use hkaudit::snapshot::{schema, ActivityWindow, Manifest, SnapshotWriter, TableBuilder, TableInfo, FORMAT_VERSION};
 use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::{DataFrame, ParquetWriter};
 use rand::{Rng, SeedableRng};
@@ -91,6 +91,8 @@ impl ChunkedTable {
         ChunkedTable { name, path: dir.join(format!("{name}.parquet")), writer: None, rows: 0, columns: Vec::new() }
     }
     fn write(&mut self, df: &DataFrame) -> anyhow::Result<()> {
+        // These tables bypass `SnapshotWriter::write_table`, so they get its check here.
+        schema::table(self.name).context("a chunked table is not a snapshot table")?.check(df)?;
         if self.writer.is_none() {
             let file = File::create(&self.path)?;
             self.writer = Some(ParquetWriter::new(file).batched(df.schema())?);
@@ -533,6 +535,7 @@ pub fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Resul
             .str("id", rows.iter().map(|r| Some(&r.id)))
             .str("kind", rows.iter().map(|r| Some(r.kind)))
             .str("action", rows.iter().map(|r| Some(&r.action)))
+            .str("user_id", rows.iter().map(|r| Some(uuid(3, r.person as u64 + 1))))
             .str("user_email", rows.iter().map(|r| Some(email(r.person))))
             .str("user_email_norm", rows.iter().map(|r| Some(email(r.person))))
             .str("app_id", rows.iter().map(|r| r.app.map(|a| &apps[a].id)))
@@ -604,6 +607,12 @@ pub fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Resul
         .build("authorizations")?;
     writer.write_table("authorizations", &mut df)?;
 
+    // A table this generator does not fill (one added to the format later) is written empty.
+    for def in schema::TABLE_DEFS {
+        if !writer.tables().contains_key(def.name) && !extra_tables.iter().any(|(name, _)| name == def.name) {
+            writer.write_table(def.name, &mut def.empty_frame()?)?;
+        }
+    }
     let mut tables = writer.tables().clone();
     tables.extend(extra_tables);
     let manifest = Manifest {

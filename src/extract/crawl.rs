@@ -613,14 +613,14 @@ impl Crawler<'_> {
         let (url, checksum) = match (&archive.url, &archive.checksum) {
             (Some(url), Some(checksum)) => (url.clone(), checksum.clone()),
             _ => {
+                let detail_endpoint = "GET /enterprise-accounts/{ea}/archives/{year}/{month}";
                 let path = format!("/enterprise-accounts/{}/archives/{year}/{month:02}", seg(&ea.id));
-                let detail: Archive =
-                    self.client.get("GET /enterprise-accounts/{ea}/archives/{year}/{month}", &path).await?;
+                let detail: Archive = self.client.get(detail_endpoint, &path).await?;
                 match (detail.url, detail.checksum.or_else(|| archive.checksum.clone())) {
                     (Some(url), Some(checksum)) => (url, checksum),
                     _ => {
                         return Err(ApiError::Decode {
-                            endpoint: "GET /enterprise-accounts/{ea}/archives/{year}/{month}".into(),
+                            endpoint: detail_endpoint.into(),
                             status: 200,
                             detail: "the archive has no `url` or `checksum` to download it with".into(),
                         })

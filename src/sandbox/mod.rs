@@ -12,8 +12,8 @@
 //!
 //! Layout: [`Fixture`] loading and indexes (`fixture.rs`), the generator for benchmarks
 //! (`synthetic.rs`), Range parsing and paging (`range.rs`), the per-account token bucket
-//! (`ratelimit.rs`), fault decisions (`faults.rs`), counters (`stats.rs`), and the hyper service
-//! with its routing (`server.rs`).
+//! (`ratelimit.rs`), fault decisions (`faults.rs`), counters (`stats.rs`), the routes, parsed once
+//! per request into one enum (`route.rs`), and the hyper service (`server.rs`).
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ mod fixture;
 mod range;
 mod ratelimit;
 mod replay;
+mod route;
 mod server;
 mod stats;
 mod synthetic;

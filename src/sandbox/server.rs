@@ -27,14 +27,13 @@ use super::faults::{self, Decision, FaultPlan};
 use super::fixture::{created_at, stable_uuid, str_at, timestamp, Fixture, Index};
 use super::range::{self, RangeSpec, INVALID_RANGE};
 use super::ratelimit::RateLimiter;
+use super::route::{segments, Route, ARCHIVE_PREFIX};
 use super::stats::{Fault, Stats};
 use super::{SandboxConfig, SandboxError};
 
 const MEDIA_TYPE: &str = "application/vnd.heroku+json";
 const DOCS_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#errors";
 const RATE_LIMIT_URL: &str = "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits";
-/// Real archive URLs are pre-signed storage links on another host; this prefix stands in for it.
-const ARCHIVE_PREFIX: &str = "__sandbox";
 
 /// A running sandbox. Dropping it stops the listener and every open connection.
 pub struct SandboxHandle {
@@ -84,6 +83,12 @@ impl Drop for SandboxHandle {
 /// Bind `127.0.0.1:port` and serve the fixture until the handle is shut down or dropped.
 pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     faults::validate(&config.faults)?;
+    let quirks = config
+        .faults
+        .quirks
+        .iter()
+        .map(|q| Ok((Route::kind_of_template(&q.template)?, q.clone())))
+        .collect::<Result<Vec<_>, SandboxError>>()?;
     let limit = config.rate_limit;
     if limit.capacity == 0 || !limit.refill_per_minute.is_finite() || limit.refill_per_minute < 0.0 {
         return Err(SandboxError::Config(format!(
@@ -102,6 +107,7 @@ pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError>
         seed: config.seed,
         limiter: RateLimiter::new(limit),
         faults: FaultPlan::new(config.faults, config.seed),
+        quirks,
         stats: Mutex::new(Stats::default()),
         requests: AtomicU64::new(0),
     });
@@ -149,6 +155,8 @@ struct State {
     seed: u64,
     limiter: RateLimiter,
     faults: FaultPlan,
+    /// The configured quirks with the endpoint each applies to, parsed from its template at start.
+    quirks: Vec<(std::mem::Discriminant<Route>, super::Quirk)>,
     stats: Mutex<Stats>,
     /// Keyed by enterprise-account id.
     archives: HashMap<String, Vec<Archive>>,
@@ -248,9 +256,8 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
     let range = header(&headers, "range").map(str::to_string);
-    let segments = segments(&path);
-    let route = Route::classify(&segments);
-    let template = format!("{method} {}", route.as_ref().map_or("(unknown)", |r| r.template));
+    let route = Route::parse(&segments(&path));
+    let template = format!("{method} {}", route.as_ref().map_or("(unknown)", Route::template));
     state.stat(|s| s.request(&template));
 
     let faults = &state.faults.faults;
@@ -260,7 +267,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
     }
     // Clients poll the rate-limit endpoint to decide when to resume: faulting it would only
     // test the fault, not the client.
-    let exempt = route.as_ref().is_some_and(|r| r.template == "/account/rate-limits");
+    let exempt = matches!(route, Some(Route::RateLimits));
     let decision =
         if exempt { Decision::default() } else { state.faults.decide(&method, &path_and_query, range.as_deref()) };
     if decision.reset {
@@ -341,79 +348,6 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn segments(path: &str) -> Vec<String> {
-    path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect()
-}
-
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A known path shape (the template counted in stats) and its parameters in order.
-#[derive(Debug)]
-struct Route {
-    template: &'static str,
-    params: Vec<String>,
-}
-
-impl Route {
-    fn classify(segments: &[String]) -> Option<Route> {
-        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let (template, params): (&'static str, Vec<&str>) = match s.as_slice() {
-            ["account"] => ("/account", vec![]),
-            ["account", "rate-limits"] => ("/account/rate-limits", vec![]),
-            ["enterprise-accounts"] => ("/enterprise-accounts", vec![]),
-            ["enterprise-accounts", ea] => ("/enterprise-accounts/{ea}", vec![ea]),
-            ["enterprise-accounts", ea, "members"] => ("/enterprise-accounts/{ea}/members", vec![ea]),
-            ["enterprise-accounts", ea, "teams"] => ("/enterprise-accounts/{ea}/teams", vec![ea]),
-            ["enterprise-accounts", ea, "archives"] => ("/enterprise-accounts/{ea}/archives", vec![ea]),
-            ["enterprise-accounts", ea, "archives", y, m] => {
-                ("/enterprise-accounts/{ea}/archives/{year}/{month}", vec![ea, y, m])
-            }
-            ["enterprise-accounts", ea, "events"] => ("/enterprise-accounts/{ea}/events", vec![ea]),
-            ["teams"] => ("/teams", vec![]),
-            ["teams", "permissions"] => ("/teams/permissions", vec![]),
-            ["teams", "apps", app, "collaborators"] => ("/teams/apps/{app}/collaborators", vec![app]),
-            ["teams", team] => ("/teams/{team}", vec![team]),
-            ["teams", team, "members"] => ("/teams/{team}/members", vec![team]),
-            ["teams", team, "invitations"] => ("/teams/{team}/invitations", vec![team]),
-            ["teams", team, "apps"] => ("/teams/{team}/apps", vec![team]),
-            ["teams", team, "permissions"] => ("/teams/{team}/permissions", vec![team]),
-            ["teams", team, "identity-providers"] => ("/teams/{team}/identity-providers", vec![team]),
-            ["teams", team, "features"] => ("/teams/{team}/features", vec![team]),
-            ["apps"] => ("/apps", vec![]),
-            ["apps", app] => ("/apps/{app}", vec![app]),
-            ["apps", app, "collaborators"] => ("/apps/{app}/collaborators", vec![app]),
-            ["apps", app, "releases"] => ("/apps/{app}/releases", vec![app]),
-            ["apps", app, "builds"] => ("/apps/{app}/builds", vec![app]),
-            ["oauth", "authorizations"] => ("/oauth/authorizations", vec![]),
-            [ARCHIVE_PREFIX, "archives", ea, file] => ("/__sandbox/archives/{ea}/{file}", vec![ea, file]),
-            _ => return None,
-        };
-        Some(Route { template, params: params.into_iter().map(str::to_string).collect() })
-    }
-
-    fn param(&self, i: usize) -> &str {
-        self.params.get(i).map_or("", String::as_str)
-    }
-}
-
 /// One request being answered.
 struct Ctx<'a> {
     state: &'a State,
@@ -452,8 +386,9 @@ impl Ctx<'_> {
     /// The shape faults: quirks of real answers on a template, and a malformed 200 on a path.
     fn reshape(&self, route: Option<&Route>, reply: &mut Reply) {
         let faults = &self.state.faults.faults;
-        let template = route.map_or("", |r| r.template);
-        let quirks: Vec<&super::Quirk> = faults.quirks.iter().filter(|q| q.template == template).collect();
+        let kind = route.map(Route::kind);
+        let quirks: Vec<&super::Quirk> =
+            self.state.quirks.iter().filter(|(k, _)| Some(*k) == kind).map(|(_, q)| q).collect();
         let malformed = faults.malformed_200.as_deref().is_some_and(|p| same_path(p, self.path));
         if quirks.is_empty() && !malformed {
             return;
@@ -521,11 +456,11 @@ impl Ctx<'_> {
                 return self.serve_recorded(recorded);
             }
         }
-        if let Some(route) = route.filter(|r| r.template.starts_with("/__sandbox/")) {
+        if let Some(Route::ArchiveDownload { ea, file }) = route {
             // Pre-signed in real life: no Accept, no token, no rate limit.
-            return if reading { self.download(route) } else { method_not_allowed() };
+            return if reading { self.download(ea, file) } else { method_not_allowed() };
         }
-        let invitations = route.is_some_and(|r| r.template == "/teams/{team}/invitations");
+        let invitations = matches!(route, Some(Route::TeamInvitations { .. }));
         if !accepts(self.headers, invitations) {
             return Reply::error(
                 406,
@@ -536,7 +471,7 @@ impl Ctx<'_> {
         let Some(account) = self.account() else {
             return Reply::error(401, "unauthorized", "Invalid credentials provided.");
         };
-        if reading && route.is_some_and(|r| r.template == "/account/rate-limits") {
+        if reading && matches!(route, Some(Route::RateLimits)) {
             let remaining = self.state.limiter.remaining(account);
             let mut reply = Reply::json(200, &json!({ "remaining": remaining }));
             reply.headers.push(("ratelimit-remaining", remaining.to_string()));
@@ -548,9 +483,7 @@ impl Ctx<'_> {
         let faults = &self.state.faults.faults;
         let replayed = self.replayed();
         let denied = faults.deny_after.filter(|d| {
-            let scoped =
-                route.is_some_and(|r| r.template.starts_with("/teams/{team}") || r.template.starts_with("/apps/{app}"));
-            scoped && self.state.requests.load(Ordering::Relaxed) >= d.after
+            route.is_some_and(Route::under_team_or_app) && self.state.requests.load(Ordering::Relaxed) >= d.after
         });
         let mut reply = if let (true, Some(recorded)) = (reading, replayed) {
             self.serve_recorded(recorded)
@@ -590,95 +523,98 @@ impl Ctx<'_> {
     fn route(&self, route: &Route, account: &str) -> Answer {
         let f = &self.state.fixture;
         let ix = &self.state.index;
-        let p0 = route.param(0);
-        match route.template {
-            "/account" => f.account(account).map(|a| Reply::json(200, a)).ok_or_else(|| Reply::not_found("account")),
-            "/enterprise-accounts" => self.list(&f.enterprise_accounts, &["id", "name"]),
-            "/enterprise-accounts/{ea}" => Ok(Reply::json(200, self.ea(p0)?)),
-            "/enterprise-accounts/{ea}/members" => {
-                let ea = self.ea(p0)?;
+        match route {
+            Route::Account => {
+                f.account(account).map(|a| Reply::json(200, a)).ok_or_else(|| Reply::not_found("account"))
+            }
+            Route::EnterpriseAccounts => self.list(&f.enterprise_accounts, &["id", "name"]),
+            Route::EnterpriseAccount { ea } => Ok(Reply::json(200, self.ea(ea)?)),
+            Route::EnterpriseMembers { ea } => {
+                let ea = self.ea(ea)?;
                 self.list(owned(&f.ea_members, name(ea)), &["id"])
             }
-            "/enterprise-accounts/{ea}/teams" => {
-                let ea = self.ea(p0)?;
+            Route::EnterpriseTeams { ea } => {
+                let ea = self.ea(ea)?;
                 let ea_id = str_at(ea, &["id"]);
                 self.list(f.teams.iter().filter(|t| str_at(t, &["enterprise_account", "id"]) == ea_id), &["id", "name"])
             }
-            "/enterprise-accounts/{ea}/archives" => {
-                let ea = self.managed_ea(p0)?;
+            Route::Archives { ea } => {
+                let ea = self.managed_ea(ea)?;
                 let archives = self.state.archives.get(str_at(ea, &["id"]).unwrap_or(""));
                 let list: Vec<Value> = archives.into_iter().flatten().map(|a| a.meta(&self.state.base_url)).collect();
                 Ok(Reply::json(200, &Value::Array(list)))
             }
-            "/enterprise-accounts/{ea}/archives/{year}/{month}" => {
-                let ea = self.managed_ea(p0)?;
-                let (year, month) = (route.param(1), route.param(2));
+            Route::Archive { ea, year, month } => {
+                let ea = self.managed_ea(ea)?;
                 self.state
                     .archives
                     .get(str_at(ea, &["id"]).unwrap_or(""))
                     .into_iter()
                     .flatten()
-                    .find(|a| a.year.to_string() == year && format!("{:02}", a.month) == month)
+                    .find(|a| a.year.to_string() == *year && format!("{:02}", a.month) == *month)
                     .map(|a| Reply::json(200, &a.meta(&self.state.base_url)))
                     .ok_or_else(|| Reply::not_found("archive"))
             }
-            "/enterprise-accounts/{ea}/events" => self.events(p0),
-            "/teams" => self.list(&f.teams, &["id", "name"]),
-            "/teams/permissions" => Ok(Reply::json(200, &team_app_permissions())),
-            "/teams/{team}" => Ok(Reply::json(200, self.team(p0)?)),
-            "/teams/{team}/members" => {
-                let team = self.admin_team(p0)?;
+            Route::Events { ea } => self.events(ea),
+            Route::Teams => self.list(&f.teams, &["id", "name"]),
+            Route::PermissionCatalogue => Ok(Reply::json(200, &team_app_permissions())),
+            Route::Team { team } => Ok(Reply::json(200, self.team(team)?)),
+            Route::TeamMembers { team } => {
+                let team = self.admin_team(team)?;
                 self.list(owned(&f.team_members, name(team)), &["email", "id"])
             }
-            "/teams/{team}/invitations" => {
-                let team = self.admin_team(p0)?;
+            Route::TeamInvitations { team } => {
+                let team = self.admin_team(team)?;
                 self.list(owned(&f.team_invitations, name(team)), &["id"])
             }
-            "/teams/{team}/identity-providers" => {
-                let team = self.visible_team(p0)?;
+            Route::TeamIdentityProviders { team } => {
+                let team = self.visible_team(team)?;
                 self.list(owned(&f.team_identity_providers, name(team)), &["id"])
             }
-            "/teams/{team}/features" => {
+            Route::TeamFeatures { team } => {
                 // The official CLI reads it before listing members of a `type: team` team.
-                let team = self.visible_team(p0)?;
+                let team = self.visible_team(team)?;
                 self.list(owned(&f.team_features, name(team)), &["id", "name"])
             }
-            "/teams/{team}/apps" => {
-                let team = self.visible_team(p0)?;
+            Route::TeamApps { team } => {
+                let team = self.visible_team(team)?;
                 let apps = ix.team_apps.get(name(team)).into_iter().flatten().map(|i| &f.apps[*i]);
                 self.list(apps, &["id", "name", "updated_at"])
             }
-            "/teams/{team}/permissions" => {
-                let team = self.visible_team(p0)?;
+            Route::TeamPermissions { team } => {
+                let team = self.visible_team(team)?;
                 let entities = self.permission_entities(team);
                 self.list(&entities, &["id", "name"])
             }
-            "/teams/apps/{app}/collaborators" => {
-                let app = self.app(p0)?;
+            Route::TeamAppCollaborators { app } => {
+                let app = self.app(app)?;
                 if app.get("team").is_none_or(Value::is_null) {
                     return Err(Reply::not_found("team app"));
                 }
                 self.list(owned(&f.app_collaborators, name(app)), &["id"])
             }
-            "/apps" => self.list(&f.apps, &["id", "name", "updated_at"]),
-            "/apps/{app}" => Ok(Reply::json(200, self.app(p0)?)),
-            "/apps/{app}/collaborators" => {
-                let app = self.app(p0)?;
+            Route::Apps => self.list(&f.apps, &["id", "name", "updated_at"]),
+            Route::App { app } => Ok(Reply::json(200, self.app(app)?)),
+            Route::AppCollaborators { app } => {
+                let app = self.app(app)?;
                 self.list(owned(&f.app_collaborators, name(app)), &["id"])
             }
-            "/apps/{app}/releases" => {
-                let app = self.app(p0)?;
+            Route::AppReleases { app } => {
+                let app = self.app(app)?;
                 self.list(owned(&f.app_releases, name(app)), &["id", "version"])
             }
-            "/apps/{app}/builds" => {
-                let app = self.app(p0)?;
+            Route::AppBuilds { app } => {
+                let app = self.app(app)?;
                 self.list(owned(&f.app_builds, name(app)), &["id", "created_at", "started_at"])
             }
-            "/oauth/authorizations" => self.list(
+            Route::Authorizations => self.list(
                 f.oauth_authorizations.iter().filter(|a| str_at(a, &["user", "email"]) == Some(account)),
                 &["id"],
             ),
-            _ => Err(Reply::error(404, "not_found", "The requested API endpoint was not found.")),
+            // Rate limits and downloads are answered before a request gets here.
+            Route::RateLimits | Route::ArchiveDownload { .. } => {
+                Err(Reply::error(404, "not_found", "The requested API endpoint was not found."))
+            }
         }
     }
 
@@ -829,9 +765,8 @@ impl Ctx<'_> {
         self.list(matching, &["id", "created_at"])
     }
 
-    fn download(&self, route: &Route) -> Reply {
-        let file = route.param(1);
-        let found = self.state.archives.get(route.param(0)).into_iter().flatten().find(|a| a.file_name() == file);
+    fn download(&self, ea: &str, file: &str) -> Reply {
+        let found = self.state.archives.get(ea).into_iter().flatten().find(|a| a.file_name() == file);
         match found {
             Some(archive) => Reply {
                 status: 200,

@@ -10,29 +10,15 @@ pub mod grants;
 mod manifest;
 mod read;
 pub mod rows;
+pub mod schema;
 pub mod scope;
 mod write;
 
 pub use frame::TableBuilder;
 pub use manifest::{ActivityWindow, Gap, Manifest, TableInfo, FORMAT_VERSION};
 pub use read::Snapshot;
+pub use schema::TABLES;
 pub use write::{SnapshotWriter, LATEST};
-
-/// Every table a snapshot holds, in the order they are documented.
-pub const TABLES: &[&str] = &[
-    "account",
-    "enterprise_accounts",
-    "enterprise_members",
-    "teams",
-    "team_members",
-    "team_invitations",
-    "identity_providers",
-    "apps",
-    "app_permissions",
-    "activity",
-    "audit_events",
-    "authorizations",
-];
 
 /// How emails are compared everywhere in hkaudit, and what every `*_norm` column holds:
 /// trimmed and lower-cased.
@@ -71,6 +57,14 @@ pub enum SnapshotError {
 
     #[error("table {table}: no such table in a snapshot")]
     UnknownTable { table: String },
+
+    /// A frame written as a snapshot table differs from the table's definition: a bug in the
+    /// code that filled it, caught before a reader sees it.
+    #[error("table {table} does not match its definition in src/snapshot/schema.rs: {problem}")]
+    Schema { table: String, problem: String },
+
+    #[error("table {table} was not written: every table in src/snapshot/schema.rs must be, empty or not")]
+    MissingTable { table: String },
 
     #[error("table {table}")]
     Table {

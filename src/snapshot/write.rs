@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{Manifest, SnapshotError, TableInfo};
+use super::{schema, Manifest, SnapshotError, TableInfo};
 use crate::fsutil;
 
 /// Name of the pointer to the newest snapshot inside the output folder (a symlink).
@@ -49,7 +49,10 @@ impl SnapshotWriter {
         &self.tmp
     }
 
+    /// Write one table; a frame that differs from the table's definition (columns, their order
+    /// or types) is refused, whoever built it.
     pub fn write_table(&mut self, name: &str, df: &mut DataFrame) -> Result<(), SnapshotError> {
+        schema::table(name).ok_or_else(|| SnapshotError::UnknownTable { table: name.to_owned() })?.check(df)?;
         let file = format!("{name}.parquet");
         let path = self.tmp.join(&file);
         let handle = fsutil::create_private_file(&path).map_err(|e| SnapshotError::file(&path, "", e))?;
@@ -72,6 +75,10 @@ impl SnapshotWriter {
 
     /// Write the manifest, rename the folder into place, then move `latest`.
     pub fn finish(mut self, manifest: &Manifest) -> Result<PathBuf, SnapshotError> {
+        // A table left out would read as empty, and empty is not the same as not read.
+        if let Some(table) = schema::TABLES.iter().find(|t| !manifest.tables.contains_key(**t)) {
+            return Err(SnapshotError::MissingTable { table: (*table).to_owned() });
+        }
         let bytes = serde_json::to_vec_pretty(manifest)
             .map_err(|e| SnapshotError::file(&self.tmp, "cannot write the manifest", e.into()))?;
         let manifest_path = self.tmp.join("manifest.json");

@@ -647,23 +647,23 @@ fn gunzip(bytes: &[u8]) -> Value {
     serde_json::from_str(&text).expect("archive is JSON")
 }
 
-/// The route templates `Route::classify` knows, read from the sandbox's source, so a new
+/// The route templates `Route::template` names, read from the sandbox's source, so a new
 /// endpoint that this crawl does not visit fails the test instead of going unchecked.
 fn served_templates() -> Vec<String> {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox/server.rs"))
-        .expect("server.rs");
-    let start = source.find("fn classify").expect("Route::classify");
-    let end = start + source[start..].find("_ => return None").expect("its fallback");
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox/route.rs")).expect("route.rs");
+    let start = source.find("fn template(&self)").expect("Route::template");
+    let end = start + source[start..].find("\n    }\n").expect("its end");
     let mut templates: Vec<String> = source[start..end]
-        .match_indices("(\"/")
+        .match_indices("=> \"/")
         .map(|(i, _)| {
-            let rest = &source[start + i + 2..];
+            let rest = &source[start + i + 4..];
             rest[..rest.find('"').expect("closing quote")].to_owned()
         })
         .collect();
     templates.sort();
     templates.dedup();
-    assert!(templates.len() >= 20, "read only {} route templates from server.rs: {templates:?}", templates.len());
+    assert!(templates.len() >= 20, "read only {} route templates from route.rs: {templates:?}", templates.len());
     templates
 }
 

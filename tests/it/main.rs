@@ -15,5 +15,6 @@ mod report;
 mod retention;
 mod review;
 mod sandbox;
+mod snapshot_format;
 mod snapshots_kit;
 mod support;

@@ -930,6 +930,21 @@ async fn quirks_remove_or_set_a_field_of_every_object() {
 }
 
 #[tokio::test]
+async fn a_quirk_on_a_template_the_sandbox_does_not_serve_stops_it_from_starting() {
+    // A concrete path where a template belongs would otherwise never match, silently.
+    let config = with_faults(|f| {
+        f.quirks = vec![hkaudit::sandbox::Quirk {
+            template: "/teams/core/members".into(),
+            field: "federated".into(),
+            value: None,
+        }]
+    });
+    let err = hkaudit::sandbox::start(config).await.expect_err("an unknown template is refused").to_string();
+    assert!(err.contains("`/teams/core/members` is not a route template"), "{err}");
+    assert!(err.contains("`/teams/{team}/members`"), "the message shows what a template looks like: {err}");
+}
+
+#[tokio::test]
 async fn html_pages_wrong_content_types_and_mid_body_resets() {
     let sandbox = serve(with_faults(|f| f.html_200_rate = 1.0)).await;
     let response = get(&sandbox.url(), "/teams", None).await;

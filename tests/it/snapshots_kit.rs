@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use hkaudit::analyze::{analyze_snapshot, AnalyzeOptions, Finding, FindingSet, RuleStatus};
+use hkaudit::snapshot::schema::{self, ColumnDef, ColumnType, TableDef};
 use hkaudit::snapshot::{ActivityWindow, Gap, Manifest, SnapshotWriter, TableBuilder, FORMAT_VERSION, TABLES};
 use serde_json::{json, Value};
 
@@ -25,215 +26,9 @@ pub fn days_ago(days: i64) -> String {
     (as_of() - Duration::days(days)).to_rfc3339()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    Str,
-    Bool,
-    F64,
-    Time,
-    List,
-}
-
-use Ty::*;
-
-/// Every table and its columns, in the order `extract` writes them (docs/snapshot.md).
-pub const SCHEMA: &[(&str, &[(&str, Ty)])] = &[
-    (
-        "account",
-        &[
-            ("id", Str),
-            ("email", Str),
-            ("email_norm", Str),
-            ("name", Str),
-            ("federated", Bool),
-            ("two_factor_authentication", Bool),
-            ("last_login", Time),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "enterprise_accounts",
-        &[
-            ("id", Str),
-            ("name", Str),
-            ("caller_permissions", List),
-            ("trial", Bool),
-            ("identity_provider_id", Str),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    ),
-    (
-        "enterprise_members",
-        &[
-            ("enterprise_account_id", Str),
-            ("enterprise_account_name", Str),
-            ("member_id", Str),
-            ("user_id", Str),
-            ("email", Str),
-            ("email_norm", Str),
-            ("permissions", List),
-            ("two_factor_authentication", Bool),
-            ("federated", Bool),
-            ("identity_provider_id", Str),
-        ],
-    ),
-    (
-        "teams",
-        &[
-            ("id", Str),
-            ("name", Str),
-            ("type", Str),
-            ("enterprise_account_id", Str),
-            ("enterprise_account_name", Str),
-            ("identity_provider_id", Str),
-            ("caller_role", Str),
-            ("membership_limit", F64),
-            ("default", Bool),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    ),
-    (
-        "team_members",
-        &[
-            ("team_id", Str),
-            ("team_name", Str),
-            ("enterprise_account_id", Str),
-            ("member_id", Str),
-            ("user_id", Str),
-            ("email", Str),
-            ("email_norm", Str),
-            ("name", Str),
-            ("role", Str),
-            ("federated", Bool),
-            ("two_factor_authentication", Bool),
-            ("identity_provider_id", Str),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    ),
-    (
-        "team_invitations",
-        &[
-            ("id", Str),
-            ("team_id", Str),
-            ("team_name", Str),
-            ("enterprise_account_id", Str),
-            ("user_id", Str),
-            ("email", Str),
-            ("email_norm", Str),
-            ("role", Str),
-            ("invited_by_email", Str),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    ),
-    (
-        "identity_providers",
-        &[
-            ("id", Str),
-            ("team_id", Str),
-            ("team_name", Str),
-            ("entity_id", Str),
-            ("sso_target_url", Str),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    ),
-    (
-        "apps",
-        &[
-            ("id", Str),
-            ("name", Str),
-            ("team_id", Str),
-            ("team_name", Str),
-            ("personal", Bool),
-            ("owner_id", Str),
-            ("owner_email", Str),
-            ("owner_email_norm", Str),
-            ("locked", Bool),
-            ("created_at", Time),
-            ("updated_at", Time),
-            ("released_at", Time),
-            ("activity_scanned", Bool),
-        ],
-    ),
-    (
-        "app_permissions",
-        &[
-            ("app_id", Str),
-            ("app_name", Str),
-            ("team_id", Str),
-            ("team_name", Str),
-            ("user_id", Str),
-            ("email", Str),
-            ("email_norm", Str),
-            ("permissions", List),
-            ("sources", List),
-        ],
-    ),
-    (
-        "activity",
-        &[
-            ("id", Str),
-            ("kind", Str),
-            ("action", Str),
-            ("user_email", Str),
-            ("user_email_norm", Str),
-            ("app_id", Str),
-            ("app_name", Str),
-            ("team_id", Str),
-            ("enterprise_account_id", Str),
-            ("at", Time),
-        ],
-    ),
-    (
-        "audit_events",
-        &[
-            ("id", Str),
-            ("enterprise_account_id", Str),
-            ("enterprise_account_name", Str),
-            ("created_at", Time),
-            ("type", Str),
-            ("action", Str),
-            ("name", Str),
-            ("actor_id", Str),
-            ("actor_email", Str),
-            ("actor_email_norm", Str),
-            ("app_id", Str),
-            ("app_name", Str),
-            ("team_id", Str),
-            ("team_name", Str),
-            ("owner_email", Str),
-            ("owner_email_norm", Str),
-            ("target_email", Str),
-            ("target_email_norm", Str),
-            ("request_ip", Str),
-            ("data", Str),
-        ],
-    ),
-    (
-        "authorizations",
-        &[
-            ("id", Str),
-            ("user_id", Str),
-            ("user_email", Str),
-            ("user_email_norm", Str),
-            ("description", Str),
-            ("scopes", List),
-            ("client_id", Str),
-            ("client_name", Str),
-            ("created_at", Time),
-            ("updated_at", Time),
-            ("expires_at", Time),
-            ("source", Str),
-        ],
-    ),
-];
-
-pub fn columns_of(table: &str) -> &'static [(&'static str, Ty)] {
-    SCHEMA.iter().find(|(t, _)| *t == table).map(|(_, c)| *c).unwrap_or_else(|| panic!("no table {table}"))
+/// A table's definition (`src/snapshot/schema.rs`); an unknown table panics.
+pub fn table_def(table: &str) -> &'static TableDef {
+    schema::table(table).unwrap_or_else(|| panic!("no table {table}"))
 }
 
 /// A small organisation, table by table. Unset columns are null; `x_norm` is derived from `x`
@@ -268,12 +63,12 @@ impl Kit {
 
     /// Add a row; an unknown column panics, so a typo cannot silently become a null.
     pub fn row(mut self, table: &str, row: Value) -> Kit {
-        let (name, cols) = SCHEMA.iter().find(|(t, _)| *t == table).unwrap_or_else(|| panic!("no table {table}"));
+        let def = table_def(table);
         let obj = row.as_object().unwrap_or_else(|| panic!("{table} row is not an object: {row}"));
         for key in obj.keys() {
-            assert!(cols.iter().any(|(c, _)| c == key), "{table} has no column {key}");
+            assert!(def.column(key).is_some(), "{table} has no column {key}");
         }
-        self.rows.entry(name).or_default().push(row);
+        self.rows.entry(def.name).or_default().push(row);
         self
     }
 
@@ -432,9 +227,8 @@ fn merge(row: &mut Value, overrides: Value) {
 
 /// One table's rows as a frame with the table's full schema.
 pub fn frame(table: &str, rows: &[Value]) -> polars::prelude::DataFrame {
-    let cols = columns_of(table);
     let mut b = TableBuilder::new();
-    for (col, ty) in cols {
+    for ColumnDef { name: col, ty, .. } in table_def(table).columns {
         let get = |r: &Value| -> Value {
             match r.get(*col) {
                 Some(v) => v.clone(),
@@ -447,16 +241,16 @@ pub fn frame(table: &str, rows: &[Value]) -> polars::prelude::DataFrame {
         };
         let values: Vec<Value> = rows.iter().map(get).collect();
         b = match ty {
-            Str => b.str(col, values.iter().map(|v| v.as_str().map(str::to_owned))),
-            Bool => b.bool(col, values.iter().map(Value::as_bool)),
-            F64 => b.f64(col, values.iter().map(Value::as_f64)),
-            Time => b.time(
+            ColumnType::Str => b.str(col, values.iter().map(|v| v.as_str().map(str::to_owned))),
+            ColumnType::Bool => b.bool(col, values.iter().map(Value::as_bool)),
+            ColumnType::F64 => b.f64(col, values.iter().map(Value::as_f64)),
+            ColumnType::Time => b.time(
                 col,
                 values.iter().map(|v| {
                     v.as_str().map(|s| s.parse::<DateTime<Utc>>().unwrap_or_else(|e| panic!("{table}.{col}: {s}: {e}")))
                 }),
             ),
-            List => b.list(
+            ColumnType::List => b.list(
                 col,
                 values.iter().map(|v| {
                     v.as_array()
