@@ -7,6 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A problem with a user-supplied input file (IdP export, authorization export, `hkaudit.toml`,
@@ -524,7 +525,7 @@ impl fmt::Display for InputWarning {
 pub struct InputRecord {
     /// `okta:users.csv`, `export:alice.json`: the `source` value rows from this file carry.
     pub name: String,
-    /// `idp` or `authorizations`.
+    /// `idp`, `signins` or `authorizations`.
     pub kind: String,
     /// The path as given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -532,6 +533,9 @@ pub struct InputRecord {
     /// What was read from an identity-provider export.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub idp: Option<IdpInputSummary>,
+    /// What a sign-in log covers: its period, the Heroku applications kept, the rows left out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signins: Option<SigninCoverage>,
 }
 
 /// findings.json of hkaudit before inputs were described listed only their names.
@@ -546,6 +550,8 @@ enum InputRecordRepr {
         file: Option<String>,
         #[serde(default)]
         idp: Option<Box<IdpInputSummary>>,
+        #[serde(default)]
+        signins: Option<Box<SigninCoverage>>,
     },
 }
 
@@ -554,9 +560,11 @@ impl From<InputRecordRepr> for InputRecord {
         match r {
             InputRecordRepr::Name(name) => {
                 let kind = if name.starts_with("export:") { "authorizations" } else { "idp" };
-                InputRecord { name, kind: kind.to_owned(), file: None, idp: None }
+                InputRecord { name, kind: kind.to_owned(), file: None, idp: None, signins: None }
             }
-            InputRecordRepr::Full { name, kind, file, idp } => InputRecord { name, kind, file, idp: idp.map(|b| *b) },
+            InputRecordRepr::Full { name, kind, file, idp, signins } => {
+                InputRecord { name, kind, file, idp: idp.map(|b| *b), signins: signins.map(|b| *b) }
+            }
         }
     }
 }
@@ -602,6 +610,35 @@ pub struct IdpInputSummary {
     /// The first warnings, in file order (all of them up to a hundred).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warning_list: Vec<InputWarning>,
+}
+
+/// What one sign-in log covers, as `findings.json` and the completeness section report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigninCoverage {
+    pub format: String,
+    pub encoding: TextEncoding,
+    /// First and last event of any application: the period the log speaks for.
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// The Heroku application names kept.
+    pub apps: Vec<String>,
+    /// Sign-ins to Heroku kept (any outcome).
+    pub rows: usize,
+    /// Events of other applications, or that were not sign-ins, left out.
+    pub other_rows: usize,
+    pub warnings: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warning_list: Vec<InputWarning>,
+}
+
+impl SigninCoverage {
+    /// Whole days between the first and the last event.
+    pub fn span_days(&self) -> i64 {
+        match (self.first, self.last) {
+            (Some(f), Some(l)) => (l - f).num_days(),
+            _ => 0,
+        }
+    }
 }
 
 impl IdpInputSummary {

@@ -58,10 +58,11 @@ fn read(path: &Path) -> String {
 /// Teams pricing by hand, from the acme README's team table (seats are team members, any role):
 ///   acme-platform 13, acme-payments 7, acme-data 9, acme-web 10 → billed as they are;
 ///   acme-labs 4 → billed 5 (the 5-seat minimum).
-///   13 + 7 + 9 + 10 + 5 = 44 billed seats × $10.00 = $440.00 a month, $5,280.00 a year.
-///   Inactive seats: ivan.idle and bo.d91, both in acme-platform: 2 × $10.00 = $20.00; removing
-///   them leaves 11 seats (above the minimum), so the saving is $20.00 a month.
-///   Viewers: vera.viewer (acme-platform) and vic.viewer (acme-payments): $20.00.
+///   13 + 9 + 9 + 10 + 5 = 46 billed seats × $10.00 = $460.00 a month, $5,520.00 a year.
+///   Inactive seats: ivan.idle and bo.d91 in acme-platform, ines.idle in acme-payments: 3 ×
+///   $10.00 = $30.00; removing them leaves 11 and 8 seats (above the minimum), so the saving is
+///   $30.00 a month. wes.watcher, who signs in every week, is not one of them.
+///   Viewers: vera.viewer (acme-platform), vic.viewer and wes.watcher (acme-payments): $30.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn acme_costs_are_exact_to_the_cent() {
     let acme = acme_analyzed().await;
@@ -74,15 +75,15 @@ async fn acme_costs_are_exact_to_the_cent() {
         vec![
             ("acme-data", 9, 9, 9_000),
             ("acme-labs", 4, 5, 5_000),
-            ("acme-payments", 7, 7, 7_000),
+            ("acme-payments", 9, 9, 9_000),
             ("acme-platform", 13, 13, 13_000),
             ("acme-web", 10, 10, 10_000)
         ]
     );
-    assert_eq!((c.seats, c.billed_seats), (43, 44));
-    assert_eq!((c.monthly_cents, c.annual_cents), (44_000, 528_000));
-    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$440.00", "$5,280.00"));
-    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents), (2_000, 2_000, 2_000));
+    assert_eq!((c.seats, c.billed_seats), (45, 46));
+    assert_eq!((c.monthly_cents, c.annual_cents), (46_000, 552_000));
+    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$460.00", "$5,520.00"));
+    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents), (3_000, 3_000, 3_000));
     let platform = c.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
     assert_eq!((platform.inactive_seats, platform.viewers, platform.admins, platform.members), (2, 1, 3, 9));
     let web = c.teams.iter().find(|t| t.team == "acme-web").expect("web");
@@ -90,10 +91,11 @@ async fn acme_costs_are_exact_to_the_cent() {
 }
 
 /// The 5-seat minimum decides the saving: acme-labs' 4 seats bill as 5 whatever is removed.
-/// With Enterprise contract pricing at $25.00 per unique user, the four acme teams (39 seats)
-/// hold 33 unique people (audit-bot is in all four, mo.multi, hank.multi and rita.removed in two):
-/// 33 × $25.00 = $825.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $875.00 a month.
-/// ivan.idle and bo.d91 hold no other seat in the account, so acting on them saves 2 × $25.00.
+/// With Enterprise contract pricing at $25.00 per unique user, the four acme teams (41 seats)
+/// hold 35 unique people (audit-bot is in all four, mo.multi, hank.multi and rita.removed in two):
+/// 35 × $25.00 = $875.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $925.00 a month.
+/// ivan.idle, bo.d91 and ines.idle hold no other seat in the account, so acting on them saves
+/// 3 × $25.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn enterprise_pricing_is_per_unique_user() {
     let acme = acme_analyzed().await;
@@ -103,11 +105,33 @@ async fn enterprise_pricing_is_per_unique_user() {
     assert_eq!(c.enterprise.len(), 1);
     assert_eq!(
         (c.enterprise[0].unique_users, c.enterprise[0].monthly_cents, c.enterprise[0].saving_cents),
-        (33, 82_500, 5_000)
+        (35, 87_500, 7_500)
     );
-    assert_eq!(c.monthly_cents, 87_500);
-    assert_eq!(c.saving_cents, 5_000);
-    assert!(read(&out.join("cost.md")).contains("| acme | 33 | $25.00 | $825.00 | 2 | $50.00 |"));
+    assert_eq!(c.monthly_cents, 92_500);
+    assert_eq!(c.saving_cents, 7_500);
+    assert!(read(&out.join("cost.md")).contains("| acme | 35 | $25.00 | $875.00 | 3 | $75.00 |"));
+}
+
+/// The sign-in logs move money: without them wes.watcher, a viewer who never deploys, is a fourth
+/// inactive seat; his weekly Heroku sign-ins take his $10.00 out of the saving.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_logs_take_a_reading_viewer_out_of_the_saving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = kit::acme_copy(dir.path());
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.clone(),
+        idp: kit::acme_idp_files(),
+        authorizations: kit::acme_authorization_files(),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("analyze without sign-in logs");
+    let without = report::load_model(&snapshot, None, &Config::default()).expect("model").cost;
+    hkaudit::analyze::analyze_snapshot(&hkaudit::analyze::AnalyzeOptions { signins: kit::acme_signin_files(), ..opts })
+        .expect("analyze with them");
+    let with = report::load_model(&snapshot, None, &Config::default()).expect("model").cost;
+    assert_eq!((without.inactive_cents, without.saving_cents), (4_000, 4_000));
+    assert_eq!((with.inactive_cents, with.saving_cents), (3_000, 3_000), "wes.watcher's seat is in use");
+    assert_eq!(without.monthly_cents, with.monthly_cents, "the bill itself does not change");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,10 +202,10 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
     let mut reader = csv::Reader::from_path(out.join("certification.csv")).expect("csv");
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
     assert_eq!(header, hkaudit::report::CertRow::HEADER.to_vec());
-    // 43 team seats + 33 enterprise memberships + explicit app grants (quinn on acme-billing,
+    // 45 team seats + 35 enterprise memberships + explicit app grants (quinn on acme-billing,
     // abby on acme-storefront) + personal-app collaborators (paul on olga-scratch and tara-notebook)
     // + 3 pending invitations (ian, erin, ivy).
-    assert_eq!(model.certification.len(), 43 + 33 + 2 + 2 + 3);
+    assert_eq!(model.certification.len(), 45 + 35 + 2 + 2 + 3);
     let ivy = model
         .certification
         .iter()
@@ -344,6 +368,7 @@ fn acme_with_forbidden(team: &str) -> (tempfile::TempDir, PathBuf, report::Repor
         snapshot: snapshot.clone(),
         idp: kit::acme_idp_files(),
         authorizations: kit::acme_authorization_files(),
+        signins: kit::acme_signin_files(),
         ..Default::default()
     };
     hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
@@ -412,6 +437,7 @@ fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing
                 snapshot: copy.clone(),
                 idp: kit::acme_idp_files(),
                 authorizations: kit::acme_authorization_files(),
+                signins: kit::acme_signin_files(),
                 ..Default::default()
             };
             hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
@@ -435,8 +461,8 @@ fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing
     let markers: Vec<&hkaudit::report::CertRow> =
         model.certification.iter().filter(|r| r.grant_type == "not-read").collect();
     assert_eq!(markers.len(), 1, "{markers:?}");
-    // acme-payments' people are all enterprise members too: still 41 people, and the marker row is nobody.
-    assert_eq!(model.scope.people, 41);
+    // acme-payments' people are all enterprise members too: still 43 people, and the marker row is nobody.
+    assert_eq!(model.scope.people, 43);
     let m = markers[0];
     assert_eq!((m.team.as_str(), m.enterprise_account.as_str(), m.user_email.as_str()), ("acme-payments", "acme", ""));
     assert!(m.recommendation_reason.starts_with("team acme-payments not read: "), "{}", m.recommendation_reason);
