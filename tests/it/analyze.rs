@@ -1585,3 +1585,81 @@ fn exit_code_is_3_for_an_incomplete_snapshot_without_a_finding_at_fail_on() {
     assert!(stdout.starts_with("INCOMPLETE"), "{stdout}");
     assert!(stdout.contains("[partial: not read: team acme-labs"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// acme's sign-in logs (fixtures/acme/README.md, "Sign-in logs").
+
+fn acme_with(signins: Vec<std::path::PathBuf>) -> hkaudit::analyze::FindingSet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: acme_snapshot().to_owned(),
+        idp: acme_idp_files(),
+        authorizations: acme_authorization_files(),
+        signins,
+        out: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("acme analyses").findings
+}
+
+#[test]
+fn acme_sign_in_logs_clear_the_weekly_viewer_and_make_the_idle_member_certain() {
+    use hkaudit::analyze::Confidence::{High, Medium};
+    let without = acme_with(Vec::new());
+    assert_eq!(
+        lines_of(&without, "inactive-seat"),
+        lines(
+            "inactive-seat",
+            &[
+                "acme-payments/ines.idle@acme.example",
+                "acme-payments/wes.watcher@acme.example",
+                "acme-platform/bo.d91@acme.example",
+                "acme-platform/ivan.idle@acme.example"
+            ]
+        ),
+        "without the logs the viewer who only signs in looks inactive"
+    );
+    assert!(without.findings.iter().filter(|f| f.rule_id == "inactive-seat").all(|f| f.confidence == Medium
+        && f.message.ends_with("no sign-in log covers this member: only deploy activity was seen")));
+
+    let with = acme_findings();
+    let ines = finding(&with, "inactive-seat", "acme-payments/ines.idle@acme.example");
+    assert_eq!(ines.confidence, High, "{}", ines.message);
+    assert!(!ines.evidence.contains_key("last_signal"), "Slack sign-ins and a failed Heroku one are no signal");
+    for who in ["acme-platform/bo.d91@acme.example", "acme-platform/ivan.idle@acme.example"] {
+        let f = finding(&with, "inactive-seat", who);
+        assert_eq!(f.confidence, Medium, "{who} is not federated");
+    }
+    assert!(!lines_of(&with, "inactive-seat").iter().any(|l| l.contains("wes.watcher")));
+    let okta = with.inputs.iter().find(|i| i.name == "okta-signins:okta-system-log.json").expect("okta log listed");
+    let c = okta.signins.as_ref().expect("coverage");
+    assert_eq!((c.span_days(), c.apps.clone()), (111, vec!["Heroku".to_owned()]));
+}
+
+#[test]
+fn acme_entra_log_of_30_days_condemns_nobody() {
+    let entra = acme_inputs().join("signins/entra-signins-30d.csv");
+    let set = acme_with(vec![entra]);
+    let seats: Vec<&hkaudit::analyze::Finding> = set.findings.iter().filter(|f| f.rule_id == "inactive-seat").collect();
+    assert_eq!(seats.len(), 4, "nobody is cleared either: the log has no Heroku sign-in");
+    for f in seats {
+        assert_eq!(f.confidence, hkaudit::analyze::Confidence::Medium, "{}", f.message);
+        assert!(f.message.contains("cover fewer than the last 90 days"), "{}", f.message);
+    }
+    let c = set.inputs.iter().find_map(|i| i.signins.as_ref()).expect("coverage");
+    assert_eq!((c.span_days(), c.rows), (30, 0));
+}
+
+#[test]
+fn demo_reads_acme_sign_in_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = hkaudit_bin().arg("demo").arg("--out").arg(dir.path()).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.lines().next().is_some_and(|l| l.contains(": 22 findings")), "{stdout}");
+    for log in ["okta-system-log.json", "entra-signins-30d.csv", "google-saml-log.csv"] {
+        assert!(stdout.lines().any(|l| l.starts_with("  signins ") && l.contains(log)), "{log} in\n{stdout}");
+    }
+    let snapshot = stdout.lines().find_map(|l| l.strip_prefix("snapshot: ")).expect("the snapshot line");
+    assert!(std::path::Path::new(snapshot).join("signins.parquet").is_file(), "signins.parquet beside the findings");
+}
