@@ -599,6 +599,20 @@ mod tests {
         }
     }
 
+    /// A real recorded System Log (Elastic's Okta integration test data, fixtures/idp/SOURCES.md):
+    /// a sign-out, a sign-in to Okta and a policy evaluation, none of them a sign-in to an
+    /// application. Read as what it is, it says nothing about Heroku but still has its period.
+    #[test]
+    fn okta_recorded_ndjson_without_app_sign_ins_keeps_its_period_and_no_row() {
+        let log = fixture("okta-elastic-system-events.ndjson");
+        assert_eq!(log.format, SigninFormat::OktaJson);
+        assert!(log.signins.is_empty(), "{:?}", log.signins);
+        assert_eq!((log.coverage.rows, log.coverage.other_rows), (0, 3));
+        assert!(log.coverage.apps.is_empty());
+        assert_eq!(log.coverage.first.unwrap().to_rfc3339(), "2020-02-14T20:18:57.718+00:00");
+        assert_eq!(log.coverage.last.unwrap().to_rfc3339(), "2020-02-14T22:18:51.843+00:00");
+    }
+
     #[test]
     fn okta_admin_console_csv() {
         let log = fixture("okta-system-log.csv");
