@@ -663,7 +663,7 @@ pub fn write_okta_export(path: &Path, sizes: Sizes) -> anyhow::Result<()> {
 }
 
 /// An Entra ID sign-in log as the admin center's "Download → CSV" writes it: `rows` interactive
-/// sign-ins over the 90 days before `as_of`, newest first, one in five to Heroku (the rest to
+/// sign-ins over the 91 days before `as_of`, newest first, one in five to Heroku (the rest to
 /// Exchange Online, Teams and SharePoint), one in twenty failed. The people are the snapshot's,
 /// so the sign-ins join its memberships.
 pub fn write_entra_signins(path: &Path, sizes: Sizes, rows: usize, as_of: DateTime<Utc>) -> anyhow::Result<()> {
@@ -679,12 +679,14 @@ pub fn write_entra_signins(path: &Path, sizes: Sizes, rows: usize, as_of: DateTi
         "Date (UTC),Request ID,User agent,Correlation ID,User ID,User,Username,User type,Application,Application ID,\
          Resource,Resource ID,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access"
     )?;
-    let span = 90 * 86_400i64;
+    // A day more than the 90, so that the log covers the whole inactive_days period.
+    let span = 91 * 86_400i64;
     let people = sizes.people.max(1);
     for i in 0..rows {
-        // Newest first, evenly spread over the 90 days.
+        // Newest first, evenly spread over the period.
         let at = as_of - Duration::seconds(span * i as i64 / rows.max(1) as i64);
-        let person = (i * 7919) % people;
+        // Each application's sign-ins walk through every person (7919 is prime).
+        let person = (i / 5 * 7919 + i % 5) % people;
         let (app, app_id) = if i % 5 == 0 { APPS[0] } else { APPS[1 + i % 3] };
         let (status, code, reason) =
             if i % 20 == 3 { ("Failure", 50126, "Invalid username or password.") } else { ("Success", 0, "Other.") };
