@@ -8,7 +8,9 @@
 //! runs only the IdP-reading part (the export read alone, and analyze of a 10-person snapshot
 //! with it). Sizes: `HKAUDIT_BENCH_TEAMS` (1000), `HKAUDIT_BENCH_PEOPLE`
 //! (200000), `HKAUDIT_BENCH_MEMBERSHIPS` (1000000), `HKAUDIT_BENCH_ACTIVITY` (10000000),
-//! `HKAUDIT_BENCH_APPS` (5000), `HKAUDIT_BENCH_IDP_USERS` (200000). The generated data is kept in
+//! `HKAUDIT_BENCH_APPS` (5000), `HKAUDIT_BENCH_IDP_USERS` (200000), `HKAUDIT_BENCH_SIGNINS`
+//! (5000000: the sign-in log of a large tenant's 90 days, an Entra ID portal CSV written here,
+//! analyzed with `--signins` in a second run; 0 skips it). The generated data is kept in
 //! `target/bench-data/` and reused by later runs of the same sizes (`HKAUDIT_BENCH_REGENERATE=1`
 //! to rebuild it); generation time is printed but is not the measured figure.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -94,6 +96,58 @@ fn idp_reading(data: &Path, idp: &Path, as_of: chrono::DateTime<Utc>) -> anyhow:
         "library_read_utf16_s": (best_utf16 * 1000.0).round() / 1000.0,
         "analyze_wall_s": common::secs(run.wall),
         "analyze_peak_rss_mib": (run.peak_rss_mib() * 10.0).round() / 10.0,
+    }))
+}
+
+/// `hkaudit analyze` with the same snapshot and IdP export plus an Entra ID sign-in log of
+/// `HKAUDIT_BENCH_SIGNINS` rows (generated once, kept beside the snapshot): the log is read,
+/// turned into the `signins` table and joined by `inactive-seat`.
+fn signins_run(
+    data: &Path,
+    snapshot: &Path,
+    idp: &Path,
+    sizes: Sizes,
+    as_of: chrono::DateTime<Utc>,
+    default_rows: usize,
+) -> anyhow::Result<Value> {
+    let rows = common::env_usize("HKAUDIT_BENCH_SIGNINS", default_rows)?;
+    if rows == 0 {
+        return Ok(Value::Null);
+    }
+    let log = data.join(format!("entra-signins-{rows}.csv"));
+    if !log.exists() {
+        let start = Instant::now();
+        eprintln!("generating {} ...", log.display());
+        common::synthetic::write_entra_signins(&log, sizes, rows, as_of)?;
+        println!("generated the sign-in log in {:.1} s", start.elapsed().as_secs_f64());
+    }
+    let mib = std::fs::metadata(&log)?.len() as f64 / 1048576.0;
+    let out = tempfile::tempdir()?;
+    eprintln!("analyze: all rules, with the sign-in log ...");
+    let mut cmd = analyze_cmd(snapshot, idp, out.path(), None);
+    cmd.arg("--signins").arg(&log);
+    let run = common::run_measured(cmd)?;
+    let summary = check(&run)?;
+    let seats = summary["rules"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["rule_id"] == "inactive-seat"))
+        .map(|r| r["findings"].clone())
+        .unwrap_or(Value::Null);
+    println!(
+        "{:<40} {:>8.2} {:>13.1} {:>9}",
+        format!("  + --signins ({rows} rows, {mib:.0} MiB)"),
+        run.wall.as_secs_f64(),
+        run.peak_rss_mib(),
+        summary["findings"].as_u64().unwrap_or(0)
+    );
+    Ok(json!({
+        "rows": rows,
+        "log_mib": (mib * 10.0).round() / 10.0,
+        "wall_s": common::secs(run.wall),
+        "peak_rss_mib": (run.peak_rss_mib() * 10.0).round() / 10.0,
+        "findings": summary["findings"],
+        "inactive_seat_findings": seats,
+        "targets": {"wall_under_10s": run.wall.as_secs_f64() < 10.0, "peak_rss_under_2gb": run.peak_rss_mib() * 1048576.0 < 2e9},
     }))
 }
 
@@ -193,6 +247,7 @@ fn main() -> anyhow::Result<()> {
         rss,
         summary["findings"].as_u64().unwrap_or(0)
     );
+    let signins_part = signins_run(&data, &snapshot, &idp, sizes, as_of, q(5_000_000, 50_000))?;
     let mut rules_timed = Vec::new();
     if per_rule {
         let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -256,6 +311,7 @@ fn main() -> anyhow::Result<()> {
         "rules": by_rule,
         "per_rule": rules_timed,
         "idp_reading": idp_part,
+        "signins": signins_part,
         "targets": targets,
     });
     println!("JSON {line}");

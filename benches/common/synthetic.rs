@@ -670,3 +670,47 @@ pub fn write_okta_export(path: &Path, sizes: Sizes) -> anyhow::Result<()> {
     csv.flush()?;
     Ok(())
 }
+
+/// An Entra ID sign-in log as the admin center's "Download → CSV" writes it: `rows` interactive
+/// sign-ins over the 91 days before `as_of`, newest first, one in five to Heroku (the rest to
+/// Exchange Online, Teams and SharePoint), one in twenty failed. The people are the snapshot's,
+/// so the sign-ins join its memberships.
+pub fn write_entra_signins(path: &Path, sizes: Sizes, rows: usize, as_of: DateTime<Utc>) -> anyhow::Result<()> {
+    const APPS: [(&str, &str); 4] = [
+        ("Heroku", "6e2a8e4d-1111-4b3c-9a8e-2f1e0d9c8b7a"),
+        ("Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000"),
+        ("Microsoft Teams", "1fec8e78-bce4-4aaf-ab1b-5451cc387264"),
+        ("Office 365 SharePoint Online", "00000003-0000-0ff1-ce00-000000000000"),
+    ];
+    let mut csv = BufWriter::new(File::create(path)?);
+    writeln!(
+        csv,
+        "Date (UTC),Request ID,User agent,Correlation ID,User ID,User,Username,User type,Application,Application ID,\
+         Resource,Resource ID,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Conditional Access"
+    )?;
+    // A day more than the 90, so that the log covers the whole inactive_days period.
+    let span = 91 * 86_400i64;
+    let people = sizes.people.max(1);
+    for i in 0..rows {
+        // Newest first, evenly spread over the period.
+        let at = as_of - Duration::seconds(span * i as i64 / rows.max(1) as i64);
+        // Each application's sign-ins walk through every person (7919 is prime).
+        let person = (i / 5 * 7919 + i % 5) % people;
+        let (app, app_id) = if i % 5 == 0 { APPS[0] } else { APPS[1 + i % 3] };
+        let (status, code, reason) =
+            if i % 20 == 3 { ("Failure", 50126, "Invalid username or password.") } else { ("Success", 0, "Other.") };
+        writeln!(
+            csv,
+            "{},{},Mozilla/5.0 (Windows NT 10.0; Win64; x64),{},{},User {person},{},Member,{app},{app_id},{app},{app_id},\
+             198.51.100.{},\"Seattle, Washington, US\",{status},{code},{reason},Browser,Not Applied",
+            at.format("%Y-%m-%dT%H:%M:%SZ"),
+            uuid(7, i as u64),
+            uuid(8, i as u64),
+            uuid(1, person as u64),
+            email(person),
+            i % 250,
+        )?;
+    }
+    csv.flush()?;
+    Ok(())
+}

@@ -22,6 +22,10 @@ pub struct Inputs {
     pub idp_users: Option<DataFrame>,
     /// `idp_domains(domain, source)`: the domains the exports cover.
     pub idp_domains: Option<DataFrame>,
+    /// `signins(email_norm, at, source, app, outcome)`: sign-ins to Heroku from `--signins` logs.
+    pub signins: Option<DataFrame>,
+    /// `signin_logs(source, idp, first_at, last_at, heroku_rows)`: what period each log covers.
+    pub signin_logs: Option<DataFrame>,
     /// Rows for the `authorizations` table from users' exports.
     pub authorizations: Option<DataFrame>,
     /// Email domains that belong to the organisation (lower-case), resolved by the caller: the
@@ -51,6 +55,8 @@ fn run_here(snapshot: &Snapshot, inputs: &Inputs, config: &Config, rules: &[Rule
     }
     ctx.register("idp_users", inputs.idp_users.clone().map_or_else(empty_idp_users, Ok)?.lazy());
     ctx.register("idp_domains", inputs.idp_domains.clone().map_or_else(empty_idp_domains, Ok)?.lazy());
+    ctx.register("signins", inputs.signins.clone().map_or_else(empty_signins, Ok)?.lazy());
+    ctx.register("signin_logs", inputs.signin_logs.clone().map_or_else(empty_signin_logs, Ok)?.lazy());
     let org = TableBuilder::new()
         .str("domain", inputs.org_domains.iter().map(|d| Some(d.to_lowercase())))
         .build("org_domains")?;
@@ -415,6 +421,7 @@ const SUBJECT_COLUMNS: &[&str] = &[
     "unknown",
     "message",
     "monthly_cost_cents",
+    "confidence",
 ];
 
 /// A row's scope ids, and whether it is a value the rule could not judge.
@@ -448,6 +455,16 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
             ));
         }
     }
+    let confidence = match text("confidence")? {
+        Some(values) => Some(
+            values
+                .iter()
+                .map(|v| v.as_deref().map(str::parse::<Confidence>).transpose())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{}: the `confidence` column: {e}", rule.origin))?,
+        ),
+        None => None,
+    };
     let app = text("app_name")?;
     let email = text("email")?;
     let item = text("item")?;
@@ -492,7 +509,8 @@ fn rows_to_findings(rule: &Rule, severity: Severity, df: &DataFrame) -> Result<V
             Finding {
                 rule_id: rule.id.clone(),
                 severity,
-                confidence: rule.confidence,
+                // A row's own `confidence` (when the rule returns one) overrides the header's.
+                confidence: confidence.as_ref().and_then(|c| c[i]).unwrap_or(rule.confidence),
                 title: rule.title.clone(),
                 subject,
                 message: messages[i].clone().unwrap_or_default(),
@@ -555,6 +573,14 @@ fn empty_idp_users() -> Result<DataFrame, AnalyzeError> {
         .time("last_login_at", [])
         .str::<&str>("source", [])
         .build("idp_users")?)
+}
+
+fn empty_signins() -> Result<DataFrame, AnalyzeError> {
+    Ok(super::signins::signins_frame(&[])?)
+}
+
+fn empty_signin_logs() -> Result<DataFrame, AnalyzeError> {
+    Ok(super::signins::signin_logs_frame(&[])?)
 }
 
 fn empty_idp_domains() -> Result<DataFrame, AnalyzeError> {

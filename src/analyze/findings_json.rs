@@ -7,10 +7,11 @@ use super::finding::{
     Certify, Confidence, Finding, FindingSet, Fix, RuleResult, RuleStatus, SavingReason, Severity, SkippedScope,
     Subject, UnknownValues,
 };
-use super::inputs::{IdpInputSummary, InputRecord, InputWarning, TextEncoding};
+use super::inputs::{IdpInputSummary, InputRecord, InputWarning, SigninCoverage, TextEncoding};
 use crate::published::{
     CertifyV1, ConfidenceV1, FindingSetV1, FindingV1, FixV1, IdpInputSummaryV1, InputRecordV1, InputWarningV1,
-    RuleResultV1, RuleStatusV1, SavingReasonV1, SeverityV1, SkippedScopeV1, SubjectV1, TextEncodingV1, UnknownValuesV1,
+    RuleResultV1, RuleStatusV1, SavingReasonV1, SeverityV1, SigninCoverageV1, SkippedScopeV1, SubjectV1,
+    TextEncodingV1, UnknownValuesV1,
 };
 
 fn severity(s: Severity) -> SeverityV1 {
@@ -169,6 +170,22 @@ pub fn input_record(r: &InputRecord) -> InputRecordV1 {
                 .map(|w| InputWarningV1 { line: w.line, column: w.column.clone(), message: w.message.clone() })
                 .collect(),
         }),
+        signins: r.signins.as_ref().map(|c| SigninCoverageV1 {
+            format: c.format.clone(),
+            encoding: encoding(c.encoding),
+            first: c.first,
+            last: c.last,
+            span_days: c.span_days(),
+            apps: c.apps.clone(),
+            rows: c.rows,
+            other_rows: c.other_rows,
+            warnings: c.warnings,
+            warning_list: c
+                .warning_list
+                .iter()
+                .map(|w| InputWarningV1 { line: w.line, column: w.column.clone(), message: w.message.clone() })
+                .collect(),
+        }),
     }
 }
 
@@ -196,6 +213,21 @@ fn input_record_of(r: InputRecordV1) -> InputRecord {
             date_order: s.date_order,
             warnings: s.warnings,
             warning_list: s
+                .warning_list
+                .into_iter()
+                .map(|w| InputWarning { line: w.line, column: w.column, message: w.message })
+                .collect(),
+        }),
+        signins: r.signins.map(|c| SigninCoverage {
+            format: c.format,
+            encoding: encoding_of(c.encoding),
+            first: c.first,
+            last: c.last,
+            apps: c.apps,
+            rows: c.rows,
+            other_rows: c.other_rows,
+            warnings: c.warnings,
+            warning_list: c
                 .warning_list
                 .into_iter()
                 .map(|w| InputWarning { line: w.line, column: w.column, message: w.message })

@@ -282,6 +282,7 @@ impl IdpExport {
             kind: "idp".to_owned(),
             file: Some(self.path.display().to_string()),
             idp: Some(self.summary.clone()),
+            signins: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A problem with a user-supplied input file (IdP export, authorization export, `hkaudit.toml`,
@@ -187,7 +188,33 @@ pub(crate) fn read_text(path: &Path) -> Result<Text, InputError> {
             "check the path and that the file is readable",
         )
     })?;
-    decode(path, &bytes)
+    decode_owned(path, bytes)
+}
+
+/// [`decode`] of bytes read whole: UTF-8 (the common case) becomes the text in place instead of
+/// being copied, so a sign-in log of a gigabyte or two is held once, not twice.
+fn decode_owned(path: &Path, mut bytes: Vec<u8>) -> Result<Text, InputError> {
+    let encoding = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        TextEncoding::Utf8Bom
+    } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return decode(path, &bytes);
+    } else {
+        TextEncoding::Utf8
+    };
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return decode(path, &bytes);
+    }
+    if encoding == TextEncoding::Utf8Bom {
+        bytes.drain(..3);
+    }
+    if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+        return Err(binary(path, &bytes));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Text { text, encoding }),
+        // The same error, with its line, as the borrowed path gives.
+        Err(e) => utf8(path, e.as_bytes(), encoding),
+    }
 }
 
 /// [`read_text`] without saying how the file was encoded.
@@ -524,7 +551,7 @@ impl fmt::Display for InputWarning {
 pub struct InputRecord {
     /// `okta:users.csv`, `export:alice.json`: the `source` value rows from this file carry.
     pub name: String,
-    /// `idp` or `authorizations`.
+    /// `idp`, `signins` or `authorizations`.
     pub kind: String,
     /// The path as given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -532,6 +559,9 @@ pub struct InputRecord {
     /// What was read from an identity-provider export.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub idp: Option<IdpInputSummary>,
+    /// What a sign-in log covers: its period, the Heroku applications kept, the rows left out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signins: Option<SigninCoverage>,
 }
 
 /// findings.json of hkaudit before inputs were described listed only their names.
@@ -546,6 +576,8 @@ enum InputRecordRepr {
         file: Option<String>,
         #[serde(default)]
         idp: Option<Box<IdpInputSummary>>,
+        #[serde(default)]
+        signins: Option<Box<SigninCoverage>>,
     },
 }
 
@@ -554,9 +586,11 @@ impl From<InputRecordRepr> for InputRecord {
         match r {
             InputRecordRepr::Name(name) => {
                 let kind = if name.starts_with("export:") { "authorizations" } else { "idp" };
-                InputRecord { name, kind: kind.to_owned(), file: None, idp: None }
+                InputRecord { name, kind: kind.to_owned(), file: None, idp: None, signins: None }
             }
-            InputRecordRepr::Full { name, kind, file, idp } => InputRecord { name, kind, file, idp: idp.map(|b| *b) },
+            InputRecordRepr::Full { name, kind, file, idp, signins } => {
+                InputRecord { name, kind, file, idp: idp.map(|b| *b), signins: signins.map(|b| *b) }
+            }
         }
     }
 }
@@ -602,6 +636,35 @@ pub struct IdpInputSummary {
     /// The first warnings, in file order (all of them up to a hundred).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warning_list: Vec<InputWarning>,
+}
+
+/// What one sign-in log covers, as `findings.json` and the completeness section report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigninCoverage {
+    pub format: String,
+    pub encoding: TextEncoding,
+    /// First and last event of any application: the period the log speaks for.
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// The Heroku application names kept.
+    pub apps: Vec<String>,
+    /// Sign-ins to Heroku kept (any outcome).
+    pub rows: usize,
+    /// Events of other applications, or that were not sign-ins, left out.
+    pub other_rows: usize,
+    pub warnings: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warning_list: Vec<InputWarning>,
+}
+
+impl SigninCoverage {
+    /// Whole days between the first and the last event.
+    pub fn span_days(&self) -> i64 {
+        match (self.first, self.last) {
+            (Some(f), Some(l)) => (l - f).num_days(),
+            _ => 0,
+        }
+    }
 }
 
 impl IdpInputSummary {
@@ -668,6 +731,25 @@ mod tests {
         let err = decode(path, &bad).expect_err("malformed");
         assert_eq!(err.line(), Some(2), "{err}");
         assert!(err.to_string().contains("not valid UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn reading_a_file_whole_decodes_as_decode_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases: [&[u8]; 5] = [
+            b"Login,Status\nada@x.example,ACTIVE\n",
+            b"\xEF\xBB\xBFLogin,Status\nada@x.example,ACTIVE\n",
+            b"Login\nX\xFF\xFEY\n",
+            b"Login\nab\x00cd\n",
+            b"PK\x03\x04\x14\x00",
+        ];
+        for (i, bytes) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{i}.csv"));
+            std::fs::write(&path, bytes).expect("write");
+            let whole = read_text(&path).map(|t| (t.text, t.encoding));
+            let borrowed = decode(&path, bytes).map(|t| (t.text, t.encoding));
+            assert_eq!(whole, borrowed, "case {i}");
+        }
     }
 
     #[test]

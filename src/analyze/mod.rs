@@ -30,6 +30,7 @@ pub use inputs::{IdpInputSummary, InputError, InputRecord, InputWarning, TextEnc
 pub use rule::{builtin_rules, load_rules, Rule};
 pub use write::{
     read_findings, write_findings, FINDINGS_JSON, FINDINGS_PARQUET, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET,
+    SIGNINS_PARQUET,
 };
 
 use crate::snapshot::SnapshotError;
@@ -78,6 +79,10 @@ pub struct AnalyzeOptions {
     /// `--idp-format`: the format of IdP files whose header is ambiguous.
     pub idp_formats: Vec<IdpFormatOverride>,
     pub authorizations: Vec<std::path::PathBuf>,
+    /// `--signins`: identity-provider sign-in logs.
+    pub signins: Vec<std::path::PathBuf>,
+    /// `--signin-app`: the application names taken for Heroku in them (else [`signins::DEFAULT_APPS`]).
+    pub signin_apps: Vec<String>,
     pub config: Option<std::path::PathBuf>,
     /// Rules folder instead of the built-in rules.
     pub queries: Option<std::path::PathBuf>,
@@ -149,6 +154,12 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
         inputs.idp_domains = Some(idp::idp_domains_frame(&exports)?);
         inputs.names.extend(exports.iter().map(idp::IdpExport::input_record));
     }
+    if !opts.signins.is_empty() {
+        let logs = signins::load_signin_logs(&opts.signins, &opts.signin_apps)?;
+        inputs.signins = Some(signins::signins_frame(&logs)?);
+        inputs.signin_logs = Some(signins::signin_logs_frame(&logs)?);
+        inputs.names.extend(logs.iter().map(signins::SigninLog::input_record));
+    }
     if !opts.authorizations.is_empty() {
         let mut rows = Vec::new();
         for path in &opts.authorizations {
@@ -160,6 +171,7 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
             kind: "authorizations".to_owned(),
             file: Some(p.display().to_string()),
             idp: None,
+            signins: None,
         }));
     }
     // Without `org_domains`, the organisation is the audit identity's own domain.
@@ -184,8 +196,12 @@ pub fn analyze_snapshot(opts: &AnalyzeOptions) -> Result<Analyzed, AnalyzeError>
     let started = std::time::Instant::now();
     write_findings(&findings, &out_dir)?;
     tracing::info!(elapsed = ?started.elapsed(), "findings written");
-    // Stale IdP rows from an earlier run with other exports must not outlive it.
-    for (file, frame) in [(IDP_USERS_PARQUET, &inputs.idp_users), (IDP_DOMAINS_PARQUET, &inputs.idp_domains)] {
+    // Stale IdP and sign-in rows from an earlier run with other exports must not outlive it.
+    for (file, frame) in [
+        (IDP_USERS_PARQUET, &inputs.idp_users),
+        (IDP_DOMAINS_PARQUET, &inputs.idp_domains),
+        (SIGNINS_PARQUET, &inputs.signins),
+    ] {
         match frame {
             Some(df) => write::write_frame(&out_dir, file, &mut df.clone())?,
             None => {

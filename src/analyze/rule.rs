@@ -41,6 +41,10 @@
 //! not have (a null 2FA flag, say), is counted in the rule result (`unknown`: what, how many,
 //! which teams) and makes the rule `partial`, since unknown is never fine.
 //!
+//! A row's `confidence` column (`low`, `medium` or `high`), when the query returns one, is that
+//! finding's confidence instead of the header's: a rule whose certainty depends on the evidence
+//! (was a sign-in log covering the whole period read?) says so per row.
+//!
 //! `requires: idp` skips the rule when no identity-provider export is given. `exempt:
 //! service_accounts` drops findings about allow-listed service accounts.
 //!
@@ -72,10 +76,12 @@ const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rul
 pub const PARAMS: &[&str] =
     &["as_of_epoch", "inactive_days", "invite_stale_days", "seat_price_cents", "window_since_epoch"];
 
-/// Tables a rule may read besides the snapshot's: the IdP exports, the organisation's domains,
-/// and `people` (every email shown with access or a token, and the person it belongs to: the
-/// Heroku user id shown with it, else the email).
-pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "org_domains", "people"];
+/// Tables a rule may read besides the snapshot's: the IdP exports, their sign-in logs (`signins`,
+/// one row per sign-in to Heroku; `signin_logs`, the period each log covers), the organisation's
+/// domains, and `people` (every email shown with access or a token, and the person it belongs to:
+/// the Heroku user id shown with it, else the email). Without `--idp` or `--signins` their tables
+/// are empty.
+pub const INPUT_TABLES: &[&str] = &["idp_users", "idp_domains", "signins", "signin_logs", "org_domains", "people"];
 
 /// How a gap cuts a rule's judgement (module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,11 +22,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use polars::prelude::DataFrame;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::idp::{column_key, parse_iso};
-use super::inputs::{email_norm, file_name, line_of, read_text, CsvText, InputError, InputWarning, TextEncoding};
+pub use super::inputs::SigninCoverage;
+use super::inputs::{
+    email_norm, file_name, line_of, read_text, CsvText, InputError, InputRecord, InputWarning, TextEncoding,
+};
 use crate::snapshot::TableBuilder;
 
 /// The application names taken for Heroku when `--signin-app` names none (compared ignoring case).
@@ -91,35 +93,6 @@ pub struct SignIn {
     pub outcome: Outcome,
 }
 
-/// What one sign-in log covers, as `findings.json` and the completeness section report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SigninCoverage {
-    pub format: String,
-    pub encoding: TextEncoding,
-    /// First and last event of any application: the period the log speaks for.
-    pub first: Option<DateTime<Utc>>,
-    pub last: Option<DateTime<Utc>>,
-    /// The Heroku application names kept.
-    pub apps: Vec<String>,
-    /// Sign-ins to Heroku kept (any outcome).
-    pub rows: usize,
-    /// Events of other applications, or that were not sign-ins, left out.
-    pub other_rows: usize,
-    pub warnings: usize,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub warning_list: Vec<InputWarning>,
-}
-
-impl SigninCoverage {
-    /// Whole days between the first and the last event.
-    pub fn span_days(&self) -> i64 {
-        match (self.first, self.last) {
-            (Some(f), Some(l)) => (l - f).num_days(),
-            _ => 0,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct SigninLog {
     pub path: PathBuf,
@@ -128,6 +101,19 @@ pub struct SigninLog {
     pub source: String,
     pub signins: Vec<SignIn>,
     pub coverage: SigninCoverage,
+}
+
+impl SigninLog {
+    /// This log as an entry of `findings.json`'s `inputs`.
+    pub fn input_record(&self) -> InputRecord {
+        InputRecord {
+            name: self.source.clone(),
+            kind: "signins".to_owned(),
+            file: Some(self.path.display().to_string()),
+            idp: None,
+            signins: Some(self.coverage.clone()),
+        }
+    }
 }
 
 /// Which application names count as Heroku: the `--signin-app` names, else [`DEFAULT_APPS`].
@@ -262,6 +248,22 @@ pub fn signins_frame(logs: &[SigninLog]) -> Result<DataFrame, InputError> {
         .str("outcome", rows().map(|(s, _)| Some(s.outcome.as_str())))
         .build("signins")
         .map_err(|e| InputError::table("signins", e))
+}
+
+/// `signin_logs(source, idp, first_at, last_at, heroku_rows)`: one row per log, the period it
+/// speaks for. `idp` is the vendor tag `idp_users.source` starts with (`okta`, `entra`, `google`),
+/// so a rule can ask whether the identity provider whose log this is knows a person;
+/// `heroku_rows` counts its sign-ins to Heroku (a log without any says nothing about Heroku: the
+/// application is not behind that identity provider, or `--signin-app` names it otherwise).
+pub fn signin_logs_frame(logs: &[SigninLog]) -> Result<DataFrame, InputError> {
+    TableBuilder::new()
+        .str("source", logs.iter().map(|l| Some(l.source.as_str())))
+        .str("idp", logs.iter().map(|l| Some(l.format.vendor())))
+        .time("first_at", logs.iter().map(|l| l.coverage.first))
+        .time("last_at", logs.iter().map(|l| l.coverage.last))
+        .i64("heroku_rows", logs.iter().map(|l| Some(i64::try_from(l.coverage.rows).unwrap_or(i64::MAX))))
+        .build("signin_logs")
+        .map_err(|e| InputError::table("signin_logs", e))
 }
 
 const FORMATS: &str = "an Okta System Log (`/api/v1/logs` JSON or the Admin console CSV), Entra ID sign-in logs \
@@ -595,6 +597,20 @@ mod tests {
             assert_eq!(log.coverage.first.unwrap().to_rfc3339(), "2026-08-25T07:30:00+00:00");
             assert!(log.source.starts_with("okta-signins:"));
         }
+    }
+
+    /// A real recorded System Log (Elastic's Okta integration test data, fixtures/idp/SOURCES.md):
+    /// a sign-out, a sign-in to Okta and a policy evaluation, none of them a sign-in to an
+    /// application. Read as what it is, it says nothing about Heroku but still has its period.
+    #[test]
+    fn okta_recorded_ndjson_without_app_sign_ins_keeps_its_period_and_no_row() {
+        let log = fixture("okta-elastic-system-events.ndjson");
+        assert_eq!(log.format, SigninFormat::OktaJson);
+        assert!(log.signins.is_empty(), "{:?}", log.signins);
+        assert_eq!((log.coverage.rows, log.coverage.other_rows), (0, 3));
+        assert!(log.coverage.apps.is_empty());
+        assert_eq!(log.coverage.first.unwrap().to_rfc3339(), "2020-02-14T20:18:57.718+00:00");
+        assert_eq!(log.coverage.last.unwrap().to_rfc3339(), "2020-02-14T22:18:51.843+00:00");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub fn write_findings(set: &FindingSet, dir: &Path) -> Result<(), AnalyzeError> 
 /// certification worksheet can show each person's IdP status.
 pub const IDP_USERS_PARQUET: &str = "idp_users.parquet";
 pub const IDP_DOMAINS_PARQUET: &str = "idp_domains.parquet";
+/// The Heroku sign-ins read from `--signins` logs (`signins` table), kept for the same reason.
+pub const SIGNINS_PARQUET: &str = "signins.parquet";
 
 /// Write a Parquet file (mode 0600) through a temporary sibling and a rename.
 pub fn write_frame(dir: &Path, file: &str, df: &mut polars::prelude::DataFrame) -> Result<(), AnalyzeError> {

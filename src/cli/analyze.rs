@@ -43,6 +43,18 @@ pub struct Inputs {
     #[arg(long, value_name = "[FILE=]NAME", value_parser = parse_idp_format)]
     pub idp_format: Vec<IdpFormatOverride>,
 
+    /// Identity-provider sign-in log: Okta System Log (/api/v1/logs JSON or NDJSON, Admin console
+    /// CSV), Entra ID sign-ins (portal Download CSV or JSON, Get-MgAuditLogSignIn | Export-Csv) or
+    /// Google Workspace SAML log (Admin console CSV, Reports API JSON); the format is detected from
+    /// its content. Its successful sign-ins to Heroku count as use for inactive-seat. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub signins: Vec<PathBuf>,
+
+    /// The name of the Heroku application in the --signins logs (compared ignoring case); replaces
+    /// the default names Heroku, Heroku Enterprise, Heroku SSO, Heroku (SAML). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub signin_app: Vec<String>,
+
     /// A user's `heroku authorizations --json` output (one file per user). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub authorizations: Vec<PathBuf>,
@@ -87,6 +99,8 @@ impl Inputs {
             idp: self.idp.clone(),
             idp_formats: self.idp_format.clone(),
             authorizations: self.authorizations.clone(),
+            signins: self.signins.clone(),
+            signin_apps: self.signin_app.clone(),
             config: self.config.clone(),
             queries: self.queries.clone(),
             out,
@@ -150,7 +164,7 @@ fn not_judged(r: &hkaudit::analyze::RuleResult) -> String {
     parts.join("; ")
 }
 
-/// On stderr, one line per IdP file with unreadable optional values: `N warnings in okta.csv,
+/// On stderr, one line per IdP file or sign-in log with unreadable optional values: `N warnings in okta.csv,
 /// first at line 45: …` (the whole list is in findings.json's `inputs`).
 pub fn warn_about_inputs(set: &FindingSet) {
     for line in warning_lines(set) {
@@ -162,8 +176,12 @@ pub fn warning_lines(set: &FindingSet) -> Vec<String> {
     set.inputs
         .iter()
         .filter_map(|i| {
-            let idp = i.idp.as_ref()?;
-            let first = idp.warning_list.first()?;
+            let (warnings, list) = match (&i.idp, &i.signins) {
+                (Some(idp), _) => (idp.warnings, &idp.warning_list),
+                (None, Some(log)) => (log.warnings, &log.warning_list),
+                (None, None) => return None,
+            };
+            let first = list.first()?;
             let file = i
                 .file
                 .as_deref()
@@ -171,10 +189,10 @@ pub fn warning_lines(set: &FindingSet) -> Vec<String> {
                 .map_or_else(|| i.name.clone(), |n| n.to_string_lossy().into_owned());
             let at = first.line.map(|l| format!(" at line {l}")).unwrap_or_default();
             let column = first.column.as_ref().map(|c| format!("column `{c}`: ")).unwrap_or_default();
-            let plural = if idp.warnings == 1 { "" } else { "s" };
+            let plural = if warnings == 1 { "" } else { "s" };
             Some(format!(
                 "{} warning{plural} in {file}, first{at}: {column}{} (all of them are in findings.json's inputs)",
-                idp.warnings, first.message
+                warnings, first.message
             ))
         })
         .collect()
@@ -228,6 +246,36 @@ pub fn print_summary(set: &FindingSet, show_all: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One line per sign-in log: the period it covers, the Heroku applications kept and what was
+/// left out, so a reviewer sees whether it can speak for the whole `inactive_days` period.
+pub fn signin_lines(set: &FindingSet) -> Vec<String> {
+    let day = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "?".to_owned(), |t| t.format("%Y-%m-%d").to_string())
+    };
+    set.inputs
+        .iter()
+        .filter_map(|i| {
+            let c = i.signins.as_ref()?;
+            let apps = if c.apps.is_empty() { "no Heroku application found".to_owned() } else { c.apps.join(", ") };
+            let mut line = format!(
+                "  signins {}: {} ({}): {} to {} ({} days), {} Heroku sign-ins ({apps}), {} other rows ignored",
+                i.name,
+                c.format,
+                c.encoding.as_str(),
+                day(c.first),
+                day(c.last),
+                c.span_days(),
+                c.rows,
+                c.other_rows,
+            );
+            if c.warnings > 0 {
+                line.push_str(&format!(", {} warning{}", c.warnings, if c.warnings == 1 { "" } else { "s" }));
+            }
+            Some(line)
+        })
+        .collect()
+}
+
 /// One screen: completeness first, then counts by severity, then what each IdP file held, then
 /// one line per rule, the most severe and most frequent first. A rule that ran fully and found
 /// nothing is left out unless `show_all`; one that could not judge everything never is. The
@@ -257,6 +305,7 @@ pub fn summary_lines(set: &FindingSet, show_all: bool) -> Vec<String> {
         .collect();
     lines.push(format!("snapshot {}: {} findings ({})", set.snapshot_id, set.findings.len(), by_sev.join(", ")));
     lines.extend(input_lines(set));
+    lines.extend(signin_lines(set));
     let mut rules: Vec<&hkaudit::analyze::RuleResult> = set.rules.iter().collect();
     rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.findings.cmp(&a.findings)).then(a.rule_id.cmp(&b.rule_id)));
     let quiet =

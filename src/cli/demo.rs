@@ -63,6 +63,8 @@ pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
         snapshot: extracted.path.clone(),
         idp: files_with_extension(&inputs, "csv")?,
         authorizations: files_with_extension(&inputs, "json")?,
+        // The sign-in logs live in their own folder: their extensions say nothing about their kind.
+        signins: all_files(&inputs.join("signins"))?,
         ..Default::default()
     })?;
     super::analyze::print_summary(&analyzed.findings, show_all)?;
@@ -83,6 +85,10 @@ pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
 }
 
 fn files_with_extension(dir: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(all_files(dir)?.into_iter().filter(|p| p.extension().is_some_and(|x| x == ext)).collect())
+}
+
+fn all_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !dir.exists() {
         return Ok(Vec::new());
     }
@@ -90,7 +96,7 @@ fn files_with_extension(dir: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
         .with_context(|| format!("cannot list {}", dir.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
     Ok(files)

@@ -201,7 +201,7 @@ pub struct RuleResultV1 {
 pub struct InputRecordV1 {
     /// `okta:users.csv`, `export:alice.json`: the `source` value rows from this file carry.
     pub name: String,
-    /// `idp` or `authorizations`.
+    /// `idp`, `signins` or `authorizations`.
     pub kind: String,
     /// The path as given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -209,6 +209,9 @@ pub struct InputRecordV1 {
     /// What was read from an identity-provider export.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub idp: Option<IdpInputSummaryV1>,
+    /// What a sign-in log covers (`kind` `signins`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signins: Option<SigninCoverageV1>,
 }
 
 /// An input as a reader accepts it: an object, or only its name in files written before inputs
@@ -221,7 +224,7 @@ enum InputRecordRepr {
     Full {
         /// `okta:users.csv`, `export:alice.json`: the `source` value rows from this file carry.
         name: String,
-        /// `idp` or `authorizations`.
+        /// `idp`, `signins` or `authorizations`.
         kind: String,
         /// The path as given.
         #[serde(default)]
@@ -229,6 +232,9 @@ enum InputRecordRepr {
         /// What was read from an identity-provider export.
         #[serde(default)]
         idp: Option<Box<IdpInputSummaryV1>>,
+        /// What a sign-in log covers.
+        #[serde(default)]
+        signins: Option<Box<SigninCoverageV1>>,
     },
 }
 
@@ -237,9 +243,11 @@ impl From<InputRecordRepr> for InputRecordV1 {
         match r {
             InputRecordRepr::Name(name) => {
                 let kind = if name.starts_with("export:") { "authorizations" } else { "idp" };
-                InputRecordV1 { name, kind: kind.to_owned(), file: None, idp: None }
+                InputRecordV1 { name, kind: kind.to_owned(), file: None, idp: None, signins: None }
             }
-            InputRecordRepr::Full { name, kind, file, idp } => InputRecordV1 { name, kind, file, idp: idp.map(|b| *b) },
+            InputRecordRepr::Full { name, kind, file, idp, signins } => {
+                InputRecordV1 { name, kind, file, idp: idp.map(|b| *b), signins: signins.map(|b| *b) }
+            }
         }
     }
 }
@@ -301,6 +309,34 @@ pub struct IdpInputSummaryV1 {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub date_order: Option<String>,
     /// Optional values that could not be read and were left unknown.
+    pub warnings: usize,
+    /// The first warnings, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warning_list: Vec<InputWarningV1>,
+}
+
+/// What one identity-provider sign-in log covers: the period it speaks for and what was kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SigninCoverageV1 {
+    /// The format detected from the content, e.g. `okta-log-json`, `entra-signins-csv`.
+    pub format: String,
+    pub encoding: TextEncodingV1,
+    /// The first event of any application in the file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first: Option<DateTime<Utc>>,
+    /// The last event of any application in the file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last: Option<DateTime<Utc>>,
+    /// Whole days from `first` to `last`: a log shorter than `inactive_days` can clear a seat
+    /// (a sign-in in it) but never condemn one.
+    pub span_days: i64,
+    /// The application names taken for Heroku that occur in the file.
+    pub apps: Vec<String>,
+    /// Sign-ins to Heroku kept (any outcome).
+    pub rows: usize,
+    /// Events of other applications, or that were not sign-ins: left out.
+    pub other_rows: usize,
+    /// Values that could not be read and were left unknown.
     pub warnings: usize,
     /// The first warnings, in file order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]

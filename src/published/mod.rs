@@ -12,7 +12,8 @@ mod summary;
 
 pub use findings::{
     CertifyV1, ConfidenceV1, FindingSetV1, FindingV1, FixV1, IdpInputSummaryV1, InputRecordV1, InputWarningV1,
-    RuleResultV1, RuleStatusV1, SavingReasonV1, SeverityV1, SkippedScopeV1, SubjectV1, TextEncodingV1, UnknownValuesV1,
+    RuleResultV1, RuleStatusV1, SavingReasonV1, SeverityV1, SigninCoverageV1, SkippedScopeV1, SubjectV1,
+    TextEncodingV1, UnknownValuesV1,
 };
 pub use summary::{CostSummaryV1, EnterpriseCostV1, FindingCountsV1, ScopeV1, SnapshotInfoV1, SummaryV1, TeamCostV1};
 

@@ -92,6 +92,8 @@ pub struct Scope {
     pub inputs: Vec<String>,
     /// What each identity-provider export held, as analyze read it.
     pub idp_files: Vec<crate::analyze::InputRecord>,
+    /// What period each `--signins` log covers, as analyze read it.
+    pub signin_logs: Vec<crate::analyze::InputRecord>,
 }
 
 /// Build the model. `idp` is the normalised IdP rows analyze kept (email_norm → status, and the
@@ -167,6 +169,7 @@ pub fn build(
             people: people.len(),
             inputs: findings.inputs.iter().map(|i| i.name.clone()).collect(),
             idp_files: findings.inputs.iter().filter(|i| i.idp.is_some()).cloned().collect(),
+            signin_logs: findings.inputs.iter().filter(|i| i.signins.is_some()).cloned().collect(),
         },
         cost,
         risk: risk(findings, &seat_cost.finding_cents),

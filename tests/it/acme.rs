@@ -55,7 +55,8 @@ pub fn analyze_acme(snapshot: &Path) -> Analyzed {
     analyze_with_inputs(snapshot, &acme_dir().join("inputs"))
 }
 
-/// Analyze with the IdP exports (`*.csv`) and authorization exports (`*.json`) of `inputs`.
+/// Analyze with the IdP exports (`*.csv`), authorization exports (`*.json`) and sign-in logs
+/// (`signins/*`) of `inputs`.
 pub fn analyze_with_inputs(snapshot: &Path, inputs: &Path) -> Analyzed {
     let mut idp = Vec::new();
     let mut auths = Vec::new();
@@ -69,10 +70,16 @@ pub fn analyze_with_inputs(snapshot: &Path, inputs: &Path) -> Analyzed {
     }
     idp.sort();
     auths.sort();
+    let mut signins: Vec<PathBuf> = match std::fs::read_dir(inputs.join("signins")) {
+        Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    signins.sort();
     analyze_snapshot(&AnalyzeOptions {
         snapshot: snapshot.to_owned(),
         idp,
         authorizations: auths,
+        signins,
         ..Default::default()
     })
     .expect("analyze")

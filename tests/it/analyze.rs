@@ -7,7 +7,7 @@ use crate::snapshots_kit::*;
 fn acme_findings_are_exactly_the_planted_situations() {
     let set = acme_findings();
     let expected = readme_expected();
-    assert_eq!(expected.len(), 21, "the README lists 21 findings");
+    assert_eq!(expected.len(), 22, "the README lists 22 findings");
     assert_eq!(all_lines(&set), expected);
 }
 
@@ -18,6 +18,7 @@ fn acme_findings() -> hkaudit::analyze::FindingSet {
         snapshot: acme_snapshot().to_owned(),
         idp: acme_idp_files(),
         authorizations: acme_authorization_files(),
+        signins: acme_signin_files(),
         out: Some(dir.path().to_owned()),
         ..Default::default()
     };
@@ -29,6 +30,7 @@ fn readable(set: &hkaudit::analyze::FindingSet) -> String {
     let mut out = format!("snapshot {} complete={} findings={}\n", set.snapshot_id, set.complete, set.findings.len());
     for f in &set.findings {
         out.push_str(&format!("\n{:<8} {}\n         {}\n", f.severity.as_str(), readme_line(f), f.message));
+        out.push_str(&format!("         confidence: {:?}\n", f.confidence));
         if let Some(cents) = f.monthly_cost_cents {
             out.push_str(&format!("         cost/month: {}\n", hkaudit::analyze::money(cents)));
         }
@@ -139,6 +141,133 @@ fn inactive_seat_is_skipped_when_the_window_is_shorter_than_inactive_days() {
     assert!(result.skipped[0].reason.contains("--activity-days 90"), "{:?}", result.skipped);
     assert!(lines_of(&set, "inactive-seat").is_empty());
     assert!(!set.complete, "a skipped rule makes the findings a lower bound");
+}
+
+/// An Okta System Log (`/api/v1/logs` JSON) that starts `span_days` before the snapshot and ends
+/// two hours before it (session starts at both ends), with `(email, days ago, app, result)`
+/// `user.authentication.sso` events between.
+fn okta_log(span_days: i64, events: &[(&str, i64, &str, &str)]) -> String {
+    let session = |at: String| {
+        json!({"eventType": "user.session.start", "published": at, "actor": {"alternateId": "someone@acme.example"},
+               "outcome": {"result": "SUCCESS"}, "uuid": format!("s-{at}")})
+    };
+    let mut items = vec![session(days_ago(span_days))];
+    for (i, (email, days, app, result)) in events.iter().enumerate() {
+        items.push(json!({
+            "eventType": "user.authentication.sso", "published": days_ago(*days), "uuid": format!("e-{i}"),
+            "actor": {"alternateId": email}, "outcome": {"result": result},
+            "target": [{"type": "AppInstance", "displayName": app}, {"type": "AppUser", "alternateId": email}],
+        }));
+    }
+    items.push(session((as_of() - chrono::Duration::hours(2)).to_rfc3339()));
+    serde_json::to_string_pretty(&items).expect("json")
+}
+
+fn federated() -> serde_json::Value {
+    json!({"federated": true})
+}
+
+/// The sign-in-log cases of `inactive-seat` side by side: a viewer who signs in weekly is no
+/// longer inactive; a federated member the covering log knows, with no sign-in, is condemned with
+/// high confidence; an old sign-in is named as the last signal; someone who does not sign in
+/// through SSO stays medium whatever the log says.
+#[test]
+fn inactive_seat_reads_heroku_sign_ins_and_is_sure_only_where_a_log_covers_the_member() {
+    let kit = Kit::new()
+        .team("pay", true)
+        .member_with("pay", &e("reader"), "viewer", federated())
+        .member_with("pay", &e("idle"), "member", federated())
+        .member_with("pay", &e("old"), "member", federated())
+        .member("pay", &e("password"), "member");
+    let weekly: Vec<(String, i64)> = (0..14).map(|w| (e("reader"), 3 + 7 * w)).collect();
+    let mut events: Vec<(&str, i64, &str, &str)> =
+        weekly.iter().map(|(who, days)| (who.as_str(), *days, "Heroku", "SUCCESS")).collect();
+    let (idle, old, password) = (e("idle"), e("old"), e("password"));
+    events.push((&idle, 10, "Heroku", "FAILURE"));
+    events.push((&old, 120, "Heroku", "SUCCESS"));
+    events.push((&password, 5, "Heroku", "FAILURE"));
+    let set = kit.analyze(&Extra::none().signins("okta-logs.json", &okta_log(150, &events)));
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines("inactive-seat", &["pay/idle@acme.example", "pay/old@acme.example", "pay/password@acme.example"]),
+        "the weekly reader is not inactive"
+    );
+    let idle = finding(&set, "inactive-seat", "pay/idle@acme.example");
+    assert_eq!(idle.confidence, hkaudit::analyze::Confidence::High, "{}", idle.message);
+    assert!(idle.message.contains("the okta sign-in log covers the whole period"), "{}", idle.message);
+    assert!(!idle.evidence.contains_key("last_signal"), "a failed sign-in is no signal: {:?}", idle.evidence);
+    let old = finding(&set, "inactive-seat", "pay/old@acme.example");
+    assert_eq!(old.confidence, hkaudit::analyze::Confidence::High);
+    assert_eq!(old.evidence["last_signal"], format!("sso sign-in via okta {}", &days_ago(120)[..19]) + "Z");
+    assert_eq!(old.evidence["days_inactive"], "120");
+    let password = finding(&set, "inactive-seat", "pay/password@acme.example");
+    assert_eq!(password.confidence, hkaudit::analyze::Confidence::Medium);
+    assert!(password.message.contains("does not report them as signing in through SSO"), "{}", password.message);
+}
+
+#[test]
+fn a_sign_in_to_another_application_never_clears_a_seat() {
+    let kit = Kit::new().team("pay", true).member_with("pay", &e("slacker"), "member", federated());
+    let slack = okta_log(150, &[(&e("slacker"), 1, "Slack", "SUCCESS"), (&e("slacker"), 2, "Slack", "SUCCESS")]);
+    let set = kit.analyze(&Extra::none().signins("okta-logs.json", &slack));
+    assert_eq!(lines_of(&set, "inactive-seat"), lines("inactive-seat", &["pay/slacker@acme.example"]));
+    let f = finding(&set, "inactive-seat", "pay/slacker@acme.example");
+    assert!(!f.evidence.contains_key("last_signal"), "{:?}", f.evidence);
+    // The log has no Heroku sign-in at all, so it says nothing about this member either way.
+    assert_eq!(f.confidence, hkaudit::analyze::Confidence::Medium, "{}", f.message);
+    // Naming Slack as the Heroku application would clear them: the names decide, nothing else.
+    let mut named = Extra::none().signins("okta-logs.json", &slack);
+    named.signin_apps = vec!["Slack".into()];
+    assert!(lines_of(&kit.analyze(&named), "inactive-seat").is_empty());
+}
+
+#[test]
+fn a_sign_in_log_shorter_than_inactive_days_clears_but_never_condemns() {
+    let kit = Kit::new().team("pay", true).member_with("pay", &e("reader"), "viewer", federated()).member_with(
+        "pay",
+        &e("idle"),
+        "member",
+        federated(),
+    );
+    let short = okta_log(30, &[(&e("reader"), 5, "Heroku", "SUCCESS"), (&e("idle"), 6, "Heroku", "FAILURE")]);
+    let set = kit.analyze(&Extra::none().signins("okta-logs.json", &short));
+    assert_eq!(
+        lines_of(&set, "inactive-seat"),
+        lines("inactive-seat", &["pay/idle@acme.example"]),
+        "the reader is cleared"
+    );
+    let idle = finding(&set, "inactive-seat", "pay/idle@acme.example");
+    assert_eq!(idle.confidence, hkaudit::analyze::Confidence::Medium);
+    assert!(idle.message.contains("cover fewer than the last 90 days"), "{}", idle.message);
+    // A log that ended a week ago does not speak for the last week either.
+    let stale = okta_log(150, &[(&e("idle"), 6, "Heroku", "FAILURE")])
+        .replace(&(as_of() - chrono::Duration::hours(2)).to_rfc3339(), &days_ago(7));
+    let set = kit.analyze(&Extra::none().signins("okta-logs.json", &stale));
+    assert_eq!(
+        finding(&set, "inactive-seat", "pay/idle@acme.example").confidence,
+        hkaudit::analyze::Confidence::Medium
+    );
+}
+
+#[test]
+fn the_idp_users_exports_last_login_is_context_and_clears_no_seat() {
+    let kit = Kit::new().team("pay", true).member_with("pay", &e("idle"), "member", federated());
+    let okta = format!(
+        "User,Login,Status,Activation date,Authentication Source,Last Login,Last Password Change\n\
+         Ida Idle,{},ACTIVE,2025-01-01T00:00:00.000Z,OKTA,{},2025-01-01T00:00:00.000Z\n",
+        e("idle"),
+        days_ago(1)
+    );
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &okta));
+    let f = finding(&set, "inactive-seat", "pay/idle@acme.example");
+    assert!(f.evidence["idp_last_login"].starts_with("okta "), "{:?}", f.evidence);
+    assert!(f.evidence["idp_last_login"].contains("not to Heroku"), "{:?}", f.evidence);
+    assert_eq!(f.confidence, hkaudit::analyze::Confidence::Medium);
+    assert!(f.message.contains("no sign-in log covers this member: only deploy activity was seen"), "{}", f.message);
+    // With a covering log that has Heroku in it, the users export is what says Okta knows them.
+    let log = okta_log(150, &[(&e("someone"), 3, "Heroku", "SUCCESS")]);
+    let set = kit.analyze(&Extra::none().idp("okta.csv", &okta).signins("okta-logs.json", &log));
+    assert_eq!(finding(&set, "inactive-seat", "pay/idle@acme.example").confidence, hkaudit::analyze::Confidence::High);
 }
 
 #[test]
@@ -951,6 +1080,7 @@ fn assert_forbidden_team_is_cut_out(team: &str, qualified_extra: &[&str]) {
         .arg("analyze")
         .arg(&snapshot)
         .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--signins", &acme_signin_files()))
         .args(path_args("--authorizations", &acme_authorization_files()))
         .output()
         .expect("runs");
@@ -1233,6 +1363,38 @@ fn refusals() -> Vec<Refusal> {
             fix: "Use one of ACTIVE",
         },
         Refusal {
+            case: "signins: a time that is not one",
+            flag: "--signins",
+            file: "entra-signins.csv",
+            bytes: b"Date (UTC),Username,Application,Status\n2026-11-18T09:12:00Z,ada@acme.example,Heroku,Success\nyesterday,vic@acme.example,Heroku,Success\n".to_vec(),
+            line: Some(3),
+            fix: "Export the log with ISO 8601 times (UTC)",
+        },
+        Refusal {
+            case: "signins: a users export is not a sign-in log",
+            flag: "--signins",
+            file: "okta-users.csv",
+            bytes: okta.clone().into_bytes(),
+            line: Some(1),
+            fix: "Give an Okta System Log",
+        },
+        Refusal {
+            case: "signins: a broken NDJSON line",
+            flag: "--signins",
+            file: "okta-logs.ndjson",
+            bytes: b"{\"eventType\":\"user.authentication.sso\",\"published\":\"2026-11-18T09:12:00.000Z\",\"actor\":{\"alternateId\":\"ada@acme.example\"}}\n{\"eventType\": \n".to_vec(),
+            line: Some(2),
+            fix: "Export the log again",
+        },
+        Refusal {
+            case: "signins: a row without its user",
+            flag: "--signins",
+            file: "entra-no-user.csv",
+            bytes: b"Date (UTC),Username,Application,Status\n2026-11-18T09:12:00Z,,Heroku,Success\n".to_vec(),
+            line: Some(2),
+            fix: "Export the log again with the user column",
+        },
+        Refusal {
             case: "authorizations: truncated JSON",
             flag: "--authorizations",
             file: "auth-truncated.json",
@@ -1368,6 +1530,7 @@ fn analyze_acme(extra: &[&str]) -> (Option<i32>, String) {
         .arg("analyze")
         .arg(acme_snapshot())
         .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--signins", &acme_signin_files()))
         .args(path_args("--authorizations", &acme_authorization_files()))
         .arg("--out")
         .arg(dir.path())
@@ -1384,9 +1547,9 @@ fn exit_code_follows_fail_on_and_the_summary_counts_by_severity_and_rule() {
     assert_eq!(code, Some(13), "acme's highest finding is high:\n{summary}");
     let first = summary.lines().next().expect("a summary");
     assert!(!first.starts_with("INCOMPLETE"), "{summary}");
-    assert_eq!(first, "snapshot acme-fixture: 21 findings (0 critical, 10 high, 7 medium, 3 low, 1 info)");
+    assert_eq!(first, "snapshot acme-fixture: 22 findings (0 critical, 10 high, 8 medium, 3 low, 1 info)");
     for (rule, n) in [
-        ("inactive-seat", 2),
+        ("inactive-seat", 3),
         ("idp-deprovisioned-member", 5),
         ("enterprise-removal-not-cascaded", 3),
         ("orphaned-authorization", 1),
@@ -1413,6 +1576,7 @@ fn exit_code_is_3_for_an_incomplete_snapshot_without_a_finding_at_fail_on() {
         .arg("analyze")
         .arg(&snapshot)
         .args(path_args("--idp", &acme_idp_files()))
+        .args(path_args("--signins", &acme_signin_files()))
         .args(["--fail-on", "critical"])
         .output()
         .expect("runs");
@@ -1549,4 +1713,81 @@ fn analyze_refuses_to_replace_findings_made_with_inputs_it_lacks_unless_forced()
     assert_ne!(forced.status.code(), Some(2), "{}", String::from_utf8_lossy(&forced.stderr));
     let after = hkaudit::analyze::read_findings(dir.path()).expect("findings");
     assert!(after.inputs.is_empty(), "the forced run's findings, made with no inputs");
+}
+
+// acme's sign-in logs (fixtures/acme/README.md, "Sign-in logs").
+
+fn acme_with(signins: Vec<std::path::PathBuf>) -> hkaudit::analyze::FindingSet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: acme_snapshot().to_owned(),
+        idp: acme_idp_files(),
+        authorizations: acme_authorization_files(),
+        signins,
+        out: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("acme analyses").findings
+}
+
+#[test]
+fn acme_sign_in_logs_clear_the_weekly_viewer_and_make_the_idle_member_certain() {
+    use hkaudit::analyze::Confidence::{High, Medium};
+    let without = acme_with(Vec::new());
+    assert_eq!(
+        lines_of(&without, "inactive-seat"),
+        lines(
+            "inactive-seat",
+            &[
+                "acme-payments/ines.idle@acme.example",
+                "acme-payments/wes.watcher@acme.example",
+                "acme-platform/bo.d91@acme.example",
+                "acme-platform/ivan.idle@acme.example"
+            ]
+        ),
+        "without the logs the viewer who only signs in looks inactive"
+    );
+    assert!(without.findings.iter().filter(|f| f.rule_id == "inactive-seat").all(|f| f.confidence == Medium
+        && f.message.ends_with("no sign-in log covers this member: only deploy activity was seen")));
+
+    let with = acme_findings();
+    let ines = finding(&with, "inactive-seat", "acme-payments/ines.idle@acme.example");
+    assert_eq!(ines.confidence, High, "{}", ines.message);
+    assert!(!ines.evidence.contains_key("last_signal"), "Slack sign-ins and a failed Heroku one are no signal");
+    for who in ["acme-platform/bo.d91@acme.example", "acme-platform/ivan.idle@acme.example"] {
+        let f = finding(&with, "inactive-seat", who);
+        assert_eq!(f.confidence, Medium, "{who} is not federated");
+    }
+    assert!(!lines_of(&with, "inactive-seat").iter().any(|l| l.contains("wes.watcher")));
+    let okta = with.inputs.iter().find(|i| i.name == "okta-signins:okta-system-log.json").expect("okta log listed");
+    let c = okta.signins.as_ref().expect("coverage");
+    assert_eq!((c.span_days(), c.apps.clone()), (111, vec!["Heroku".to_owned()]));
+}
+
+#[test]
+fn acme_entra_log_of_30_days_condemns_nobody() {
+    let entra = acme_inputs().join("signins/entra-signins-30d.csv");
+    let set = acme_with(vec![entra]);
+    let seats: Vec<&hkaudit::analyze::Finding> = set.findings.iter().filter(|f| f.rule_id == "inactive-seat").collect();
+    assert_eq!(seats.len(), 4, "nobody is cleared either: the log has no Heroku sign-in");
+    for f in seats {
+        assert_eq!(f.confidence, hkaudit::analyze::Confidence::Medium, "{}", f.message);
+        assert!(f.message.contains("cover fewer than the last 90 days"), "{}", f.message);
+    }
+    let c = set.inputs.iter().find_map(|i| i.signins.as_ref()).expect("coverage");
+    assert_eq!((c.span_days(), c.rows), (30, 0));
+}
+
+#[test]
+fn demo_reads_acme_sign_in_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = hkaudit_bin().arg("demo").arg("--out").arg(dir.path()).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.lines().next().is_some_and(|l| l.contains(": 22 findings")), "{stdout}");
+    for log in ["okta-system-log.json", "entra-signins-30d.csv", "google-saml-log.csv"] {
+        assert!(stdout.lines().any(|l| l.starts_with("  signins ") && l.contains(log)), "{log} in\n{stdout}");
+    }
+    let snapshot = stdout.lines().find_map(|l| l.strip_prefix("snapshot: ")).expect("the snapshot line");
+    assert!(std::path::Path::new(snapshot).join("signins.parquet").is_file(), "signins.parquet beside the findings");
 }

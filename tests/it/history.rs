@@ -27,7 +27,13 @@ fn inputs_without_daves_live_token(dir: &Path) -> PathBuf {
     for entry in std::fs::read_dir(acme::acme_dir().join("inputs")).expect("inputs").flatten() {
         let p = entry.path();
         let target = inputs.join(p.file_name().expect("name"));
-        if p.file_name().and_then(|n| n.to_str()) == Some("heroku-authorizations-dave.deprov.json") {
+        if p.is_dir() {
+            // The sign-in logs' folder, as it is.
+            std::fs::create_dir_all(&target).expect("mkdir");
+            for log in std::fs::read_dir(&p).expect("signins").flatten() {
+                std::fs::copy(log.path(), target.join(log.file_name())).expect("copy");
+            }
+        } else if p.file_name().and_then(|n| n.to_str()) == Some("heroku-authorizations-dave.deprov.json") {
             let mut v: Vec<serde_json::Value> =
                 serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
             let before = v.len();
@@ -109,13 +115,13 @@ async fn diff_shows_exactly_what_changed_in_the_quarter() {
         ]
     );
     let f = d.findings.as_ref().expect("findings");
-    assert_eq!(f.persisting.len(), 21 - 2);
+    assert_eq!(f.persisting.len(), 22 - 2);
     assert!(f.not_rechecked.is_empty());
-    // One seat fewer in acme-platform: 13 → 12 seats, $130.00 → $120.00; total $430.00 → $420.00
+    // One seat fewer in acme-platform: 13 → 12 seats, $130.00 → $120.00; total $450.00 → $440.00
     // (abby.absent's collaborator role in acme-web is no seat).
     assert_eq!(
         (d.cost.old_seats, d.cost.new_seats, d.cost.old_monthly_cents, d.cost.new_monthly_cents, d.cost.delta_cents),
-        (42, 41, 43_000, 42_000, -1_000)
+        (44, 43, 45_000, 44_000, -1_000)
     );
     let platform = d.cost.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
     assert_eq!((platform.old_seats, platform.new_seats, platform.delta_cents), (13, 12, -1_000));
@@ -127,7 +133,7 @@ async fn diff_renders_as_markdown_json_and_csv() {
     let s = two_snapshots().await;
     let d = history::diff(&s.old, &s.new, &Config::default()).expect("diff");
     let md = history::diff_markdown(&d).expect("md");
-    assert!(md.contains("| monthly spend | $430.00 → $420.00 (-$10.00) |"), "{md}");
+    assert!(md.contains("| monthly spend | $450.00 → $440.00 (-$10.00) |"), "{md}");
     assert!(
         md.contains("| team-membership | acme | acme-platform |  | ivan.idle@acme.example | member | view |"),
         "{md}"
@@ -174,7 +180,7 @@ async fn report_history_shows_the_trend_across_snapshots() {
         .expect("trends");
     let ids: Vec<&str> = trends.points.iter().map(|p| p.snapshot_id.as_str()).collect();
     assert_eq!(ids, vec!["2026q4", "2027q1"]);
-    assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![43_000, 42_000]);
+    assert_eq!(trends.points.iter().map(|p| p.spend_cents).collect::<Vec<_>>(), vec![45_000, 44_000]);
     assert_eq!(trends.points[1].seats_by_team["acme-platform"], 12);
     assert_eq!(trends.points[0].open_by_severity.as_ref().expect("analyzed")["high"], 10);
     assert_eq!(trends.points[1].open_by_severity.as_ref().expect("analyzed")["high"], 9);
@@ -196,12 +202,12 @@ async fn a_team_a_snapshot_could_not_read_is_a_gap_in_the_trend_not_a_drop_to_ze
     let trends = hkaudit::report::trends::load_trends(&snapshots, &Config::default()).expect("trends");
     let [full, partial] = &trends.points[..] else { panic!("two points: {:?}", trends.points) };
     assert!(full.not_read_teams.is_empty());
-    assert_eq!(full.seats_by_team["acme-payments"], 7);
+    assert_eq!(full.seats_by_team["acme-payments"], 9);
     assert_eq!(partial.not_read_teams, vec!["acme-payments".to_owned()]);
     assert!(!partial.seats_by_team.contains_key("acme-payments"), "no count for an unread team");
 
     let view = hkaudit::report::trends::TrendsView::new(trends);
-    assert_eq!(view.rows[0].seats, "42");
+    assert_eq!(view.rows[0].seats, "44");
     assert_eq!(view.rows[1].seats, "35 (not read: acme-payments)");
     assert_eq!(view.rows[1].spend, "$360.00 (not read: acme-payments)");
 }
@@ -223,7 +229,7 @@ async fn report_with_history_draws_the_trend_charts() {
     let html = std::fs::read_to_string(out.join("index.html")).expect("index");
     assert!(html.contains("<section id=\"trends\">"));
     assert!(html.contains("<td>2026q4</td>") && html.contains("<td>2027q1</td>"));
-    assert!(html.contains("$430.00") && html.contains("$420.00"));
+    assert!(html.contains("$450.00") && html.contains("$440.00"));
     for name in ["trend-seats", "trend-spend", "trend-findings"] {
         assert!(html.contains(&format!("id=\"chart-{name}\"")), "{name} missing from index.html");
         let png = std::fs::read(out.join(format!("charts/{name}.png"))).expect("png");
@@ -473,12 +479,12 @@ async fn diff_names_the_unread_team_and_leaves_it_out_of_seats_and_spend() {
     // Nothing changed but what was not read: no spend moved.
     let web = d.cost.teams.iter().find(|t| t.team == "acme-web").expect("acme-web");
     assert_eq!((web.not_read.as_deref(), web.delta_cents), (Some("not read in NEW"), 0));
-    assert_eq!((d.cost.old_seats, d.cost.new_seats, d.cost.delta_cents), (33, 33, 0), "acme-web's 10 seats left out");
+    assert_eq!((d.cost.old_seats, d.cost.new_seats, d.cost.delta_cents), (35, 35, 0), "acme-web's 10 seats left out");
     assert_eq!(d.cost.excluded_note, "excluding acme-web (not read in NEW)");
     let md = history::diff_markdown(&d).expect("md");
-    assert!(md.contains("| seats (excluding acme-web (not read in NEW)) | 33 → 33 |"), "{md}");
+    assert!(md.contains("| seats (excluding acme-web (not read in NEW)) | 35 → 35 |"), "{md}");
     assert!(
-        md.contains("| monthly spend (excluding acme-web (not read in NEW)) | $340.00 → $340.00 ($0.00) |"),
+        md.contains("| monthly spend (excluding acme-web (not read in NEW)) | $360.00 → $360.00 ($0.00) |"),
         "{md}"
     );
     assert!(md.contains("| acme-web | not read in NEW | not read in NEW | |"), "{md}");

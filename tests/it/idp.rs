@@ -74,7 +74,7 @@ fn okta_password_health_report() {
     let e = read(path);
     assert_eq!(e.format, IdpFormat::OktaPasswordHealth);
     assert_okta_people(&e);
-    assert_eq!((e.summary.rows, e.summary.users, e.summary.non_email_logins), (44, 44, 1));
+    assert_eq!((e.summary.rows, e.summary.users, e.summary.non_email_logins), (46, 46, 1));
     assert_eq!(status(&e, "svc-backup"), Some(IdpStatus::Active), "a non-email login is kept as a row");
     assert_eq!(idp_lines(&analyze_with(&[fixture(path)])), expected(OKTA_FINDINGS));
 }
@@ -85,7 +85,7 @@ fn okta_user_accounts_report_with_admin_console_status_labels() {
     let e = read(path);
     assert_eq!(e.format, IdpFormat::OktaUserAccounts);
     assert_okta_people(&e);
-    assert_eq!(e.summary.users, 43);
+    assert_eq!(e.summary.users, 45);
     assert!(e.user("sam.suspended@acme.example").and_then(|u| u.status_changed_at).is_some());
     assert_eq!(idp_lines(&analyze_with(&[fixture(path)])), expected(OKTA_FINDINGS));
 }
@@ -96,7 +96,7 @@ fn okta_rockstar_browser_extension_export() {
     let e = read(path);
     assert_eq!(e.format, IdpFormat::OktaRockstar);
     assert_okta_people(&e);
-    assert_eq!(e.summary.users, 43);
+    assert_eq!(e.summary.users, 45);
     assert_eq!(idp_lines(&analyze_with(&[fixture(path)])), expected(OKTA_FINDINGS));
 }
 
@@ -107,7 +107,7 @@ fn okta_api_v1_users_json_as_returned() {
     assert_eq!(e.format, IdpFormat::OktaApiJson);
     assert_eq!(e.summary.delimiter, "json");
     assert_okta_people(&e);
-    assert_eq!(e.summary.users, 43);
+    assert_eq!(e.summary.users, 45);
     let sam = e.user("sam.suspended@acme.example").expect("sam");
     assert!(sam.last_login_at.is_some() && sam.status_changed_at.is_some());
     assert_eq!(idp_lines(&analyze_with(&[fixture(path)])), expected(OKTA_FINDINGS));
@@ -119,7 +119,7 @@ fn okta_api_v1_users_flattened_to_csv() {
     let e = read(path);
     assert_eq!(e.format, IdpFormat::OktaApiCsv);
     assert_okta_people(&e);
-    assert_eq!(e.summary.users, 43);
+    assert_eq!(e.summary.users, 45);
     assert_eq!(idp_lines(&analyze_with(&[fixture(path)])), expected(OKTA_FINDINGS));
 }
 
@@ -152,7 +152,7 @@ fn assert_entra_people(e: &IdpExport) {
     assert_eq!(status(e, "nora@contractor.example"), Some(IdpStatus::Active));
     assert_eq!(status(e, "xavier@freelance.example"), Some(IdpStatus::Suspended));
     assert!(e.user("xavier@freelance.example").is_some_and(|u| u.guest));
-    assert_eq!((e.summary.users, e.summary.guests, e.summary.suspended), (44, 2, 2));
+    assert_eq!((e.summary.users, e.summary.guests, e.summary.suspended), (46, 2, 2));
     // The guests' home domains are not covered: absence from this tenant says nothing of them.
     assert_eq!(e.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
     assert_eq!(e.summary.warnings, 0, "{:?}", e.warnings());
@@ -274,7 +274,7 @@ fn assert_google_people(e: &IdpExport) {
     assert_eq!(status(e, "gus.suspended@acme.example"), Some(IdpStatus::Suspended));
     assert_eq!(status(e, "abby.absent@acme.example"), None);
     assert_eq!(status(e, "ada.active@acme.example"), Some(IdpStatus::Active));
-    assert_eq!(e.summary.users, 41);
+    assert_eq!(e.summary.users, 43);
     assert_eq!(e.domains().iter().collect::<Vec<_>>(), ["acme.example"]);
     assert_eq!(e.summary.warnings, 0, "{:?}", e.warnings());
 }
@@ -362,11 +362,11 @@ fn analyze_says_what_each_idp_file_held_and_findings_json_records_it() {
     assert_eq!(out.status.code(), Some(13), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         stdout.lines().any(|l| l
-            == "  idp entra:get-mguser-ps51-type.csv: Microsoft Entra ID Get-MgUser export from PowerShell Export-Csv (UTF-8, ';'): 44 users, switched off 2 (2 suspended, 0 deprovisioned), 2 guests, covers acme.example (derived from its members)"),
+            == "  idp entra:get-mguser-ps51-type.csv: Microsoft Entra ID Get-MgUser export from PowerShell Export-Csv (UTF-8, ';'): 46 users, switched off 2 (2 suspended, 0 deprovisioned), 2 guests, covers acme.example (derived from its members)"),
         "{stdout}"
     );
     assert!(
-        stdout.lines().any(|l| l.starts_with("  idp okta:password-health.csv: Okta Password Health report (UTF-8, ','): 44 users, switched off 3 (1 suspended, 2 deprovisioned), 1 login that is not an email")),
+        stdout.lines().any(|l| l.starts_with("  idp okta:password-health.csv: Okta Password Health report (UTF-8, ','): 46 users, switched off 3 (1 suspended, 2 deprovisioned), 1 login that is not an email")),
         "{stdout}"
     );
     let raw: serde_json::Value =
@@ -381,7 +381,7 @@ fn analyze_says_what_each_idp_file_held_and_findings_json_records_it() {
     assert_eq!(idp["preamble"], "#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser");
     assert_eq!(
         (idp["users"].as_u64(), idp["suspended"].as_u64(), idp["guests"].as_u64()),
-        (Some(44), Some(2), Some(2))
+        (Some(46), Some(2), Some(2))
     );
     assert_eq!(idp["domains"], serde_json::json!(["acme.example"]));
     assert_eq!(idp["domains_from"], "derived");
@@ -631,7 +631,7 @@ fn the_risk_report_completeness_section_shows_each_idp_file() {
     let section = &risk[..risk.find("## Scope").expect("scope section")];
     assert!(section.contains("## Identity-provider exports read"), "{section}");
     assert!(
-        section.contains("| entra:get-mguser-ps7.csv | Microsoft Entra ID Get-MgUser export from PowerShell Export-Csv | UTF-8 | 44 | 2 | 2 | acme.example (derived) | 0 |"),
+        section.contains("| entra:get-mguser-ps7.csv | Microsoft Entra ID Get-MgUser export from PowerShell Export-Csv | UTF-8 | 46 | 2 | 2 | acme.example (derived) | 0 |"),
         "{section}"
     );
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");

@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::snapshots_kit::{acme_authorization_files, acme_idp_files, acme_now_and_token, all_lines, readme_expected};
+use crate::snapshots_kit::{
+    acme_authorization_files, acme_idp_files, acme_now_and_token, acme_signin_files, all_lines, readme_expected,
+};
 
 fn hkaudit(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hkaudit"));
@@ -119,6 +121,9 @@ fn input_args() -> Vec<std::ffi::OsString> {
     }
     for f in acme_authorization_files() {
         args.extend(["--authorizations".into(), f.into_os_string()]);
+    }
+    for f in acme_signin_files() {
+        args.extend(["--signins".into(), f.into_os_string()]);
     }
     args
 }

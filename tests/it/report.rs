@@ -57,16 +57,17 @@ fn read(path: &Path) -> String {
 
 /// Teams pricing by hand, from the acme README's team table (seats are admins, members and
 /// viewers; abby.absent's team role `collaborator` holds none by default):
-///   acme-platform 13, acme-payments 7, acme-data 9, acme-web 9 → billed as they are;
+///   acme-platform 13, acme-payments 9, acme-data 9, acme-web 9 → billed as they are;
 ///   acme-labs 4 → billed 5 (the 5-seat minimum).
-///   13 + 7 + 9 + 9 + 5 = 43 billed seats × $10.00 = $430.00 a month, $5,160.00 a year.
+///   13 + 9 + 9 + 9 + 5 = 45 billed seats × $10.00 = $450.00 a month, $5,400.00 a year.
 ///   Seats freed by acting, each once: left (enterprise-removal-not-cascaded) rita.removed in
 ///   acme-platform and acme-data, ron.removed in acme-web: 3 × $10.00; deprovisioned
 ///   (idp-deprovisioned-member) Sam.Suspended in acme-platform, gus.suspended in acme-web:
 ///   2 × $10.00 (dave.deprov and erin.disabled hold no seat, abby.absent a collaborator's);
-///   inactive ivan.idle and bo.d91 in acme-platform: 2 × $10.00. No team falls to its minimum,
-///   so the saving is 7 × $10.00 = $70.00 a month.
-///   Viewers: vera.viewer (acme-platform) and vic.viewer (acme-payments): $20.00.
+///   inactive ivan.idle and bo.d91 in acme-platform, ines.idle in acme-payments: 3 × $10.00
+///   (wes.watcher, who signs in every week, is not one of them). No team falls to its minimum,
+///   so the saving is 8 × $10.00 = $80.00 a month.
+///   Viewers: vera.viewer (acme-platform), vic.viewer and wes.watcher (acme-payments): $30.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn acme_costs_are_exact_to_the_cent() {
     let acme = acme_analyzed().await;
@@ -79,18 +80,18 @@ async fn acme_costs_are_exact_to_the_cent() {
         vec![
             ("acme-data", 9, 9, 9_000),
             ("acme-labs", 4, 5, 5_000),
-            ("acme-payments", 7, 7, 7_000),
+            ("acme-payments", 9, 9, 9_000),
             ("acme-platform", 13, 13, 13_000),
             ("acme-web", 9, 9, 9_000)
         ]
     );
-    assert_eq!((c.seats, c.billed_seats), (42, 43));
-    assert_eq!((c.monthly_cents, c.annual_cents), (43_000, 516_000));
-    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$430.00", "$5,160.00"));
-    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents, c.freed_seats), (2_000, 7_000, 2_000, 7));
+    assert_eq!((c.seats, c.billed_seats), (44, 45));
+    assert_eq!((c.monthly_cents, c.annual_cents), (45_000, 540_000));
+    assert_eq!((c.monthly.as_str(), c.annual.as_str()), ("$450.00", "$5,400.00"));
+    assert_eq!((c.inactive_cents, c.saving_cents, c.viewer_cents, c.freed_seats), (3_000, 8_000, 3_000, 8));
     let by_reason: Vec<(&str, u32, i64)> =
         c.saving_by_reason.iter().map(|r| (r.reason.as_str(), r.seats, r.cents)).collect();
-    assert_eq!(by_reason, vec![("left", 3, 3_000), ("deprovisioned", 2, 2_000), ("inactive", 2, 2_000)]);
+    assert_eq!(by_reason, vec![("left", 3, 3_000), ("deprovisioned", 2, 2_000), ("inactive", 3, 3_000)]);
     let platform = c.teams.iter().find(|t| t.team == "acme-platform").expect("platform");
     assert_eq!((platform.inactive_seats, platform.freed_seats, platform.viewers, platform.admins), (2, 4, 1, 3));
     let web = c.teams.iter().find(|t| t.team == "acme-web").expect("web");
@@ -144,15 +145,15 @@ async fn the_seat_spend_chart_and_the_cost_table_agree_to_the_cent() {
     assert_eq!((labs.monthly_cents, labs.minimum_cents), (5_000, 1_000));
 }
 
-/// The other pricing models over acme. Free up to 7: acme-labs (4) and acme-payments (7) pay
-/// nothing, the other three pay every seat: 13 + 9 + 9 = 31 × $10.00. No seat charge: $0.00.
+/// The other pricing models over acme. Free up to 7: acme-labs (4) pays nothing, the other
+/// four pay every seat: 13 + 9 + 9 + 9 = 40 × $10.00. No seat charge: $0.00.
 /// Billing collaborators adds abby.absent's seat to acme-web.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_pricing_model_bills_acme_as_its_source_describes() {
     let acme = acme_analyzed().await;
     let (model, out) = render(&acme.snapshot, &config_from("[seats]\nmodel = \"free-up-to\"\nfree_up_to = 7\n"));
     let c = &model.cost;
-    assert_eq!((c.monthly_cents, c.billed_seats), (31_000, 31));
+    assert_eq!((c.monthly_cents, c.billed_seats), (40_000, 40));
     // acme-web's two seats freed leave 7: the team becomes free, saving all 9 seats.
     let web = c.teams.iter().find(|t| t.team == "acme-web").expect("web");
     assert_eq!(web.saving_cents, 9_000);
@@ -161,15 +162,15 @@ async fn each_pricing_model_bills_acme_as_its_source_describes() {
     assert_eq!((model.cost.monthly_cents, model.cost.saving_cents), (0, 0));
     assert!(model.cost.assumptions.contains("team seats cost nothing"), "{}", model.cost.assumptions);
     let (model, _) = render(&acme.snapshot, &config_from("[seats]\nbill_collaborators = true\n"));
-    assert_eq!(model.cost.monthly_cents, 44_000);
+    assert_eq!(model.cost.monthly_cents, 46_000);
 }
 
 /// The 5-seat minimum decides the saving: acme-labs' 4 seats bill as 5 whatever is removed.
-/// With Enterprise pricing at $25.00 per unique user, the four acme teams (38 seats) hold 32
+/// With Enterprise pricing at $25.00 per unique user, the four acme teams (40 seats) hold 34
 /// unique people (audit-bot is in all four, mo.multi, hank.multi and rita.removed in two):
-/// 32 × $25.00 = $800.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $850.00 a month.
-/// The account's member list holds 33, counted beside. Every seat of ivan.idle, bo.d91,
-/// rita.removed (both), ron.removed, Sam.Suspended and gus.suspended is freed: 6 × $25.00.
+/// 34 × $25.00 = $850.00, plus acme-labs at Teams pricing, 5 × $10.00 = $50.00: $900.00 a month.
+/// The account's member list holds 35, counted beside. Every seat of ivan.idle, bo.d91,
+/// ines.idle, rita.removed (both), ron.removed, Sam.Suspended and gus.suspended is freed: 7 × $25.00.
 #[tokio::test(flavor = "multi_thread")]
 async fn enterprise_pricing_is_per_unique_user() {
     let acme = acme_analyzed().await;
@@ -178,32 +179,55 @@ async fn enterprise_pricing_is_per_unique_user() {
     let c = &model.cost;
     assert_eq!(c.enterprise.len(), 1);
     let e = &c.enterprise[0];
-    assert_eq!((e.unique_users, e.account_members, e.monthly_cents, e.saving_cents), (32, 33, 80_000, 15_000));
-    assert_eq!(c.monthly_cents, 85_000);
-    assert_eq!(c.saving_cents, 15_000);
+    assert_eq!((e.unique_users, e.account_members, e.monthly_cents, e.saving_cents), (34, 35, 85_000, 17_500));
+    assert_eq!(c.monthly_cents, 90_000);
+    assert_eq!(c.saving_cents, 17_500);
     assert_eq!(c.saving_by_reason.iter().map(|r| r.cents).sum::<i64>(), c.saving_cents);
-    assert!(read(&out.join("cost.md")).contains("| acme | 32 | $25.00 | $800.00 | 6 | $150.00 | 33 |"));
+    assert!(read(&out.join("cost.md")).contains("| acme | 34 | $25.00 | $850.00 | 7 | $175.00 | 35 |"));
 }
 
-/// Contract licences: 32 people use a licence against 40 bought (8 unused); 40 × $300.00 a year
-/// is $12,000.00, $1,000.00 a month, plus acme-labs' $50.00. Six people free their licence:
-/// 6 × $300.00 / 12 = $150.00 a month at renewal.
+/// Contract licences: 34 people use a licence against 40 bought (6 unused); 40 × $300.00 a year
+/// is $12,000.00, $1,000.00 a month, plus acme-labs' $50.00. Seven people free their licence:
+/// 7 × $300.00 / 12 = $175.00 a month at renewal.
 #[tokio::test(flavor = "multi_thread")]
 async fn enterprise_licences_count_people_holding_a_seat_against_licences_bought() {
     let acme = acme_analyzed().await;
     let config = config_from("[enterprise]\nlicences_purchased = 40\nprice_per_licence_per_year = \"300.00\"\n");
     let (model, out) = render(&acme.snapshot, &config);
     let l = model.cost.licences.as_ref().expect("licences");
-    assert_eq!((l.purchased, l.used, l.unused, l.over_used, l.freed), (40, 32, 8, 0, 6));
-    assert_eq!((l.monthly_cents, l.saving_cents), (100_000, 15_000));
+    assert_eq!((l.purchased, l.used, l.unused, l.over_used, l.freed), (40, 34, 6, 0, 7));
+    assert_eq!((l.monthly_cents, l.saving_cents), (100_000, 17_500));
     assert_eq!(model.cost.monthly_cents, 105_000);
     assert_eq!(model.cost.saving_by_reason.iter().map(|r| r.cents).sum::<i64>(), model.cost.saving_cents);
     let md = read(&out.join("cost.md"));
-    assert!(md.contains("| 40 | 32 | 8 | 0 | $300.00 | $12,000.00 | $1,000.00 | 6 | $150.00 |"), "{md}");
+    assert!(md.contains("| 40 | 34 | 6 | 0 | $300.00 | $12,000.00 | $1,000.00 | 7 | $175.00 |"), "{md}");
     let over = config_from("[enterprise]\nlicences_purchased = 30\nprice_per_licence_per_year = \"300.00\"\n");
     let (model, _) = render(&acme.snapshot, &over);
     let l = model.cost.licences.as_ref().expect("licences");
-    assert_eq!((l.unused, l.over_used), (0, 2));
+    assert_eq!((l.unused, l.over_used), (0, 4));
+}
+
+/// The sign-in logs move money: without them wes.watcher, a viewer who never deploys, is a fourth
+/// inactive seat; his weekly Heroku sign-ins take his $10.00 out of the saving (the leavers' and
+/// the deprovisioned people's seats stay in it either way).
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_logs_take_a_reading_viewer_out_of_the_saving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = kit::acme_copy(dir.path());
+    let opts = hkaudit::analyze::AnalyzeOptions {
+        snapshot: snapshot.clone(),
+        idp: kit::acme_idp_files(),
+        authorizations: kit::acme_authorization_files(),
+        ..Default::default()
+    };
+    hkaudit::analyze::analyze_snapshot(&opts).expect("analyze without sign-in logs");
+    let without = report::load_model(&snapshot, None, &Config::default()).expect("model").cost;
+    hkaudit::analyze::analyze_snapshot(&hkaudit::analyze::AnalyzeOptions { signins: kit::acme_signin_files(), ..opts })
+        .expect("analyze with them");
+    let with = report::load_model(&snapshot, None, &Config::default()).expect("model").cost;
+    assert_eq!((without.inactive_cents, without.saving_cents), (4_000, 9_000));
+    assert_eq!((with.inactive_cents, with.saving_cents), (3_000, 8_000), "wes.watcher's seat is in use");
+    assert_eq!(without.monthly_cents, with.monthly_cents, "the bill itself does not change");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -274,10 +298,10 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
     let mut reader = csv::Reader::from_path(out.join("certification.csv")).expect("csv");
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
     assert_eq!(header, hkaudit::report::CertRow::HEADER.to_vec());
-    // 43 team seats + 33 enterprise memberships + explicit app grants (quinn on acme-billing,
+    // 45 team seats + 35 enterprise memberships + explicit app grants (quinn on acme-billing,
     // abby on acme-storefront) + personal-app collaborators (paul on olga-scratch and tara-notebook)
     // + 3 pending invitations (ian, erin, ivy).
-    assert_eq!(model.certification.len(), 43 + 33 + 2 + 2 + 3);
+    assert_eq!(model.certification.len(), 45 + 35 + 2 + 2 + 3);
     let ivy = model
         .certification
         .iter()
@@ -611,6 +635,7 @@ fn acme_with_forbidden(team: &str) -> (tempfile::TempDir, PathBuf, report::Repor
         snapshot: snapshot.clone(),
         idp: kit::acme_idp_files(),
         authorizations: kit::acme_authorization_files(),
+        signins: kit::acme_signin_files(),
         ..Default::default()
     };
     hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
@@ -679,6 +704,7 @@ fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing
                 snapshot: copy.clone(),
                 idp: kit::acme_idp_files(),
                 authorizations: kit::acme_authorization_files(),
+                signins: kit::acme_signin_files(),
                 ..Default::default()
             };
             hkaudit::analyze::analyze_snapshot(&opts).expect("analyze");
@@ -702,8 +728,8 @@ fn an_unread_team_has_no_certification_rows_and_the_worksheet_says_it_is_missing
     let markers: Vec<&hkaudit::report::CertRow> =
         model.certification.iter().filter(|r| r.grant_type == "not-read").collect();
     assert_eq!(markers.len(), 1, "{markers:?}");
-    // acme-payments' people are all enterprise members too: still 41 people, and the marker row is nobody.
-    assert_eq!(model.scope.people, 41);
+    // acme-payments' people are all enterprise members too: still 43 people, and the marker row is nobody.
+    assert_eq!(model.scope.people, 43);
     let m = markers[0];
     assert_eq!((m.team.as_str(), m.enterprise_account.as_str(), m.user_email.as_str()), ("acme-payments", "acme", ""));
     assert!(m.recommendation_reason.starts_with("team acme-payments not read: "), "{}", m.recommendation_reason);

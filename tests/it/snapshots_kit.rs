@@ -165,6 +165,9 @@ impl Kit {
 pub struct Extra {
     pub idp: Vec<(String, String)>,
     pub authorizations: Vec<(String, String)>,
+    /// `--signins` logs, and the `--signin-app` names.
+    pub signins: Vec<(String, String)>,
+    pub signin_apps: Vec<String>,
     pub config: Option<String>,
 }
 
@@ -187,6 +190,11 @@ impl Extra {
         self
     }
 
+    pub fn signins(mut self, file: &str, text: &str) -> Extra {
+        self.signins.push((file.to_owned(), text.to_owned()));
+        self
+    }
+
     pub fn with_config(mut self, text: &str) -> Extra {
         self.config = Some(text.to_owned());
         self
@@ -206,6 +214,8 @@ impl Extra {
             idp: self.idp.iter().map(|(n, t)| write(n, t)).collect(),
             idp_formats: Vec::new(),
             authorizations: self.authorizations.iter().map(|(n, t)| write(n, t)).collect(),
+            signins: self.signins.iter().map(|(n, t)| write(n, t)).collect(),
+            signin_apps: self.signin_apps.clone(),
             config: self.config.as_deref().map(|t| write("hkaudit.toml", t)),
             queries: None,
             out: Some(dir.join("out")),
@@ -341,6 +351,14 @@ pub fn acme_inputs() -> PathBuf {
 /// The three IdP exports and two authorization exports of acme.
 pub fn acme_idp_files() -> Vec<PathBuf> {
     ["okta-users.csv", "entra-users.csv", "google-workspace-users.csv"].iter().map(|f| acme_inputs().join(f)).collect()
+}
+
+/// acme's sign-in logs: Okta's (111 days, the only one with Heroku), Entra's (30 days), Google's.
+pub fn acme_signin_files() -> Vec<PathBuf> {
+    ["okta-system-log.json", "entra-signins-30d.csv", "google-saml-log.csv"]
+        .iter()
+        .map(|f| acme_inputs().join("signins").join(f))
+        .collect()
 }
 
 pub fn acme_authorization_files() -> Vec<PathBuf> {
