@@ -5,6 +5,7 @@
 //! only; [`render`] writes each format. Every value is escaped for its format: HTML-escaped in
 //! HTML, Markdown-escaped in Markdown, CSV cells that a spreadsheet would run as a formula are
 //! neutralised. Files are created readable by their owner only.
+pub mod act_on;
 pub mod certification;
 pub mod charts;
 pub mod cost;

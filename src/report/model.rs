@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::act_on::{people_to_act, PersonToAct};
 use super::certification::{self, ts, CertGroup, CertRow};
 use super::cost::CostReport;
-use super::people::{Activity, IdpView};
+use super::people::{Activity, IdpView, SamePerson};
 use super::risk::{risk, RiskReport};
 use super::trends::TrendsView;
 use super::ReportError;
@@ -30,6 +31,8 @@ pub struct ReportModel {
     pub scope: Scope,
     pub cost: CostReport,
     pub risk: RiskReport,
+    /// Everyone with a finding, the worst first, with what they hold and the steps to take.
+    pub people: Vec<PersonToAct>,
     pub certification: Vec<CertRow>,
     /// Certification rows grouped for the per-team HTML view.
     pub certification_by_team: Vec<CertGroup>,
@@ -139,6 +142,20 @@ pub fn build(
         .map(|m| activity.days_since(&m.email))
         .collect();
 
+    let invitations = crate::analyze::remedy::read_invitations(snapshot)?;
+    let same_person = SamePerson::of(&grants);
+    let display_names = BTreeMap::new();
+    let people_view = people_to_act(&super::act_on::Sources {
+        findings: &findings.findings,
+        grants: &grants,
+        invitations: &invitations,
+        same_person: &same_person,
+        freed_by_email: &seat_cost.freed_by_email,
+        names: &display_names,
+        snapshot_id: &m.snapshot_id,
+        as_of: &ts(m.as_of),
+    });
+
     let apps = read("apps")?;
     let people: BTreeSet<String> =
         cert.iter().filter(|r| r.grant_type != grants::NOT_READ).map(|r| norm(&r.user_email)).collect();
@@ -170,6 +187,7 @@ pub fn build(
         },
         cost,
         risk: risk(findings, &seat_cost.finding_cents),
+        people: people_view,
         certification_by_team: certification::by_team(&cert),
         certification: cert,
         seat_days_inactive: seat_days,
