@@ -124,6 +124,19 @@ pub fn build(
         .filter_map(|(id, name)| Some((name.clone(), seats.team_ea.get(id).filter(|e| !e.is_empty())?.clone())))
         .collect();
     let grants = load_grants(snapshot)?;
+    let tm = read("team_members")?;
+    let mut joined: BTreeMap<(String, String), chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    let mut display_names: BTreeMap<String, String> = BTreeMap::new();
+    for (((team, email), at), name) in
+        tm.string("team_name")?.into_iter().zip(tm.string("email")?).zip(tm.time("created_at")?).zip(tm.str("name")?)
+    {
+        if let Some(at) = at {
+            joined.insert((team, norm(&email)), at);
+        }
+        if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
+            display_names.insert(norm(&email), n);
+        }
+    }
     let cert = certification::rows(&certification::Sources {
         manifest: m,
         findings: &findings.findings,
@@ -134,6 +147,8 @@ pub fn build(
         activity: &activity,
         idp: idp.as_ref(),
         price_per_seat_cents: config.seats.price_per_month_cents,
+        joined: &joined,
+        names: &display_names,
     });
     let seat_days: Vec<Option<i64>> = seats
         .members
@@ -144,7 +159,6 @@ pub fn build(
 
     let invitations = crate::analyze::remedy::read_invitations(snapshot)?;
     let same_person = SamePerson::of(&grants);
-    let display_names = BTreeMap::new();
     let people_view = people_to_act(&super::act_on::Sources {
         findings: &findings.findings,
         grants: &grants,

@@ -363,6 +363,19 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
         (ada.recommended_decision.as_str(), ada.idp_status.as_str(), ada.days_inactive.as_str()),
         ("Approve", "active", "10")
     );
+    assert_eq!(ada.activity_basis, "window");
+    // nina.new joined 30 days ago and has done nothing yet: measured from joining, not ">180".
+    let nina = row("acme-data", "nina.new@acme.example");
+    assert_eq!((nina.days_inactive.as_str(), nina.activity_basis.as_str()), ("30", "since_joined"));
+    // ivan.idle joined long ago and did nothing in the window: no number to give.
+    assert_eq!((ivan.days_inactive.as_str(), ivan.activity_basis.as_str()), ("", "none_in_window"));
+    // abby.absent is active in Okta and Entra but absent from Google, which covers her domain.
+    let abby = row("acme-web", "abby.absent@acme.example");
+    assert_eq!(abby.idp_status, "absent");
+    assert_eq!(row("acme-data", "mo.multi@acme.example").name, "Mo Müller");
+    for r in &model.certification {
+        assert!(r.days_inactive.is_empty() || r.days_inactive.parse::<u32>().is_ok(), "{r:?}");
+    }
     for r in &model.certification {
         assert!(
             r.reviewer.is_empty() && r.decision.is_empty() && r.decision_date.is_empty() && r.justification.is_empty()
