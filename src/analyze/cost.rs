@@ -178,6 +178,8 @@ pub struct SeatCost {
     pub saving_by_reason: Vec<ReasonSaving>,
     /// Finding fingerprint → what the seats of the person it is about cost per month.
     pub finding_cents: BTreeMap<String, i64>,
+    /// Lower-cased email → the seats acting on its findings frees, and what they cost per month.
+    pub freed_by_email: BTreeMap<String, (u32, i64)>,
 }
 
 /// The seat cost of a snapshot (the seats its findings free, when findings are given).
@@ -223,10 +225,13 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
     let contract = Contract::of(config);
     let is_seat = |role: &str| role != "collaborator" || config.seats.bill_collaborators;
     let team_unread = |name: &str| unread.team_members(name).map(|s| s.reason.clone());
+    // Looked up once per finding: a scan of every member per finding was quadratic.
+    let mut by_email: BTreeMap<String, Vec<&Member>> = BTreeMap::new();
+    for m in members.iter().filter(|m| is_seat(&m.role)) {
+        by_email.entry(norm(&m.email)).or_default().push(m);
+    }
     // A person-wide finding (no team, no app) frees every team seat of its email.
-    let seats_of_email = |email: &str| -> Vec<&Member> {
-        members.iter().filter(|m| norm(&m.email) == email && is_seat(&m.role)).collect()
-    };
+    let seats_of_email = |email: &str| -> Vec<&Member> { by_email.get(email).cloned().unwrap_or_default() };
     let about = |f: &Finding| -> Vec<&Member> {
         let Some(email) = f.subject.email.as_deref().map(norm) else { return Vec::new() };
         match (&f.subject.team, &f.subject.app) {
@@ -371,6 +376,19 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
             Some((f.fingerprint.clone(), finding_seat_cents(&held, &teams, contract, config)))
         })
         .collect();
+    let mut freed_by_email: BTreeMap<String, (u32, i64)> = BTreeMap::new();
+    for (team, email) in freed.keys() {
+        let Some(m) = by_email.get(email).and_then(|ms| ms.iter().find(|m| &m.team == team)) else { continue };
+        let e = freed_by_email.entry(email.clone()).or_default();
+        e.0 += 1;
+        e.1 += finding_seat_cents(&[*m], &teams, None, config);
+    }
+    for (email, e) in freed_by_email.iter_mut() {
+        // Priced through a contract: the person's price once, when every seat of theirs goes.
+        if let Some(c) = contract.filter(|_| people.fully_freed(email)) {
+            e.1 += c.per_person_month_cents();
+        }
+    }
     let (model, model_source) = model_name(config, contract);
     SeatCost {
         assumptions: assumptions(config, contract),
@@ -389,6 +407,7 @@ pub fn seat_cost_of(seats: &Seats, findings: &[Finding], config: &Config, unread
         saving_cents: sum(&|t| t.saving_cents) + ea_saving,
         saving_by_reason,
         finding_cents,
+        freed_by_email,
         teams,
         enterprise,
         licences,
@@ -534,6 +553,10 @@ impl EaPeople {
             }
         }
         EaPeople { by_ea, unread_teams }
+    }
+
+    fn fully_freed(&self, email: &str) -> bool {
+        self.by_ea.values().any(|(_, fully)| fully.contains_key(email))
     }
 
     fn not_read(&self, ea: &str) -> Option<String> {

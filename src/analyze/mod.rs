@@ -13,6 +13,7 @@ pub mod finding;
 mod findings_json;
 pub mod idp;
 pub mod inputs;
+pub mod remedy;
 pub mod rule;
 pub mod signins;
 pub mod tokens;

@@ -64,9 +64,83 @@ pub fn escape_markdown(value: &str) -> String {
     out
 }
 
+/// Text split at its Markdown code spans (`` `heroku members:remove EMAIL` ``): `(text, true)` for
+/// a code span's content, `(text, false)` for what is around it. An unclosed backtick is text.
+fn code_spans(value: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.find('`') {
+        let run = rest[open..].chars().take_while(|c| *c == '`').count();
+        let fence = &rest[open..open + run];
+        let after = &rest[open + run..];
+        let Some(close) = after.find(fence) else { break };
+        if open > 0 {
+            out.push((&rest[..open], false));
+        }
+        out.push((&after[..close], true));
+        rest = &after[close + run..];
+    }
+    if !rest.is_empty() {
+        out.push((rest, false));
+    }
+    out
+}
+
+/// Remediation text for HTML: escaped, with its Markdown code spans as `<code>`.
+pub fn html_code_spans(value: &str) -> String {
+    code_spans(value)
+        .into_iter()
+        .map(|(t, code)| if code { format!("<code>{}</code>", escape_html(t)) } else { escape_html(t) })
+        .collect()
+}
+
+/// Remediation text for Markdown: its code spans stay code spans, everything else escaped as
+/// [`escape_markdown`] does.
+pub fn markdown_code_spans(value: &str) -> String {
+    code_spans(value).into_iter().map(|(t, code)| if code { markdown_code(t) } else { escape_markdown(t) }).collect()
+}
+
+/// One Markdown code span holding `value` (fenced with more backticks than it holds, on one
+/// line). Inside a code span nothing can be escaped, and a lenient renderer may still read
+/// markup, a link or a table cell there: such a value is shown escaped instead.
+pub fn markdown_code(value: &str) -> String {
+    if value.contains(['<', '>', '&', '[', ']', '(', ')', '!', '|', '*', '\\']) {
+        return escape_markdown(value);
+    }
+    let inner: String = value
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => ' ',
+            c if c.is_control() || is_bidi_control(c) => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    let longest = inner.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if inner.starts_with('`') || inner.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{inner}{pad}{fence}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remediation_code_spans_render_as_code_in_html_and_stay_code_in_markdown() {
+        let text = "Remove them (`heroku members:remove EMAIL --team TEAM`) <b>now</b>, or `x";
+        assert_eq!(
+            html_code_spans(text),
+            "Remove them (<code>heroku members:remove EMAIL --team TEAM</code>) &lt;b&gt;now&lt;&#x2f;b&gt;, or `x"
+        );
+        assert_eq!(
+            markdown_code_spans(text),
+            "Remove them (`heroku members:remove EMAIL --team TEAM`) &lt;b&gt;now&lt;/b&gt;, or \\`x"
+        );
+        // A code span cannot be broken out of: a backtick inside gets a longer fence.
+        assert_eq!(markdown_code_spans("``a ` b\nc``"), "``a ` b c``");
+        assert_eq!(html_code_spans("`<script>`"), "<code>&lt;script&gt;</code>");
+        assert_eq!(markdown_code_spans("`<img src=x>`"), "&lt;img src=x&gt;");
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {

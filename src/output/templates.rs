@@ -2,7 +2,7 @@
 use minijinja::{AutoEscape, Environment, Value};
 use serde::Serialize;
 
-use super::escape::{escape_html, escape_markdown};
+use super::escape::{escape_html, escape_markdown, html_code_spans, markdown_code, markdown_code_spans};
 use super::OutputError;
 
 /// Templates shipped in the binary (every file of `reports/` at build time).
@@ -33,6 +33,23 @@ pub fn environment() -> Result<Environment<'static>, OutputError> {
         let text = if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() };
         out.write_str(&escape(&text))
             .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    });
+    // `code_spans`: remediation text, its `code` spans rendered (HTML) or kept (Markdown), the
+    // rest escaped for the template's format.
+    env.add_filter("code_spans", |state: &minijinja::State, value: String| -> Value {
+        match state.auto_escape() {
+            AutoEscape::Html => Value::from_safe_string(html_code_spans(&value)),
+            AutoEscape::Custom("markdown") => Value::from_safe_string(markdown_code_spans(&value)),
+            _ => Value::from(value),
+        }
+    });
+    // `code`: a value (a command) shown as code in either format.
+    env.add_filter("code", |state: &minijinja::State, value: String| -> Value {
+        match state.auto_escape() {
+            AutoEscape::Html => Value::from_safe_string(format!("<code>{}</code>", escape_html(&value))),
+            AutoEscape::Custom("markdown") => Value::from_safe_string(markdown_code(&value)),
+            _ => Value::from(value),
+        }
     });
     for (name, source) in TEMPLATES {
         env.add_template(name, source).map_err(|source| OutputError::Template { name: (*name).to_owned(), source })?;

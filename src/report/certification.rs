@@ -27,11 +27,18 @@ pub struct CertRow {
     pub role: String,
     pub permissions: String,
     pub user_email: String,
+    /// Display name: the Heroku account's, where the snapshot has one.
+    pub name: String,
     pub federated: String,
     pub two_factor: String,
     pub idp_status: String,
     pub last_activity: String,
+    /// Whole days, or empty when there is nothing to count from (see `activity_basis`).
     pub days_inactive: String,
+    /// What `days_inactive` counts from: `window` (the last activity inside the activity
+    /// window), `since_joined` (no activity yet, joined inside the window: days since joining),
+    /// `none_in_window` (no activity in the window: no number).
+    pub activity_basis: String,
     pub flags: String,
     pub monthly_cost: String,
     pub recommended_decision: String,
@@ -43,7 +50,7 @@ pub struct CertRow {
 }
 
 impl CertRow {
-    pub const HEADER: [&'static str; 23] = [
+    pub const HEADER: [&'static str; 25] = [
         "review_period",
         "snapshot_id",
         "snapshot_time",
@@ -54,11 +61,13 @@ impl CertRow {
         "role",
         "permissions",
         "user_email",
+        "name",
         "federated",
         "two_factor",
         "idp_status",
         "last_activity",
         "days_inactive",
+        "activity_basis",
         "flags",
         "monthly_cost",
         "recommended_decision",
@@ -69,7 +78,7 @@ impl CertRow {
         "justification",
     ];
 
-    pub fn cells(&self) -> [&str; 23] {
+    pub fn cells(&self) -> [&str; 25] {
         [
             &self.review_period,
             &self.snapshot_id,
@@ -81,11 +90,13 @@ impl CertRow {
             &self.role,
             &self.permissions,
             &self.user_email,
+            &self.name,
             &self.federated,
             &self.two_factor,
             &self.idp_status,
             &self.last_activity,
             &self.days_inactive,
+            &self.activity_basis,
             &self.flags,
             &self.monthly_cost,
             &self.recommended_decision,
@@ -192,6 +203,21 @@ pub struct Sources<'a> {
     pub activity: &'a Activity,
     pub idp: Option<&'a IdpView>,
     pub price_per_seat_cents: i64,
+    /// (team, lower-cased email) → when they joined the team.
+    pub joined: &'a BTreeMap<(String, String), DateTime<Utc>>,
+    /// Lower-cased email → display name.
+    pub names: &'a BTreeMap<String, String>,
+}
+
+/// `days_inactive` and `activity_basis` for one person (module documentation of [`CertRow`]).
+fn inactivity(src: &Sources<'_>, email: &str, joined: Option<DateTime<Utc>>) -> (String, String) {
+    if let Some(d) = src.activity.days_since(email) {
+        return (d.to_string(), "window".into());
+    }
+    match joined.filter(|j| *j >= src.manifest.activity_window.since) {
+        Some(j) => ((src.manifest.as_of - j).num_days().max(0).to_string(), "since_joined".into()),
+        None => (String::new(), "none_in_window".into()),
+    }
 }
 
 /// Every worksheet row: the grants read whole, then one row per scope not read; sorted by
@@ -214,6 +240,7 @@ pub fn rows(src: &Sources<'_>) -> Vec<CertRow> {
         role: String::new(),
         permissions: String::new(),
         user_email: email.to_owned(),
+        name: src.names.get(&norm(email)).cloned().unwrap_or_default(),
         federated: String::new(),
         two_factor: String::new(),
         idp_status: match src.idp {
@@ -221,11 +248,8 @@ pub fn rows(src: &Sources<'_>) -> Vec<CertRow> {
             Some(v) => v.status(email),
         },
         last_activity: src.activity.last(email).map(ts).unwrap_or_default(),
-        days_inactive: src
-            .activity
-            .days_since(email)
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| format!(">{}", m.activity_window.days)),
+        days_inactive: String::new(),
+        activity_basis: String::new(),
         flags: String::new(),
         monthly_cost: String::new(),
         // In the decision column's words, so a reviewer can copy the recommendation as it is.
@@ -245,6 +269,10 @@ pub fn rows(src: &Sources<'_>) -> Vec<CertRow> {
             continue;
         }
         let mut row = base(&k.enterprise_account, &k.team, &k.app, &k.grant_type, &g.email);
+        let joined = (k.grant_type == grants::TEAM_MEMBERSHIP)
+            .then(|| src.joined.get(&(k.team.clone(), k.email.clone())).copied())
+            .flatten();
+        (row.days_inactive, row.activity_basis) = inactivity(src, &g.email, joined);
         row.role = g.role.clone();
         row.permissions = match k.grant_type.as_str() {
             grants::TEAM_MEMBERSHIP if g.permissions.is_empty() => "granted apps only".into(),

@@ -5,6 +5,7 @@
 //! only; [`render`] writes each format. Every value is escaped for its format: HTML-escaped in
 //! HTML, Markdown-escaped in Markdown, CSV cells that a spreadsheet would run as a formula are
 //! neutralised. Files are created readable by their owner only.
+pub mod act_on;
 pub mod certification;
 pub mod charts;
 pub mod cost;
@@ -88,6 +89,10 @@ fn read_idp(dir: &Path) -> Result<Option<people::IdpView>, ReportError> {
     };
     let u = crate::snapshot::rows::Rows::new("idp_users", read(&users)?);
     let mut status: std::collections::BTreeMap<String, String> = Default::default();
+    let mut listed: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for (e, source) in u.string("email_norm")?.into_iter().zip(u.string("source")?) {
+        listed.entry(source).or_default().insert(e);
+    }
     for (e, s) in u.string("email_norm")?.into_iter().zip(u.string("status")?) {
         // Across several exports, the most severe status is the one a reviewer must see.
         let keep = status.get(&e).is_none_or(|old| people::idp_rank(&s) > people::idp_rank(old));
@@ -96,10 +101,13 @@ fn read_idp(dir: &Path) -> Result<Option<people::IdpView>, ReportError> {
         }
     }
     let domains_path = dir.join(IDP_DOMAINS_PARQUET);
-    let domains = if domains_path.exists() {
-        crate::snapshot::rows::Rows::new("idp_domains", read(&domains_path)?).string("domain")?.into_iter().collect()
-    } else {
-        Default::default()
-    };
-    Ok(Some(people::IdpView { status, domains }))
+    let mut covers: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    if domains_path.exists() {
+        let d = crate::snapshot::rows::Rows::new("idp_domains", read(&domains_path)?);
+        for (domain, source) in d.string("domain")?.into_iter().zip(d.string("source")?) {
+            covers.entry(source).or_default().insert(domain);
+        }
+    }
+    let domains = covers.values().flatten().cloned().collect();
+    Ok(Some(people::IdpView { status, domains, listed, covers }))
 }

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::act_on::{people_to_act, PersonToAct};
 use super::certification::{self, ts, CertGroup, CertRow};
 use super::cost::CostReport;
-use super::people::{Activity, IdpView};
+use super::people::{Activity, IdpView, SamePerson};
 use super::risk::{risk, RiskReport};
 use super::trends::TrendsView;
 use super::ReportError;
@@ -30,6 +31,8 @@ pub struct ReportModel {
     pub scope: Scope,
     pub cost: CostReport,
     pub risk: RiskReport,
+    /// Everyone with a finding, the worst first, with what they hold and the steps to take.
+    pub people: Vec<PersonToAct>,
     pub certification: Vec<CertRow>,
     /// Certification rows grouped for the per-team HTML view.
     pub certification_by_team: Vec<CertGroup>,
@@ -123,6 +126,19 @@ pub fn build(
         .filter_map(|(id, name)| Some((name.clone(), seats.team_ea.get(id).filter(|e| !e.is_empty())?.clone())))
         .collect();
     let grants = load_grants(snapshot)?;
+    let tm = read("team_members")?;
+    let mut joined: BTreeMap<(String, String), chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    let mut display_names: BTreeMap<String, String> = BTreeMap::new();
+    for (((team, email), at), name) in
+        tm.string("team_name")?.into_iter().zip(tm.string("email")?).zip(tm.time("created_at")?).zip(tm.str("name")?)
+    {
+        if let Some(at) = at {
+            joined.insert((team, norm(&email)), at);
+        }
+        if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
+            display_names.insert(norm(&email), n);
+        }
+    }
     let cert = certification::rows(&certification::Sources {
         manifest: m,
         findings: &findings.findings,
@@ -133,6 +149,8 @@ pub fn build(
         activity: &activity,
         idp: idp.as_ref(),
         price_per_seat_cents: config.seats.price_per_month_cents,
+        joined: &joined,
+        names: &display_names,
     });
     let seat_days: Vec<Option<i64>> = seats
         .members
@@ -140,6 +158,19 @@ pub fn build(
         .filter(|m| unread.team_members(&m.team).is_none())
         .map(|m| activity.days_since(&m.email))
         .collect();
+
+    let invitations = crate::analyze::remedy::read_invitations(snapshot)?;
+    let same_person = SamePerson::of(&grants);
+    let people_view = people_to_act(&super::act_on::Sources {
+        findings: &findings.findings,
+        grants: &grants,
+        invitations: &invitations,
+        same_person: &same_person,
+        freed_by_email: &seat_cost.freed_by_email,
+        names: &display_names,
+        snapshot_id: &m.snapshot_id,
+        as_of: &ts(m.as_of),
+    });
 
     let apps = read("apps")?;
     let people: BTreeSet<String> =
@@ -173,6 +204,7 @@ pub fn build(
         },
         cost,
         risk: risk(findings, &seat_cost.finding_cents),
+        people: people_view,
         certification_by_team: certification::by_team(&cert),
         certification: cert,
         seat_days_inactive: seat_days,

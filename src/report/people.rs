@@ -74,28 +74,42 @@ impl SamePerson {
 pub struct IdpView {
     pub status: BTreeMap<String, String>,
     pub domains: BTreeSet<String>,
+    /// Export (`okta:users.csv`) → the lower-cased emails it lists, and the domains it covers.
+    pub listed: BTreeMap<String, BTreeSet<String>>,
+    pub covers: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// How severe an IdP status is: across several exports (or a person's several emails), the most
 /// severe is the one a reviewer must see.
 pub(super) fn idp_rank(status: &str) -> u8 {
     match status {
-        "deprovisioned" => 3,
-        "suspended" => 2,
+        "deprovisioned" => 4,
+        "suspended" => 3,
+        // Absent from an export that covers them outranks active in another: the reviewer must
+        // see that one identity provider does not know them.
+        "absent" => 2,
         "active" => 1,
         _ => 0,
     }
 }
 
 impl IdpView {
-    /// A person's status under any of their emails: the most severe one listed, else `absent`
-    /// when an export covers one of their domains.
+    /// A person's status under any of their emails: the most severe one listed, or `absent`
+    /// when an export that covers one of their domains lists none of their emails (and nothing
+    /// listed is worse); `domain not covered` when no export covers them.
     pub fn status_of_person(&self, emails: &BTreeSet<String>) -> String {
-        let listed = emails.iter().filter_map(|e| self.status.get(&norm(e))).max_by_key(|s| idp_rank(s));
-        match listed {
-            Some(s) => s.clone(),
-            None if emails.iter().any(|e| self.status(e) == "absent") => "absent".into(),
-            None => emails.iter().next().map(|e| self.status(e)).unwrap_or_else(|| "domain not covered".into()),
+        let emails: BTreeSet<String> = emails.iter().map(|e| norm(e)).collect();
+        let domains: BTreeSet<&str> = emails.iter().filter_map(|e| e.rsplit_once('@').map(|(_, d)| d)).collect();
+        let listed = emails.iter().filter_map(|e| self.status.get(e)).max_by_key(|s| idp_rank(s)).cloned();
+        let absent_somewhere = self.covers.iter().any(|(source, covered)| {
+            domains.iter().any(|d| covered.contains(*d))
+                && !self.listed.get(source).is_some_and(|l| emails.iter().any(|e| l.contains(e)))
+        });
+        let absent = absent_somewhere.then(|| "absent".to_owned());
+        match [listed, absent].into_iter().flatten().max_by_key(|s| idp_rank(s)) {
+            Some(s) => s,
+            None if domains.iter().any(|d| self.domains.contains(*d)) => "absent".into(),
+            None => "domain not covered".into(),
         }
     }
 

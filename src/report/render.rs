@@ -244,6 +244,7 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
     if wants(Format::Csv) {
         w.write("certification.csv", &certification_csv(&model.certification)?)?;
         w.write("findings.csv", &findings_csv(model)?)?;
+        w.write("people.csv", &people_csv(model)?)?;
     }
     if wants(Format::Json) {
         w.write("summary.json", &summary_json(model)?)?;
@@ -253,6 +254,12 @@ pub fn render(model: &ReportModel, opts: &ReportOptions) -> Result<Rendered, Rep
 
 pub fn certification_csv(rows: &[CertRow]) -> Result<Vec<u8>, ReportError> {
     Ok(csv_bytes(&CertRow::HEADER, rows.iter().map(|r| r.cells().iter().map(|c| (*c).to_owned()).collect()))?)
+}
+
+/// `people.csv`: one row per person with a finding, in the order of "People to act on".
+pub fn people_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
+    use super::act_on::PersonToAct;
+    Ok(csv_bytes(&PersonToAct::HEADER, model.people.iter().map(PersonToAct::cells))?)
 }
 
 fn findings_csv(model: &ReportModel) -> Result<Vec<u8>, ReportError> {

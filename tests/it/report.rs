@@ -240,6 +240,65 @@ async fn markdown_and_csv_match_the_golden_files() {
     insta::assert_snapshot!("acme_findings_csv", scrub(&read(&out.join("findings.csv"))));
 }
 
+/// The "People to act on" section of a Markdown or HTML report: from its heading to the next one.
+fn people_section(text: &str, heading: &str, next: &str) -> String {
+    let start = text.find(heading).unwrap_or_else(|| panic!("no {heading} in {text}"));
+    let rest = &text[start..];
+    let end = rest[heading.len()..].find(next).map_or(rest.len(), |i| i + heading.len());
+    rest[..end].to_owned()
+}
+
+/// Everyone with a finding, the worst first, as acme's README documents the order; people.csv
+/// and risk.md's section are golden, and index.html lists the same people in the same order at
+/// the top of the page.
+#[tokio::test(flavor = "multi_thread")]
+async fn people_to_act_on_come_first_in_the_documented_order() {
+    let acme = acme_analyzed().await;
+    let (model, out) = render(&acme.snapshot, &Config::default());
+    let order: Vec<String> = model.people.iter().map(|p| p.email.to_lowercase()).collect();
+    let documented = documented_people_order();
+    assert_eq!(order, documented, "the order fixtures/acme/README.md documents");
+    let rita = model.people.iter().find(|p| p.email.starts_with("rita")).expect("rita");
+    assert_eq!(rita.grants, vec!["team acme-data (member)", "team acme-platform (member)"]);
+    assert_eq!((rita.seats_freed, rita.monthly.as_str()), (2, "$20.00"));
+    let commands: Vec<&str> = rita.steps.iter().filter_map(|s| s.command.as_deref()).collect();
+    assert_eq!(
+        commands,
+        vec![
+            "heroku members:remove rita.removed@acme.example --team=acme-data",
+            "heroku members:remove rita.removed@acme.example --team=acme-platform"
+        ]
+    );
+    let dave = model.people.iter().find(|p| p.email.starts_with("dave")).expect("dave");
+    assert_eq!(dave.tokens, vec!["OAuth authorization 1c3501e1-449d-508c-9bb6-952253d6e4bc"]);
+
+    insta::assert_snapshot!("acme_people_csv", scrub(&read(&out.join("people.csv"))));
+    let md = read(&out.join("risk.md"));
+    insta::assert_snapshot!("acme_risk_md_people", people_section(&md, "## People to act on", "\n## "));
+    let html = read(&out.join("index.html"));
+    let section = people_section(&html, "<section id=\"people\"", "</section>");
+    assert!(html.find("<section id=\"people\"") < html.find("<section id=\"completeness\">"), "people come first");
+    let mut at = 0;
+    for email in &documented {
+        let i = section[at..].find(email.as_str()).unwrap_or_else(|| panic!("{email} not after position {at}"));
+        at += i;
+    }
+    assert_eq!(section.matches("<tr class=\"person\"").count(), documented.len());
+    assert!(section.contains("<code>heroku members:remove rita.removed@acme.example --team=acme-data</code>"));
+}
+
+/// The ranked list in fixtures/acme/README.md, "People to act on".
+fn documented_people_order() -> Vec<String> {
+    let readme = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acme/README.md"));
+    let begin = readme.find("<!-- people-order:begin -->").expect("people-order block");
+    let end = readme.find("<!-- people-order:end -->").expect("people-order end");
+    readme[begin..end]
+        .lines()
+        .filter_map(|l| l.split_once(". `").and_then(|(n, rest)| n.trim().parse::<usize>().ok().map(|_| rest)))
+        .map(|rest| rest.split('`').next().unwrap_or_default().to_lowercase())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn index_html_is_complete_self_contained_and_escaped() {
     let acme = acme_analyzed().await;
@@ -328,6 +387,19 @@ async fn certification_has_a_row_per_grant_with_a_recommendation() {
         (ada.recommended_decision.as_str(), ada.idp_status.as_str(), ada.days_inactive.as_str()),
         ("Approve", "active", "10")
     );
+    assert_eq!(ada.activity_basis, "window");
+    // nina.new joined 30 days ago and has done nothing yet: measured from joining, not ">180".
+    let nina = row("acme-data", "nina.new@acme.example");
+    assert_eq!((nina.days_inactive.as_str(), nina.activity_basis.as_str()), ("30", "since_joined"));
+    // ivan.idle joined long ago and did nothing in the window: no number to give.
+    assert_eq!((ivan.days_inactive.as_str(), ivan.activity_basis.as_str()), ("", "none_in_window"));
+    // abby.absent is active in Okta and Entra but absent from Google, which covers her domain.
+    let abby = row("acme-web", "abby.absent@acme.example");
+    assert_eq!(abby.idp_status, "absent");
+    assert_eq!(row("acme-data", "mo.multi@acme.example").name, "Mo Müller");
+    for r in &model.certification {
+        assert!(r.days_inactive.is_empty() || r.days_inactive.parse::<u32>().is_ok(), "{r:?}");
+    }
     for r in &model.certification {
         assert!(
             r.reviewer.is_empty() && r.decision.is_empty() && r.decision_date.is_empty() && r.justification.is_empty()
