@@ -113,6 +113,7 @@ fn refuse_to_drop_inputs(out_dir: &std::path::Path, given: &[InputRecord]) -> Re
             match p.kind.as_str() {
                 "idp" => format!("--idp {file}"),
                 "authorizations" => format!("--authorizations {file}"),
+                "signins" => format!("--signins {file}"),
                 other => format!("{other} {file}"),
             }
         })

@@ -1791,3 +1791,30 @@ fn demo_reads_acme_sign_in_logs() {
     let snapshot = stdout.lines().find_map(|l| l.strip_prefix("snapshot: ")).expect("the snapshot line");
     assert!(std::path::Path::new(snapshot).join("signins.parquet").is_file(), "signins.parquet beside the findings");
 }
+
+#[test]
+fn analyze_refuses_to_drop_a_sign_in_log_the_findings_were_made_with() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let analyze = |extra: &[std::ffi::OsString]| {
+        hkaudit_bin()
+            .arg("analyze")
+            .arg(acme_snapshot())
+            .arg("--out")
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let mut with_logs = path_args("--idp", &acme_idp_files());
+    with_logs.extend(path_args("--signins", &acme_signin_files()));
+    assert_ne!(analyze(&with_logs).status.code(), Some(2), "acme analyses with its sign-in logs");
+    let before = std::fs::read(dir.path().join(hkaudit::analyze::FINDINGS_JSON)).expect("findings.json");
+
+    let out = analyze(&path_args("--idp", &acme_idp_files()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for f in acme_signin_files() {
+        assert!(stderr.contains(&format!("--signins {}", f.display())), "names {}: {stderr}", f.display());
+    }
+    assert_eq!(std::fs::read(dir.path().join(hkaudit::analyze::FINDINGS_JSON)).expect("findings.json"), before);
+}
