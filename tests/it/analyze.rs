@@ -1675,19 +1675,15 @@ fn the_summary_is_coloured_when_forced_and_plain_in_a_pipe_or_with_no_color() {
     assert_eq!(without_path(&strip(&coloured)), without_path(&plain));
 }
 
+/// `hkaudit analyze` of acme into `out` with the given extra arguments, as a user runs it twice.
+fn analyze_acme_into(out: &std::path::Path, extra: &[std::ffi::OsString]) -> std::process::Output {
+    hkaudit_bin().arg("analyze").arg(acme_snapshot()).arg("--out").arg(out).args(extra).output().expect("runs")
+}
+
 #[test]
 fn analyze_refuses_to_replace_findings_made_with_inputs_it_lacks_unless_forced() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let analyze = |extra: &[std::ffi::OsString]| {
-        hkaudit_bin()
-            .arg("analyze")
-            .arg(acme_snapshot())
-            .arg("--out")
-            .arg(dir.path())
-            .args(extra)
-            .output()
-            .expect("runs")
-    };
+    let analyze = |extra: &[std::ffi::OsString]| analyze_acme_into(dir.path(), extra);
     let mut all = path_args("--idp", &acme_idp_files());
     all.extend(path_args("--authorizations", &acme_authorization_files()));
     assert_eq!(analyze(&all).status.code(), Some(13), "acme analyses");
@@ -1795,16 +1791,7 @@ fn demo_reads_acme_sign_in_logs() {
 #[test]
 fn analyze_refuses_to_drop_a_sign_in_log_the_findings_were_made_with() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let analyze = |extra: &[std::ffi::OsString]| {
-        hkaudit_bin()
-            .arg("analyze")
-            .arg(acme_snapshot())
-            .arg("--out")
-            .arg(dir.path())
-            .args(extra)
-            .output()
-            .expect("runs")
-    };
+    let analyze = |extra: &[std::ffi::OsString]| analyze_acme_into(dir.path(), extra);
     let mut with_logs = path_args("--idp", &acme_idp_files());
     with_logs.extend(path_args("--signins", &acme_signin_files()));
     assert_ne!(analyze(&with_logs).status.code(), Some(2), "acme analyses with its sign-in logs");
