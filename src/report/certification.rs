@@ -32,7 +32,12 @@ pub struct CertRow {
     pub federated: String,
     pub two_factor: String,
     pub idp_status: String,
+    /// The latest signal of any kind: release, build, audit-trail action or Heroku sign-in.
     pub last_activity: String,
+    /// The latest successful sign-in to Heroku in a `--signins` log, and the identity provider
+    /// that logged it (`sso sign-in via okta`); empty when no log shows one.
+    pub last_sign_in: String,
+    pub last_sign_in_source: String,
     /// Whole days, or empty when there is nothing to count from (see `activity_basis`).
     pub days_inactive: String,
     /// What `days_inactive` counts from: `window` (the last activity inside the activity
@@ -50,7 +55,7 @@ pub struct CertRow {
 }
 
 impl CertRow {
-    pub const HEADER: [&'static str; 25] = [
+    pub const HEADER: [&'static str; 27] = [
         "review_period",
         "snapshot_id",
         "snapshot_time",
@@ -66,6 +71,8 @@ impl CertRow {
         "two_factor",
         "idp_status",
         "last_activity",
+        "last_sign_in",
+        "last_sign_in_source",
         "days_inactive",
         "activity_basis",
         "flags",
@@ -78,7 +85,7 @@ impl CertRow {
         "justification",
     ];
 
-    pub fn cells(&self) -> [&str; 25] {
+    pub fn cells(&self) -> [&str; 27] {
         [
             &self.review_period,
             &self.snapshot_id,
@@ -95,6 +102,8 @@ impl CertRow {
             &self.two_factor,
             &self.idp_status,
             &self.last_activity,
+            &self.last_sign_in,
+            &self.last_sign_in_source,
             &self.days_inactive,
             &self.activity_basis,
             &self.flags,
@@ -248,6 +257,8 @@ pub fn rows(src: &Sources<'_>) -> Vec<CertRow> {
             Some(v) => v.status(email),
         },
         last_activity: src.activity.last(email).map(ts).unwrap_or_default(),
+        last_sign_in: src.activity.last_sign_in(email).map(|(at, _)| ts(at)).unwrap_or_default(),
+        last_sign_in_source: src.activity.last_sign_in(email).map(|(_, what)| what.to_owned()).unwrap_or_default(),
         days_inactive: String::new(),
         activity_basis: String::new(),
         flags: String::new(),

@@ -23,7 +23,7 @@ pub use render::{certification_csv, render, seat_spend_rows, summary, Format, Re
 
 use std::path::Path;
 
-use crate::analyze::{read_findings, Config, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET};
+use crate::analyze::{read_findings, Config, IDP_DOMAINS_PARQUET, IDP_USERS_PARQUET, SIGNINS_PARQUET};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, thiserror::Error)]
@@ -73,20 +73,43 @@ pub fn load_model(
         .into());
     }
     let idp = read_idp(&fdir)?;
-    model::build(&snapshot, &findings, config, idp)
+    let sign_ins = read_sign_ins(&fdir)?;
+    model::build(&snapshot, &findings, config, idp, sign_ins)
+}
+
+fn read_parquet(p: &Path) -> Result<polars::prelude::DataFrame, ReportError> {
+    use polars::prelude::*;
+    let parquet = |source| ReportError::Parquet { path: p.to_owned(), source };
+    let f = std::fs::File::open(p).map_err(|e| parquet(e.into()))?;
+    ParquetReader::new(f).finish().map_err(parquet)
+}
+
+/// The successful Heroku sign-ins analyze kept (`signins.parquet`): (email, when, identity
+/// provider). None without `--signins` logs.
+fn read_sign_ins(dir: &Path) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, String)>, ReportError> {
+    let path = dir.join(SIGNINS_PARQUET);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let s = crate::snapshot::rows::Rows::new("signins", read_parquet(&path)?);
+    let rows =
+        s.string("email_norm")?.into_iter().zip(s.time("at")?).zip(s.string("source")?).zip(s.string("outcome")?);
+    Ok(rows
+        .filter(|(_, outcome)| outcome == "success")
+        .filter_map(|(((email, at), source), _)| {
+            // `okta-signins:<file>`: the vendor is what the evidence names (`sso sign-in via okta`).
+            let idp = source.split_once("-signins:").map_or(source.as_str(), |(v, _)| v).to_owned();
+            Some((email, at?, idp))
+        })
+        .collect())
 }
 
 fn read_idp(dir: &Path) -> Result<Option<people::IdpView>, ReportError> {
-    use polars::prelude::*;
     let users = dir.join(IDP_USERS_PARQUET);
     if !users.exists() {
         return Ok(None);
     }
-    let read = |p: &Path| -> Result<DataFrame, ReportError> {
-        let parquet = |source| ReportError::Parquet { path: p.to_owned(), source };
-        let f = std::fs::File::open(p).map_err(|e| parquet(e.into()))?;
-        ParquetReader::new(f).finish().map_err(parquet)
-    };
+    let read = read_parquet;
     let u = crate::snapshot::rows::Rows::new("idp_users", read(&users)?);
     let mut status: std::collections::BTreeMap<String, String> = Default::default();
     let mut listed: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();

@@ -100,12 +100,14 @@ pub struct Scope {
 }
 
 /// Build the model. `idp` is the normalised IdP rows analyze kept (email_norm → status, and the
-/// covered domains), when exports were given.
+/// covered domains), when exports were given; `sign_ins` the successful Heroku sign-ins
+/// (email, when, identity provider) from `--signins` logs.
 pub fn build(
     snapshot: &Snapshot,
     findings: &FindingSet,
     config: &Config,
     idp: Option<IdpView>,
+    sign_ins: Vec<(String, chrono::DateTime<chrono::Utc>, String)>,
 ) -> Result<ReportModel, ReportError> {
     let m = snapshot.manifest();
     let read = |t: &str| -> Result<Rows, ReportError> { Ok(Rows::new(t, snapshot.read(t)?)) };
@@ -114,7 +116,7 @@ pub fn build(
     let unread = Unread::of(snapshot)?;
     let mut names = Scopes::read(snapshot)?;
     names.learn(&m.gaps);
-    let activity = Activity::read(snapshot)?;
+    let activity = Activity::read(snapshot)?.with_sign_ins(sign_ins);
     let seat_cost = seat_cost_of(&seats, &findings.findings, config, &unread);
     let cost = CostReport::of(&seat_cost);
 
