@@ -627,6 +627,7 @@ pub fn generate(dir: &Path, sizes: Sizes, as_of: DateTime<Utc>) -> anyhow::Resul
         complete: true,
         tables,
         endpoints: BTreeMap::new(),
+        rate_limit: None,
         gaps: Vec::new(),
     };
     writer.finish(&manifest)?;

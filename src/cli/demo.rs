@@ -50,6 +50,9 @@ pub fn run(args: Args, show_all: bool) -> anyhow::Result<Outcome> {
             as_of: Some(now),
             timeout: 30,
             max_retries: 3,
+            // The sandbox's own pool: nobody else spends it.
+            reserve: 0,
+            max_requests: None,
             json: false,
         };
         let result = super::extract::execute(&extract_args, Token::new(token), true).await;

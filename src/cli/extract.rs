@@ -57,6 +57,18 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: usize,
 
+    /// Leave this many of the account's rate-limit pool (4,500, refilled at 75 a minute) to the
+    /// token's owner: when `RateLimit-Remaining` falls to N, wait for the pool to refill instead
+    /// of spending it. The default, 500, is one ninth of the pool (about 7 minutes of refill);
+    /// 0 spends the whole pool.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub reserve: u32,
+
+    /// Send at most N requests that spend the rate-limit pool; what is left unread becomes gaps
+    /// in the manifest and the run exits 3.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: Option<u64>,
+
     /// Print a JSON summary (path, id, complete, gaps) instead of the bare path.
     #[arg(long)]
     pub json: bool,
@@ -131,15 +143,19 @@ pub async fn execute(args: &Args, token: Token, quiet_progress: bool) -> anyhow:
     cfg.concurrency = args.concurrency.max(1);
     cfg.timeout = Duration::from_secs(args.timeout.max(1));
     cfg.max_retries = args.max_retries;
+    cfg.reserve = args.reserve;
+    cfg.max_requests = args.max_requests;
     if !args.no_cache {
         let dir = args.cache.clone().unwrap_or_else(|| args.out.join(".cache"));
         cfg.cache = Some(EtagCache::open(dir)?);
     }
+    let progress = progress_bar(quiet_progress);
+    cfg.progress = Some(progress.clone());
     let client = Client::new(cfg)?;
     let mut opts = ExtractOptions::new(&args.out);
     opts.activity_days = args.activity_days;
     opts.as_of = args.as_of;
-    opts.progress = progress_bar(quiet_progress);
+    opts.progress = progress;
     let out = args.out.display().to_string();
     let interrupted = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -40,7 +40,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   2    error: bad input, API or I/O failure (nothing half-written is left behind)
-  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json);
+  3    extract: the snapshot was written but is incomplete (gaps listed in manifest.json),
+       including a run stopped by --max-requests;
        analyze: no finding at or above --fail-on, but data was missing
   4    certify, review close: a denied grant is still present in the newer snapshot
   5    review status: rows undecided; review close, certify: not closed, rows undecided

@@ -116,6 +116,7 @@ pub async fn extract(client: &Client, opts: &ExtractOptions) -> Result<Extracted
         complete: gaps.is_empty(),
         tables: writer.tables().clone(),
         endpoints: client.stats(),
+        rate_limit: Some(client.budget()),
         gaps,
     };
     let path = writer.finish(&manifest)?;

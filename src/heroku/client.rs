@@ -7,7 +7,7 @@
 //! `RateLimit-Remaining` runs low, pace requests at the refill rate instead of hitting 429), and
 //! what is counted per endpoint for the snapshot manifest.
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -50,6 +50,14 @@ pub struct ClientConfig {
     /// Requests in flight at once.
     pub concurrency: usize,
     pub cache: Option<EtagCache>,
+    /// Tokens of the pool left to the token's owner: when `RateLimit-Remaining` (less the
+    /// requests in flight) falls to this, requests wait for the pool to refill. 0: no reserve.
+    pub reserve: u32,
+    /// Requests that spend the pool allowed in this run; past it every read fails with
+    /// [`ApiError::Budget`] (a gap), so the run stops cleanly instead of spending more.
+    pub max_requests: Option<u64>,
+    /// Where a wait for the pool is shown (the extract's progress bar).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 impl ClientConfig {
@@ -68,6 +76,9 @@ impl ClientConfig {
             refill_per_minute: 75.0,
             concurrency: 8,
             cache: None,
+            reserve: 0,
+            max_requests: None,
+            progress: None,
         }
     }
 }
@@ -86,6 +97,26 @@ pub struct EndpointStats {
     pub bytes: u64,
 }
 
+/// What the run spent of the rate-limit pool and how long it waited to leave the reserve, for
+/// the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitBudget {
+    /// `--reserve`: the share of the pool left to the token's owner.
+    pub reserve: u32,
+    /// `--max-requests`, when set.
+    pub max_requests: Option<u64>,
+    /// Requests sent that spend the pool (authenticated ones; `/account/rate-limits` and
+    /// archive downloads are free), retries and 304s included.
+    pub spent: u64,
+    /// Lowest `RateLimit-Remaining` seen, when the API sent any.
+    pub lowest_remaining: Option<u32>,
+    /// Times the run paused at the reserve, and for how long in all.
+    pub waits: u64,
+    pub waited_seconds: f64,
+    /// `--max-requests` was reached: reads after it are gaps.
+    pub stopped_at_max_requests: bool,
+}
+
 /// Request counts per endpoint template (`GET /teams/{team}/members`).
 pub type Stats = BTreeMap<String, EndpointStats>;
 
@@ -100,6 +131,25 @@ pub struct Client {
     stats: Mutex<Stats>,
     /// The API's clock: the `Date` of its first answer (see [`Client::server_clock`]).
     server_clock: std::sync::OnceLock<DateTime<Utc>>,
+    /// Held while deciding whether a request may spend the pool, so concurrent requests wait
+    /// at the reserve one after another instead of all passing it at once.
+    gate: tokio::sync::Mutex<()>,
+    spent: AtomicU64,
+    /// Pool-spending requests sent whose answer (and its `RateLimit-Remaining`) is not in yet.
+    unanswered: AtomicI64,
+    lowest_remaining: AtomicI64,
+    waits: AtomicU64,
+    waited_micros: AtomicU64,
+    stopped: AtomicBool,
+}
+
+/// Counts a pool-spending request as answered when the attempt ends, whichever way it ends.
+struct Unanswered<'a>(&'a AtomicI64);
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What a successful request produced.
@@ -153,6 +203,8 @@ struct Request<'a> {
     range: Option<String>,
     authenticated: bool,
     cacheable: bool,
+    /// Costs nothing on Heroku (`/account/rate-limits`): neither counted nor held at the reserve.
+    free: bool,
 }
 
 impl Client {
@@ -175,6 +227,13 @@ impl Client {
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             stats: Mutex::new(Stats::new()),
             server_clock: std::sync::OnceLock::new(),
+            gate: tokio::sync::Mutex::new(()),
+            spent: AtomicU64::new(0),
+            unanswered: AtomicI64::new(0),
+            lowest_remaining: AtomicI64::new(i64::MAX),
+            waits: AtomicU64::new(0),
+            waited_micros: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
             cfg,
         })
     }
@@ -186,6 +245,22 @@ impl Client {
     /// Requests made so far, per endpoint template.
     pub fn stats(&self) -> Stats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// What the run spent of the pool and waited for it, so far.
+    pub fn budget(&self) -> RateLimitBudget {
+        let lowest = self.lowest_remaining.load(Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)]
+        let waited_seconds = self.waited_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        RateLimitBudget {
+            reserve: self.cfg.reserve,
+            max_requests: self.cfg.max_requests,
+            spent: self.spent.load(Ordering::Relaxed),
+            lowest_remaining: (lowest != i64::MAX).then(|| u32::try_from(lowest.max(0)).unwrap_or(u32::MAX)),
+            waits: self.waits.load(Ordering::Relaxed),
+            waited_seconds,
+            stopped_at_max_requests: self.stopped.load(Ordering::Relaxed),
+        }
     }
 
     /// The last `RateLimit-Remaining` the API reported, if any.
@@ -217,6 +292,7 @@ impl Client {
             range: None,
             authenticated: true,
             cacheable: false,
+            free: false,
         };
         Ok(self.send(&req, |b: &Bytes| decode::single::<T>(b)).await?.value)
     }
@@ -262,6 +338,7 @@ impl Client {
                 range: Some(range_header.clone()),
                 authenticated: true,
                 cacheable,
+                free: false,
             };
             let first = elements;
             let page = match self.send(&req, move |b: &Bytes| decode::list_page::<T>(b, first)).await {
@@ -306,7 +383,15 @@ impl Client {
             detail: format!("bad download URL: {e}"),
             timed_out: false,
         })?;
-        let req = Request { endpoint, url: parsed, accept: "*/*", range: None, authenticated: false, cacheable: false };
+        let req = Request {
+            endpoint,
+            url: parsed,
+            accept: "*/*",
+            range: None,
+            authenticated: false,
+            cacheable: false,
+            free: true,
+        };
         let expected = expected_sha256.trim();
         // A body with another digest is treated as cut (retried); its detail is the digest.
         let verify = |b: &Bytes| {
@@ -335,7 +420,17 @@ impl Client {
         struct RateLimit {
             remaining: u32,
         }
-        let r: RateLimit = self.get("GET /account/rate-limits", "/account/rate-limits").await?;
+        let endpoint = "GET /account/rate-limits";
+        let req = Request {
+            endpoint,
+            url: self.url(endpoint, "/account/rate-limits")?,
+            accept: ACCEPT_V3,
+            range: None,
+            authenticated: true,
+            cacheable: false,
+            free: true,
+        };
+        let r: RateLimit = self.send(&req, |b: &Bytes| decode::single::<RateLimit>(b)).await?.value;
         self.remaining.store(i64::from(r.remaining), Ordering::Relaxed);
         Ok(r.remaining)
     }
@@ -422,14 +517,71 @@ impl Client {
         tokio::time::sleep_until(start).await;
     }
 
+    /// Let one pool-spending request go: refused past `--max-requests`; held while the pool
+    /// (as last reported, less what is in flight) is at the reserve, polling the free
+    /// `/account/rate-limits` after the time the refill should take, since the owner may be
+    /// spending the same pool meanwhile.
+    async fn spend(&self, endpoint: &str) -> Result<Unanswered<'_>, ApiError> {
+        if let Some(max) = self.cfg.max_requests {
+            if self.spent.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < max).then_some(n + 1)).is_err() {
+                self.stopped.store(true, Ordering::Relaxed);
+                return Err(ApiError::Budget { endpoint: endpoint.to_owned(), max });
+            }
+        } else {
+            self.spent.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.cfg.reserve > 0 {
+            let _turn = self.gate.lock().await;
+            let reserve = i64::from(self.cfg.reserve);
+            let mut waited = false;
+            loop {
+                let seen = self.remaining.load(Ordering::Relaxed);
+                let left = seen - self.unanswered.load(Ordering::Relaxed);
+                if seen < 0 || left > reserve {
+                    break;
+                }
+                if !waited {
+                    waited = true;
+                    self.waits.fetch_add(1, Ordering::Relaxed);
+                }
+                #[allow(clippy::cast_precision_loss)]
+                let need = (reserve + 1 - left) as f64;
+                let refill = if self.cfg.refill_per_minute > 0.0 { self.cfg.refill_per_minute } else { 75.0 };
+                let wait = Duration::from_secs_f64((need * 60.0 / refill).clamp(0.01, 60.0));
+                let message = format!(
+                    "waiting {:.0} s for the rate-limit pool to refill ({} left, reserve {})",
+                    wait.as_secs_f64().ceil(),
+                    seen.max(0),
+                    self.cfg.reserve
+                );
+                if let Some(progress) = &self.cfg.progress {
+                    progress.set_message(message.clone());
+                }
+                tracing::info!("{message}");
+                let started = Instant::now();
+                tokio::time::sleep(wait).await;
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.waited_micros.fetch_add(micros, Ordering::Relaxed);
+                if let Err(err) = Box::pin(self.fetch_rate_limit()).await {
+                    tracing::debug!(error = %err, "could not poll /account/rate-limits while waiting");
+                }
+            }
+        }
+        self.unanswered.fetch_add(1, Ordering::Relaxed);
+        Ok(Unanswered(&self.unanswered))
+    }
+
     async fn attempt<R>(
         &self,
         req: &Request<'_>,
         decode: &impl Fn(&Bytes) -> Result<R, BodyError>,
     ) -> Result<Page<R>, Attempt> {
-        if req.authenticated {
+        let _unanswered = if req.authenticated && !req.free {
             self.pace().await;
-        }
+            Some(self.spend(req.endpoint).await.map_err(Attempt::Fatal)?)
+        } else {
+            None
+        };
         let _permit = self.in_flight.acquire().await.map_err(|e| {
             Attempt::Fatal(ApiError::Transport {
                 endpoint: req.endpoint.to_owned(),
@@ -470,6 +622,7 @@ impl Client {
         if let Some(remaining) = header_str(&headers, "ratelimit-remaining").and_then(|v| v.trim().parse::<i64>().ok())
         {
             self.remaining.store(remaining, Ordering::Relaxed);
+            self.lowest_remaining.fetch_min(remaining, Ordering::Relaxed);
         }
         let request_id = header_str(&headers, "request-id").map(str::to_owned);
         if req.authenticated && self.server_clock.get().is_none() {

@@ -36,6 +36,12 @@ pub enum ApiError {
     #[error("{url}: checksum mismatch: expected {expected}, got {actual}")]
     Checksum { url: String, expected: String, actual: String },
 
+    /// `--max-requests` was reached: the read was not sent, so the pool is not spent past it.
+    #[error(
+        "{endpoint}: not read: the run reached --max-requests {max}; raise it or run again later to read the rest"
+    )]
+    Budget { endpoint: String, max: u64 },
+
     #[error("cache {path}: {action}")]
     Cache {
         path: String,
@@ -75,6 +81,7 @@ impl ApiError {
             ApiError::Transport { .. } => Some("connection_failed"),
             ApiError::BadRange { .. } => Some("bad_range"),
             ApiError::Cache { .. } => Some("cache_error"),
+            ApiError::Budget { .. } => Some("max_requests"),
             ApiError::NoToken { .. } => Some("no_token"),
         }
     }

@@ -14,7 +14,7 @@ mod range;
 
 pub use auth::{discover_token, Token, TokenSource};
 pub use cache::EtagCache;
-pub use client::{Client, ClientConfig, EndpointStats, Listed, Stats};
+pub use client::{Client, ClientConfig, EndpointStats, Listed, RateLimitBudget, Stats};
 pub use error::ApiError;
 pub use range::{ContentRange, RangeSpec};
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::heroku::EndpointStats;
+use crate::heroku::{EndpointStats, RateLimitBudget};
 
 /// Bumped when a table or column changes meaning; readers refuse versions they do not know.
 pub const FORMAT_VERSION: u32 = 1;
@@ -25,6 +25,10 @@ pub struct Manifest {
     pub complete: bool,
     pub tables: BTreeMap<String, TableInfo>,
     pub endpoints: BTreeMap<String, EndpointStats>,
+    /// What the run spent of the rate-limit pool, its reserve and its waits (absent in
+    /// snapshots from before `--reserve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitBudget>,
     pub gaps: Vec<Gap>,
 }
 

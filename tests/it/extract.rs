@@ -510,10 +510,15 @@ async fn two_extracts_with_the_same_as_of_are_byte_identical() {
         let digest = sha256_hex(&table_bytes(&second.path)[*table]);
         assert_eq!(digest, first.manifest.tables[*table].sha256, "{table}: manifest sha256 is the file's");
     }
-    // Manifests agree on everything but the id and the wall-clock time of the run.
+    // Manifests agree on everything but the id, the wall-clock time of the run and how low the
+    // pool fell (both runs spend the one sandbox account's pool, the second from where the
+    // first left it).
     let mut m2 = second.manifest.clone();
     m2.snapshot_id = first.manifest.snapshot_id.clone();
     m2.taken_at = first.manifest.taken_at;
+    let (b1, b2) = (first.manifest.rate_limit.as_ref().expect("budget"), m2.rate_limit.as_mut().expect("budget"));
+    assert!(b2.lowest_remaining < b1.lowest_remaining, "{b2:?} after {b1:?}");
+    b2.lowest_remaining = b1.lowest_remaining;
     assert_eq!(m2, first.manifest);
     assert_ne!(second.path, first.path);
 }
@@ -926,6 +931,68 @@ async fn a_small_rate_limit_pool_slows_the_run_down_instead_of_failing_it() {
     let limited = sandbox.stats().total.status.rate_limited;
     assert!(limited > 0, "the pool ran dry at least once");
     assert_eq!(total(&x.manifest, |e| e.rate_limited), limited, "the manifest counts every 429");
+}
+
+/// Requests the sandbox answered that spend the pool (`/account/rate-limits` and the
+/// pre-signed archive downloads are free).
+fn spending_requests(sandbox: &SandboxHandle) -> u64 {
+    let stats = sandbox.stats();
+    let free = ["GET /account/rate-limits", "GET /__sandbox/archives/{ea}/{file}"];
+    stats.total.requests - free.iter().map(|t| stats.endpoint(t).requests).sum::<u64>()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_reserve_the_run_waits_for_the_pool_to_refill_and_never_spends_the_owners_share() {
+    let (clean_out, out) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let clean = clean_run(clean_out.path()).await;
+    // 60 calls in the pool, refilled at 50 a second, 40 of them the owner's: the 88 requests
+    // of the plan fit only by waiting for the refill.
+    let sandbox = sandbox_with(|c| c.rate_limit = RateLimitConfig { capacity: 60, refill_per_minute: 3000.0 }).await;
+    let mut cfg = client_config(&sandbox);
+    cfg.reserve = 40;
+    cfg.refill_per_minute = 3000.0;
+    cfg.slow_down_below = 0;
+    cfg.concurrency = 4;
+    let x = run_extract(cfg, out.path()).await;
+    assert!(x.manifest.complete, "{:#?}", x.manifest.gaps);
+    assert_same_tables(&x, &clean, "run held at the reserve");
+    let budget = x.manifest.rate_limit.clone().expect("the manifest records the budget");
+    assert_eq!(budget.reserve, 40);
+    assert_eq!(budget.spent, spending_requests(&sandbox), "every request that spent the pool is counted");
+    assert!(budget.waits > 0 && budget.waited_seconds > 0.0, "{budget:?}");
+    let lowest = budget.lowest_remaining.expect("the sandbox sends RateLimit-Remaining");
+    // A remaining count read while other answers are in flight can be a few requests stale.
+    assert!(lowest + 4 >= 40, "the pool fell to {lowest}, below the reserve of 40");
+    assert_eq!(sandbox.stats().total.status.rate_limited, 0, "waiting at the reserve never meets a 429");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_requests_stops_the_run_cleanly_and_what_was_not_read_becomes_gaps() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let sandbox = acme_sandbox(Faults::default()).await;
+    let mut cfg = client_config(&sandbox);
+    cfg.max_requests = Some(30);
+    let x = run_extract(cfg, out.path()).await;
+    assert!(!x.manifest.complete);
+    assert_eq!(spending_requests(&sandbox), 30, "not one request past the budget");
+    let budget = x.manifest.rate_limit.clone().expect("budget");
+    assert!(budget.stopped_at_max_requests);
+    assert_eq!(budget.spent, 30);
+    let unread: Vec<_> = x.manifest.gaps.iter().filter(|g| g.error_id.as_deref() == Some("max_requests")).collect();
+    assert!(!unread.is_empty(), "{:#?}", x.manifest.gaps);
+    assert!(unread.iter().all(|g| g.message.contains("--max-requests 30")), "{unread:#?}");
+    assert!(unread.iter().all(|g| !g.tables.is_empty()), "each gap names the tables it leaves short");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_requests_exits_3_from_the_binary() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let sandbox = acme_sandbox(Faults::default()).await;
+    let mut cmd = hkaudit(&sandbox.url(), out.path(), ACME_TOKEN);
+    cmd.args(["--max-requests", "10"]);
+    let output = run_to_end(cmd).await;
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(spending_requests(&sandbox), 10);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -147,6 +147,7 @@ impl Kit {
             complete: self.gaps.is_empty(),
             tables: writer.tables().clone(),
             endpoints: BTreeMap::new(),
+            rate_limit: None,
             gaps: self.gaps.clone(),
         };
         writer.finish(&manifest).expect("finish snapshot")
